@@ -1,0 +1,126 @@
+/* cli.h - what every program's command line and run have in common. */
+/* SPDX-License-Identifier: BSD-2-Clause */
+#ifndef DMO_CLI_H
+#define DMO_CLI_H
+
+#include <getopt.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "err.h"
+#include "exitcode.h"
+#include "format.h"
+#include "io.h"
+#include "record.h"
+
+#ifndef DMO_VERSION
+#define DMO_VERSION "0.1.0"
+#endif
+
+/*
+ * Long options shared by all programs.  Long-only ones use codes above
+ * 255.  A program lists DMO_COMMON_LONGOPTS in its struct option array and
+ * "hvV" in its getopt string, and passes every option it does not know
+ * itself to dmo_run_option().
+ */
+enum {
+	DMO_OPT_REJECTS = 256,
+	DMO_OPT_MAX_REJECTS,
+	DMO_OPT_STATS,
+	DMO_OPT_DUPLICATE_KEYS,
+	DMO_OPT_INVALID_UTF8,
+	DMO_OPT_MAX_RECORD_SIZE,
+	DMO_OPT_PROGRAM_BASE = 300	/* programs number theirs from here */
+};
+
+#define DMO_COMMON_LONGOPTS \
+	{ "help",		no_argument,		NULL, 'h' }, \
+	{ "max-rejects",	required_argument,	NULL, DMO_OPT_MAX_REJECTS }, \
+	{ "rejects",		required_argument,	NULL, DMO_OPT_REJECTS }, \
+	{ "stats",		required_argument,	NULL, DMO_OPT_STATS }, \
+	{ "verbose",		no_argument,		NULL, 'v' }, \
+	{ "version",		no_argument,		NULL, 'V' }
+
+/*
+ * A run: counters, the rejects file and its limits, and the summary.
+ * in = out + rejected holds at the end of every run (dmo(7)).
+ */
+struct dmo_run {
+	const char		*synopsis;	/* the usage: line */
+	const char		*help;		/* the option list for --help */
+	unsigned long long	 in;
+	unsigned long long	 out;
+	unsigned long long	 rejected;
+	unsigned long long	 bytes_in;
+	unsigned long long	 bytes_out;
+	struct timespec		 start;
+	const char		*rejects_path;
+	struct dmo_out		*rejects;
+	unsigned long long	 max_rejects;	/* count limit, when !max_pct */
+	double			 max_pct;	/* percentage limit, or < 0 */
+	const char		*stats_path;
+	int			 verbose;
+	int			 status;	/* the worst so far */
+	unsigned long		 messages;	/* reject messages printed */
+};
+
+void	 dmo_run_init(struct dmo_run *, const char *synopsis, const char *help);
+
+/*
+ * Handle an option common to all programs.  Returns 1 when handled, 0
+ * when the option is not a common one.  Bad values, -h, -V and unknown
+ * options ('?') do not return: they print and exit 2 or 0.
+ */
+int	 dmo_run_option(struct dmo_run *, int ch, const char *arg);
+
+/* Print the usage line and the Try line to stderr and exit 2. */
+void	 dmo_usage_error(const struct dmo_run *, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3), noreturn));
+
+/* Open the rejects file etc. once options are parsed; 0 or exits 2/3. */
+void	 dmo_run_start(struct dmo_run *);
+
+/*
+ * A record was rejected: count it, say why on stderr (the first 100;
+ * with --rejects, only a count at the end), and append it to the rejects
+ * file: {"source":..,"line":..,"reason":..,"record":{..}} when the record
+ * was read, or "raw":"..." with the text when it could not be.
+ */
+void	 dmo_run_reject(struct dmo_run *, const struct dmo_err *,
+	    const struct dmo_record *, const char *raw, size_t rawlen);
+
+/* A problem that is not a rejected record: report it, remember status. */
+void	 dmo_run_error(struct dmo_run *, const struct dmo_err *);
+void	 dmo_run_warn(const struct dmo_err *);	/* "warning:" message */
+
+static inline void
+dmo_run_status(struct dmo_run *run, int code)
+{
+	if (code > run->status)
+		run->status = code;
+}
+
+/* Over the --max-rejects limit? (1 yes) */
+int	 dmo_run_over_limit(const struct dmo_run *);
+
+/*
+ * End of the run: apply the reject limit, close the rejects file, write
+ * the --stats summary (and print it with -v), flush stdout (a write error
+ * is status 3).  Returns the exit status.
+ */
+int	 dmo_run_finish(struct dmo_run *);
+
+/* Checked parsers for option values: 0 ok, -1 bad. */
+int	 dmo_parse_ull(const char *, unsigned long long *);
+int	 dmo_parse_size(const char *, size_t *);	/* 10, 64K, 256M, 1G */
+int	 dmo_parse_seconds(const char *, double *);	/* 1.5, 500ms, 2s, 1m */
+int	 dmo_parse_char(const char *, int *);	/* "," "\t" "tab" ";" */
+
+/* Common option handling for readers: --duplicate-keys, --invalid-utf8. */
+int	 dmo_parse_dup(const char *, enum dmo_dup *);
+int	 dmo_parse_utf8(const char *, enum dmo_utf8 *);
+
+/* The output wire format asked for: -B or DMO_WIRE=binary. */
+enum dmo_format dmo_wire_format(int binary_flag);
+
+#endif

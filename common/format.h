@@ -1,0 +1,134 @@
+/* format.h - record readers and writers, one small ops table per format. */
+/* SPDX-License-Identifier: BSD-2-Clause */
+#ifndef DMO_FORMAT_H
+#define DMO_FORMAT_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "err.h"
+#include "io.h"
+#include "record.h"
+
+enum dmo_format {
+	DMO_FMT_AUTO = 0,
+	DMO_FMT_CSV,
+	DMO_FMT_TSV,
+	DMO_FMT_NDJSON,
+	DMO_FMT_JSON,		/* a document: array of objects, or objects */
+	DMO_FMT_BINARY		/* dmo-frame(5) */
+};
+
+/* "csv", "tsv", "ndjson", "json", "binary"; and back (-1 if unknown). */
+const char *dmo_format_name(enum dmo_format);
+int	 dmo_format_parse(const char *);
+
+/* What to do with a CSV row whose field count differs from the header. */
+enum dmo_ragged {
+	DMO_RAGGED_REJECT = 0,	/* default */
+	DMO_RAGGED_PAD,		/* missing fields become empty (null with --infer) */
+	DMO_RAGGED_TRUNCATE	/* extra fields dropped; short rows padded */
+};
+
+/* What to do with bytes that are not UTF-8. */
+enum dmo_utf8 {
+	DMO_UTF8_REJECT = 0,	/* the record is rejected (default) */
+	DMO_UTF8_REPLACE	/* each bad sequence becomes U+FFFD */
+};
+
+struct dmo_read_opts {
+	enum dmo_format	 format;	/* DMO_FMT_AUTO: detect */
+	int		 delim;		/* CSV: 0 sniff */
+	int		 quote;		/* CSV: 0 sniff ('"'), -1 none */
+	int		 header;	/* CSV: -1 sniff, 0 none, 1 first row */
+	enum dmo_ragged	 ragged;
+	int		 infer;		/* CSV: type numbers, booleans, nulls */
+	enum dmo_dup	 dup;
+	enum dmo_utf8	 utf8;
+	size_t		 max_record;	/* bytes; 0: the default (256 MiB) */
+	int		 follow;	/* tail -F a regular file */
+	const char	*member_glob;	/* archives: members to read */
+	void		(*warn)(const struct dmo_err *);	/* notices */
+};
+
+#define DMO_MAX_RECORD_DEFAULT	((size_t)256 << 20)
+
+/*
+ * A control frame (dmo-frame(5)): a frame that a filter does not
+ * interpret and passes on untouched: checkpoints, metadata.  type is the
+ * frame's type byte (a lowercase letter), payload its bytes.
+ */
+struct dmo_control {
+	int		 type;
+	const char	*payload;
+	size_t		 len;
+};
+
+struct dmo_reader;
+
+/*
+ * Open a source: a path, or "-"/NULL for stdin.  Compressed files and
+ * archives are opened through libarchive (each member a source in turn);
+ * the format is detected from the first bytes and the name unless opts
+ * say.  Returns NULL with err set (code DMO_EXIT_IO for open failures,
+ * DMO_EXIT_USAGE for an unknown format).
+ */
+struct dmo_reader *dmo_reader_open(const char *path,
+	    const struct dmo_read_opts *, struct dmo_err *);
+void	 dmo_reader_free(struct dmo_reader *);
+
+/*
+ * Read the next record into rec (reused; see record.h).  Returns:
+ *   DMO_READ_RECORD  a record;
+ *   DMO_READ_CONTROL a control frame: see dmo_reader_control();
+ *   DMO_READ_EOF     end of input;
+ *   DMO_READ_BAD     a bad record: err says why and where, the raw text
+ *                    is at dmo_reader_raw(); reading can go on;
+ *   DMO_READ_FATAL   the source cannot be read further (I/O error, a
+ *                    truncated binary stream): err says why.
+ * Warnings (e.g. skipped archive members) go to opts->warn.
+ */
+#define DMO_READ_CONTROL	2
+#define DMO_READ_RECORD		1
+#define DMO_READ_EOF		0
+#define DMO_READ_BAD		(-1)
+#define DMO_READ_FATAL		(-2)
+
+int	 dmo_reader_next(struct dmo_reader *, struct dmo_record *,
+	    struct dmo_err *);
+const char *dmo_reader_raw(const struct dmo_reader *, size_t *len);
+const struct dmo_control *dmo_reader_control(const struct dmo_reader *);
+/* The source currently read, e.g. "data.zip/2024.csv". */
+const char *dmo_reader_source(const struct dmo_reader *);
+enum dmo_format dmo_reader_format(const struct dmo_reader *);
+unsigned long long dmo_reader_bytes(const struct dmo_reader *);
+/* For binary input: 1 when the trailer was seen (the stream is whole). */
+int	 dmo_reader_complete(const struct dmo_reader *);
+
+struct dmo_write_opts {
+	enum dmo_format	 format;	/* NDJSON, CSV, TSV or BINARY */
+	int		 delim;		/* CSV: 0 means ',' */
+	int		 header;	/* CSV/TSV: 1 (default) or 0 */
+	int		 formula_escape;	/* CSV: neutralise =, +, -, @ */
+};
+
+struct dmo_writer;
+
+struct dmo_writer *dmo_writer_new(struct dmo_out *,
+	    const struct dmo_write_opts *, struct dmo_err *);
+/*
+ * Write one record.  Returns 0, -1 when this record cannot be written in
+ * the format (nothing written; err says why, code DMO_EXIT_DATA; the
+ * caller rejects it), or -2 on a write error (code DMO_EXIT_IO).
+ */
+int	 dmo_writer_write(struct dmo_writer *, const struct dmo_record *,
+	    struct dmo_err *);
+/* Pass a control frame on (binary); text formats drop it.  0 or -2. */
+int	 dmo_writer_control(struct dmo_writer *, const struct dmo_control *,
+	    struct dmo_err *);
+/* Finish the stream (binary: the trailer with the count) and flush. */
+int	 dmo_writer_finish(struct dmo_writer *, struct dmo_err *);
+void	 dmo_writer_free(struct dmo_writer *);
+unsigned long long dmo_writer_count(const struct dmo_writer *);
+
+#endif

@@ -1,0 +1,1075 @@
+/* ndjson.c - NDJSON and JSON documents: a hand-written reader and writer. */
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Records are read with a parser of our own rather than jansson, because
+ * the fidelity rules need what jansson cannot give: number lexemes kept
+ * as written ("12.30", "1e400"), strings with NUL bytes, nesting of any
+ * depth without recursion, and a few hundred nanoseconds per record.
+ * jansson (json.c) serves documents: summaries, configs, schemas.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exitcode.h"
+#include "formatimpl.h"
+#include "value.h"
+
+/* Characters that end the fast scan of a string: '"', '\\', controls. */
+static const unsigned char str_stop[256] = {
+	1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,
+	1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,
+	0,0,1,0,0,0,0,0,0,0,0,0,0,0,0,0,
+	0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+	0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+	0,0,0,0,0,0,0,0,0,0,0,0,1,0,0,0,
+	0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+	0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+	2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,
+	2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,
+	2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,
+	2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,
+	2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,
+	2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,
+	2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,
+	2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,
+};
+
+/* ---------------------------------------------------------------- out */
+
+static const char hexdig[] = "0123456789abcdef";
+
+/* Bytes that need escaping in JSON output: 1 escape, 2 UTF-8 lead/cont. */
+static inline size_t
+escape_into(char *o, const char *p, size_t n)
+{
+	char *start = o;
+	size_t i = 0;
+
+	while (i < n) {
+		size_t run = i;
+		unsigned char c;
+
+		while (run < n && str_stop[(unsigned char)p[run]] == 0)
+			run++;
+		memcpy(o, p + i, run - i);
+		o += run - i;
+		if ((i = run) >= n)
+			break;
+		c = (unsigned char)p[i];
+		if (c >= 0x80) {
+			size_t ok = dmo_utf8_check(p + i, n - i < 4 ? n - i : 4);
+			size_t cl = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+
+			if (ok >= cl && c >= 0xc2 && c <= 0xf4) {
+				memcpy(o, p + i, cl);
+				o += cl;
+				i += cl;
+			} else {
+				/* Invalid: U+FFFD keeps the output JSON. */
+				size_t skip = ok > 0 ? ok : 1;
+
+				*o++ = (char)0xef;
+				*o++ = (char)0xbf;
+				*o++ = (char)0xbd;
+				i += skip;
+			}
+			continue;
+		}
+		*o++ = '\\';
+		switch (c) {
+		case '"':
+			*o++ = '"';
+			break;
+		case '\\':
+			*o++ = '\\';
+			break;
+		case '\n':
+			*o++ = 'n';
+			break;
+		case '\r':
+			*o++ = 'r';
+			break;
+		case '\t':
+			*o++ = 't';
+			break;
+		case '\b':
+			*o++ = 'b';
+			break;
+		case '\f':
+			*o++ = 'f';
+			break;
+		default:
+			*o++ = 'u';
+			*o++ = '0';
+			*o++ = '0';
+			*o++ = hexdig[c >> 4];
+			*o++ = hexdig[c & 15];
+		}
+		i++;
+	}
+	return (size_t)(o - start);
+}
+
+void
+dmo_json_put_string(struct dmo_out *out, const char *p, size_t n)
+{
+	/* Worst case: every byte becomes \u00XX (6 bytes) or U+FFFD (3). */
+	char *o = dmo_out_reserve(out, n * 6 + 2);
+
+	o[0] = '"';
+	n = escape_into(o + 1, p, n);
+	o[n + 1] = '"';
+	out->len += n + 2;
+}
+
+void
+dmo_json_buf_string(struct dmo_buf *b, const char *p, size_t n)
+{
+	dmo_buf_grow(b, n * 6 + 2);
+	b->p[b->len] = '"';
+	n = escape_into(b->p + b->len + 1, p, n);
+	b->p[b->len + n + 1] = '"';
+	b->len += n + 2;
+}
+
+void
+dmo_json_put_value(struct dmo_out *out, const struct dmo_record *r, size_t i)
+{
+	size_t len;
+	const char *v = dmo_record_value(r, i, &len);
+
+	switch (r->val[i].type) {
+	case DMO_NULL:
+		dmo_out_write(out, "null", 4);
+		break;
+	case DMO_FALSE:
+		dmo_out_write(out, "false", 5);
+		break;
+	case DMO_TRUE:
+		dmo_out_write(out, "true", 4);
+		break;
+	case DMO_STRING:
+		dmo_json_put_string(out, v, len);
+		break;
+	case DMO_NUMBER:
+	case DMO_ARRAY:
+	case DMO_OBJECT:
+		dmo_out_write(out, v, len);
+		break;
+	}
+}
+
+void
+dmo_json_put_record(struct dmo_out *out, const struct dmo_record *r)
+{
+	size_t i;
+
+	dmo_out_putc(out, '{');
+	for (i = 0; i < r->n; i++) {
+		size_t nl;
+		const char *nm = dmo_record_name(r, i, &nl);
+
+		if (i > 0)
+			dmo_out_putc(out, ',');
+		dmo_json_put_string(out, nm, nl);
+		dmo_out_putc(out, ':');
+		dmo_json_put_value(out, r, i);
+	}
+	dmo_out_putc(out, '}');
+}
+
+static int
+ndjson_write(struct dmo_writer *w, const struct dmo_record *r,
+    struct dmo_err *err)
+{
+	(void)err;
+	dmo_json_put_record(w->out, r);
+	dmo_out_putc(w->out, '\n');
+	return 0;
+}
+
+const struct dmo_writer_ops dmo_ndjson_writer_ops = {
+	NULL, ndjson_write, NULL, NULL, NULL
+};
+
+/* ---------------------------------------------------------------- in */
+
+struct parser {
+	const char		*p;	/* next byte */
+	const char		*end;
+	const char		*line;	/* start of the line, for columns */
+	struct dmo_reader	*r;
+	struct dmo_record	*rec;
+	struct dmo_err		*err;
+	struct dmo_buf		 stack;	/* open brackets of nested values */
+	struct dmo_buf		 key;	/* an escaped key, decoded */
+};
+
+static int
+fail(struct parser *ps, const char *at, const char *fmt, const char *what)
+{
+	struct dmo_loc loc = ps->rec->loc;
+	const char *nl;
+
+	/* Columns count from the start of the physical line of the error. */
+	for (nl = at; nl > ps->line && nl[-1] != '\n'; nl--)
+		continue;
+	if (nl > ps->line) {
+		const char *q;
+
+		for (q = ps->line; q < nl; q++)
+			if (*q == '\n')
+				loc.line++;
+	}
+	loc.col = (unsigned long)(at - nl) + 1;
+	dmo_err_set(ps->err, DMO_EXIT_DATA, &loc, fmt, what);
+	return -1;
+}
+
+static const char *
+tokname(const struct parser *ps, const char *at)
+{
+	static char buf[8];
+	unsigned char c;
+
+	if (at >= ps->end)
+		return "end of line";
+	c = (unsigned char)*at;
+	if (c == '\n' || c == '\r')
+		return "end of line";
+	if (c < 0x20 || c >= 0x7f)
+		snprintf(buf, sizeof(buf), "\\x%02x", c);
+	else
+		snprintf(buf, sizeof(buf), "'%c'", c);
+	return buf;
+}
+
+static inline const char *
+skip_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' ||
+	    *p == '\r'))
+		p++;
+	return p;
+}
+
+static int
+hex4(const char *p, unsigned *v)
+{
+	int i;
+
+	*v = 0;
+	for (i = 0; i < 4; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		*v <<= 4;
+		if (c >= '0' && c <= '9')
+			*v |= c - '0';
+		else if (c >= 'a' && c <= 'f')
+			*v |= c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			*v |= c - 'A' + 10;
+		else
+			return -1;
+	}
+	return 0;
+}
+
+static void
+put_utf8(struct dmo_buf *b, unsigned cp)
+{
+	char u[4];
+	size_t n;
+
+	if (cp < 0x80) {
+		u[0] = (char)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		u[0] = (char)(0xc0 | cp >> 6);
+		u[1] = (char)(0x80 | (cp & 0x3f));
+		n = 2;
+	} else if (cp < 0x10000) {
+		u[0] = (char)(0xe0 | cp >> 12);
+		u[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		u[2] = (char)(0x80 | (cp & 0x3f));
+		n = 3;
+	} else {
+		u[0] = (char)(0xf0 | cp >> 18);
+		u[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+		u[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		u[3] = (char)(0x80 | (cp & 0x3f));
+		n = 4;
+	}
+	dmo_buf_add(b, u, n);
+}
+
+/*
+ * A string body after its opening quote.  With out set, the decoded bytes
+ * are appended there; otherwise (a nested value) the text is appended as
+ * written.  Returns a pointer past the closing quote, or NULL (error set).
+ * field names the field for UTF-8 messages.
+ */
+static const char *
+parse_string(struct parser *ps, const char *p, struct dmo_buf *out,
+    int decode, const char *field)
+{
+	const char *end = ps->end;
+	const char *open = p - 1;
+
+	for (;;) {
+		const char *run = p;
+		unsigned char c;
+
+		while (p < end && str_stop[(unsigned char)*p] == 0)
+			p++;
+		dmo_buf_add(out, run, (size_t)(p - run));
+		if (p >= end) {
+			fail(ps, open, "invalid JSON: unterminated string%s", "");
+			return NULL;
+		}
+		c = (unsigned char)*p;
+		if (c == '"') {
+			if (!decode)
+				dmo_buf_addc(out, '"');
+			return p + 1;
+		}
+		if (c >= 0x80) {
+			size_t cl = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+			size_t have = (size_t)(end - p) < cl ? (size_t)(end - p) :
+			    cl;
+			size_t k;
+
+			if (dmo_utf8_check(p, have) == cl) {
+				dmo_buf_add(out, p, cl);
+				p += cl;
+				continue;
+			}
+			/* The bad bytes: up to the next ASCII or lead byte. */
+			for (k = 1; k < 4 && p + k < end &&
+			    ((unsigned char)p[k] & 0xc0) == 0x80; k++)
+				continue;
+			if (ps->r->opts.utf8 == DMO_UTF8_REPLACE) {
+				dmo_utf8_replace(out, p, k);
+				p += k;
+				continue;
+			}
+			if (field != NULL) {
+				char what[300];
+
+				snprintf(what, sizeof(what),
+				    "field '%.200s': invalid UTF-8", field);
+				fail(ps, p, "%s", what);
+			} else
+				fail(ps, p, "invalid UTF-8%s", "");
+			return NULL;
+		}
+		if (c < 0x20) {
+			fail(ps, p, "invalid JSON: control character %s in "
+			    "string", tokname(ps, p));
+			return NULL;
+		}
+		/* A backslash escape. */
+		if (p + 1 >= end) {
+			fail(ps, open, "invalid JSON: unterminated string%s", "");
+			return NULL;
+		}
+		if (!decode) {
+			unsigned v;
+
+			if (p[1] == 'u') {
+				if (p + 6 > end || hex4(p + 2, &v) != 0) {
+					fail(ps, p, "invalid JSON: bad \\u escape%s",
+					    "");
+					return NULL;
+				}
+				dmo_buf_add(out, p, 6);
+				p += 6;
+				continue;
+			}
+			if (strchr("\"\\/bfnrt", p[1]) == NULL || p[1] == 0) {
+				fail(ps, p, "invalid JSON: bad escape%s", "");
+				return NULL;
+			}
+			dmo_buf_add(out, p, 2);
+			p += 2;
+			continue;
+		}
+		switch (p[1]) {
+		case '"':
+		case '\\':
+		case '/':
+			dmo_buf_addc(out, p[1]);
+			p += 2;
+			break;
+		case 'b':
+			dmo_buf_addc(out, '\b');
+			p += 2;
+			break;
+		case 'f':
+			dmo_buf_addc(out, '\f');
+			p += 2;
+			break;
+		case 'n':
+			dmo_buf_addc(out, '\n');
+			p += 2;
+			break;
+		case 'r':
+			dmo_buf_addc(out, '\r');
+			p += 2;
+			break;
+		case 't':
+			dmo_buf_addc(out, '\t');
+			p += 2;
+			break;
+		case 'u': {
+			unsigned v, lo;
+			const char *esc = p;
+
+			if (p + 6 > end || hex4(p + 2, &v) != 0) {
+				fail(ps, p, "invalid JSON: bad \\u escape%s", "");
+				return NULL;
+			}
+			p += 6;
+			if (v >= 0xd800 && v < 0xdc00 && p + 6 <= end &&
+			    p[0] == '\\' && p[1] == 'u' && hex4(p + 2, &lo) == 0
+			    && lo >= 0xdc00 && lo < 0xe000) {
+				v = 0x10000 + ((v - 0xd800) << 10) +
+				    (lo - 0xdc00);
+				p += 6;
+			} else if (v >= 0xd800 && v < 0xe000) {
+				/* A lone surrogate is not a character. */
+				if (ps->r->opts.utf8 == DMO_UTF8_REPLACE)
+					v = 0xfffd;
+				else {
+					fail(ps, esc, "invalid JSON: lone "
+					    "surrogate in \\u escape%s", "");
+					return NULL;
+				}
+			}
+			put_utf8(out, v);
+			break;
+		}
+		default:
+			fail(ps, p, "invalid JSON: bad escape %s",
+			    tokname(ps, p + 1));
+			return NULL;
+		}
+	}
+}
+
+/* A number lexeme at p; returns its end, or NULL. */
+static const char *
+scan_number(struct parser *ps, const char *p)
+{
+	const char *s = p, *end = ps->end;
+
+	if (p < end && *p == '-')
+		p++;
+	if (p < end && (*p == 'I' || *p == 'N')) {
+		fail(ps, s, "invalid JSON: %s is not a JSON number",
+		    *p == 'I' ? "Infinity" : "NaN");
+		return NULL;
+	}
+	if (p >= end || *p < '0' || *p > '9')
+		goto bad;
+	if (*p == '0') {
+		p++;
+		if (p < end && *p >= '0' && *p <= '9')
+			goto bad;
+	} else
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+	if (p < end && *p == '.') {
+		p++;
+		if (p >= end || *p < '0' || *p > '9')
+			goto bad;
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+	}
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		p++;
+		if (p < end && (*p == '+' || *p == '-'))
+			p++;
+		if (p >= end || *p < '0' || *p > '9')
+			goto bad;
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+	}
+	return p;
+bad:
+	fail(ps, s, "invalid JSON: bad number%s", "");
+	return NULL;
+}
+
+static const char *
+scan_word(struct parser *ps, const char *p, const char *w, size_t n)
+{
+	if ((size_t)(ps->end - p) >= n && memcmp(p, w, n) == 0)
+		return p + n;
+	if (*p == 'N' || (*p == 'I'))
+		return scan_number(ps, p);
+	fail(ps, p, "invalid JSON: unexpected %s", tokname(ps, p));
+	return NULL;
+}
+
+/*
+ * A nested array or object at p (p[0] is '[' or '{'), appended compact
+ * to rec->data.  Iterative, with the open brackets on a heap stack, so
+ * depth is limited by memory only.
+ */
+static const char *
+parse_nested(struct parser *ps, const char *p)
+{
+	struct dmo_buf *out = &ps->rec->data;
+	struct dmo_buf *st = &ps->stack;
+	const char *end = ps->end;
+	int want_value = 1;
+
+	st->len = 0;
+	for (;;) {
+		p = skip_ws(p, end);
+		if (p >= end)
+			goto eof;
+		if (want_value) {
+			char c = *p;
+
+			if (c == '[' || c == '{') {
+				dmo_buf_addc(st, c);
+				dmo_buf_addc(out, c);
+				p = skip_ws(p + 1, end);
+				if (p < end && *p == (c == '[' ? ']' : '}')) {
+					dmo_buf_addc(out, *p);
+					st->len--;
+					p++;
+					want_value = 0;
+					if (st->len == 0)
+						return p;
+					continue;
+				}
+				if (c == '{') {
+					if (p >= end)
+						goto eof;
+					if (*p != '"') {
+						fail(ps, p, "invalid JSON: "
+						    "expected a name, found %s",
+						    tokname(ps, p));
+						return NULL;
+					}
+					dmo_buf_addc(out, '"');
+					p = parse_string(ps, p + 1, out, 0, NULL);
+					if (p == NULL)
+						return NULL;
+					p = skip_ws(p, end);
+					if (p >= end || *p != ':') {
+						fail(ps, p, "invalid JSON: "
+						    "expected ':', found %s",
+						    tokname(ps, p));
+						return NULL;
+					}
+					dmo_buf_addc(out, ':');
+					p++;
+				}
+				continue;
+			}
+			if (c == '"') {
+				dmo_buf_addc(out, '"');
+				p = parse_string(ps, p + 1, out, 0, NULL);
+			} else if (c == '-' || (c >= '0' && c <= '9')) {
+				const char *s = p;
+
+				p = scan_number(ps, p);
+				if (p != NULL)
+					dmo_buf_add(out, s, (size_t)(p - s));
+			} else if (c == 't') {
+				p = scan_word(ps, p, "true", 4);
+				if (p != NULL)
+					dmo_buf_add(out, "true", 4);
+			} else if (c == 'f') {
+				p = scan_word(ps, p, "false", 5);
+				if (p != NULL)
+					dmo_buf_add(out, "false", 5);
+			} else if (c == 'n') {
+				p = scan_word(ps, p, "null", 4);
+				if (p != NULL)
+					dmo_buf_add(out, "null", 4);
+			} else {
+				if (c == 'N' || c == 'I')
+					(void)scan_number(ps, p);
+				else
+					fail(ps, p, "invalid JSON: unexpected "
+					    "%s", tokname(ps, p));
+				return NULL;
+			}
+			if (p == NULL)
+				return NULL;
+			want_value = 0;
+			continue;
+		}
+		/* After a value: ',' or the closing bracket. */
+		{
+			char open = st->p[st->len - 1];
+			char close = open == '[' ? ']' : '}';
+
+			if (*p == close) {
+				dmo_buf_addc(out, close);
+				p++;
+				if (--st->len == 0)
+					return p;
+				continue;
+			}
+			if (*p != ',') {
+				fail(ps, p, open == '[' ? "invalid JSON: "
+				    "expected ',' or ']', found %s" :
+				    "invalid JSON: expected ',' or '}', found %s",
+				    tokname(ps, p));
+				return NULL;
+			}
+			dmo_buf_addc(out, ',');
+			p = skip_ws(p + 1, end);
+			if (open == '{') {
+				if (p >= end)
+					goto eof;
+				if (*p != '"') {
+					fail(ps, p, "invalid JSON: expected a "
+					    "name, found %s", tokname(ps, p));
+					return NULL;
+				}
+				dmo_buf_addc(out, '"');
+				p = parse_string(ps, p + 1, out, 0, NULL);
+				if (p == NULL)
+					return NULL;
+				p = skip_ws(p, end);
+				if (p >= end || *p != ':') {
+					fail(ps, p, "invalid JSON: expected ':', "
+					    "found %s", tokname(ps, p));
+					return NULL;
+				}
+				dmo_buf_addc(out, ':');
+				p++;
+			}
+			want_value = 1;
+		}
+	}
+eof:
+	fail(ps, end, "invalid JSON: unexpected %s", "end of input");
+	return NULL;
+}
+
+/*
+ * One record: the object at ps->p.  Returns the end of the object, or
+ * NULL (error set).
+ */
+static const char *
+parse_object(struct parser *ps)
+{
+	struct dmo_record *rec = ps->rec;
+	const char *p = ps->p, *end = ps->end;
+
+	dmo_record_reset(rec);
+	if (p >= end || *p != '{') {
+		fail(ps, p, "not a JSON object: found %s", tokname(ps, p));
+		return NULL;
+	}
+	p = skip_ws(p + 1, end);
+	if (p < end && *p == '}')
+		return p + 1;
+	for (;;) {
+		const char *name, *q;
+		size_t nlen, off;
+
+		if (p >= end)
+			goto eof;
+		if (*p != '"') {
+			fail(ps, p, "invalid JSON: expected a name, found %s",
+			    tokname(ps, p));
+			return NULL;
+		}
+		/* Plain names point into the line; others are decoded. */
+		name = p + 1;
+		for (q = name; q < end && str_stop[(unsigned char)*q] == 0; q++)
+			continue;
+		if (q < end && *q == '"') {
+			nlen = (size_t)(q - name);
+			p = q + 1;
+		} else {
+			ps->key.len = 0;
+			p = parse_string(ps, name, &ps->key, 1, NULL);
+			if (p == NULL)
+				return NULL;
+			name = ps->key.p;
+			nlen = ps->key.len;
+		}
+		p = skip_ws(p, end);
+		if (p >= end || *p != ':') {
+			fail(ps, p, "invalid JSON: expected ':', found %s",
+			    tokname(ps, p));
+			return NULL;
+		}
+		p = skip_ws(p + 1, end);
+		if (p >= end)
+			goto eof;
+		off = rec->data.len;
+		switch (*p) {
+		case '"': {
+			char fname[256];
+
+			snprintf(fname, sizeof(fname), "%.*s",
+			    (int)(nlen > 200 ? 200 : nlen), name);
+			p = parse_string(ps, p + 1, &rec->data, 1, fname);
+			if (p == NULL)
+				return NULL;
+			dmo_record_push(rec, name, nlen, DMO_STRING, off);
+			break;
+		}
+		case '{':
+		case '[': {
+			char c = *p;
+
+			p = parse_nested(ps, p);
+			if (p == NULL)
+				return NULL;
+			dmo_record_push(rec, name, nlen,
+			    c == '{' ? DMO_OBJECT : DMO_ARRAY, off);
+			break;
+		}
+		case 't':
+			if ((p = scan_word(ps, p, "true", 4)) == NULL)
+				return NULL;
+			dmo_record_push(rec, name, nlen, DMO_TRUE, off);
+			break;
+		case 'f':
+			if ((p = scan_word(ps, p, "false", 5)) == NULL)
+				return NULL;
+			dmo_record_push(rec, name, nlen, DMO_FALSE, off);
+			break;
+		case 'n':
+			if ((p = scan_word(ps, p, "null", 4)) == NULL)
+				return NULL;
+			dmo_record_push(rec, name, nlen, DMO_NULL, off);
+			break;
+		default: {
+			const char *s = p;
+
+			if (*p != '-' && (*p < '0' || *p > '9') && *p != 'N' &&
+			    *p != 'I') {
+				fail(ps, p, "invalid JSON: unexpected %s",
+				    tokname(ps, p));
+				return NULL;
+			}
+			if ((p = scan_number(ps, p)) == NULL)
+				return NULL;
+			dmo_buf_add(&rec->data, s, (size_t)(p - s));
+			dmo_record_push(rec, name, nlen, DMO_NUMBER, off);
+		}
+		}
+		p = skip_ws(p, end);
+		if (p >= end)
+			goto eof;
+		if (*p == '}')
+			return p + 1;
+		if (*p != ',') {
+			fail(ps, p, "invalid JSON: expected ',' or '}', found %s",
+			    tokname(ps, p));
+			return NULL;
+		}
+		p = skip_ws(p + 1, end);
+	}
+eof:
+	fail(ps, end, "invalid JSON: unexpected %s", "end of input");
+	return NULL;
+}
+
+struct json_state {
+	struct parser	 ps;
+	unsigned long	 line;		/* lines consumed before pos */
+	int		 in_array;	/* JSON: inside the top-level [ ] */
+	int		 done;		/* JSON: the top-level array closed */
+	int		 bom_checked;
+};
+
+static int
+json_init(struct dmo_reader *r, struct dmo_err *err)
+{
+	struct json_state *st = dmo_xcalloc(1, sizeof(*st));
+	size_t max = r->opts.max_record ? r->opts.max_record :
+	    DMO_MAX_RECORD_DEFAULT;
+
+	(void)err;
+	st->ps.r = r;
+	r->in->max_line = max;
+	r->state = st;
+	return 0;
+}
+
+static void
+json_fini(struct dmo_reader *r)
+{
+	struct json_state *st = r->state;
+
+	if (st == NULL)
+		return;
+	dmo_buf_release(&st->ps.stack);
+	dmo_buf_release(&st->ps.key);
+	free(st);
+	r->state = NULL;
+}
+
+static void
+skip_bom(struct dmo_reader *r, struct json_state *st, struct dmo_err *err)
+{
+	struct dmo_in *in = r->in;
+
+	if (st->bom_checked)
+		return;
+	st->bom_checked = 1;
+	if (dmo_in_peek(in, 3, err) >= 3 &&
+	    memcmp(in->buf + in->pos, "\xef\xbb\xbf", 3) == 0)
+		in->pos += 3;
+}
+
+static int
+ndjson_next(struct dmo_reader *r, struct dmo_record *rec, struct dmo_err *err)
+{
+	struct json_state *st = r->state;
+	struct parser *ps = &st->ps;
+
+	skip_bom(r, st, err);
+	for (;;) {
+		size_t len;
+		const char *line = dmo_in_line(r->in, &len, err), *p, *end;
+
+		if (line == NULL) {
+			if (err->code == 0)
+				return DMO_READ_EOF;
+			st->line++;
+			if (err->code == DMO_EXIT_DATA) {
+				struct dmo_loc loc = { r->source, st->line, 0 };
+
+				err->loc = loc;
+				r->raw.len = 0;
+				return DMO_READ_BAD;
+			}
+			err->loc.file = r->source;
+			return DMO_READ_FATAL;
+		}
+		st->line++;
+		end = line + len;
+		p = skip_ws(line, end);
+		if (p == end)
+			continue;	/* blank lines are not records */
+		rec->loc.file = r->source;
+		rec->loc.line = st->line;
+		rec->loc.col = 0;
+		rec->recno = ++r->recno;
+		ps->p = p;
+		ps->end = end;
+		ps->line = line;
+		ps->rec = rec;
+		ps->err = err;
+		p = parse_object(ps);
+		if (p != NULL) {
+			p = skip_ws(p, end);
+			if (p != end) {
+				fail(ps, p, "invalid JSON: unexpected %s after "
+				    "the object", tokname(ps, p));
+				p = NULL;
+			}
+		}
+		if (p == NULL || dmo_record_finish(rec, r->opts.dup, err) != 0) {
+			r->raw.len = 0;
+			dmo_buf_add(&r->raw, line, len);
+			while (r->raw.len > 0 &&
+			    (r->raw.p[r->raw.len - 1] == '\n' ||
+			    r->raw.p[r->raw.len - 1] == '\r'))
+				r->raw.len--;
+			return DMO_READ_BAD;
+		}
+		return DMO_READ_RECORD;
+	}
+}
+
+const struct dmo_reader_ops dmo_ndjson_reader_ops = {
+	json_init, ndjson_next, json_fini
+};
+
+/*
+ * JSON documents: a top-level array of objects, or objects one after
+ * another (pretty-printed or not).  The extent of each object is found
+ * first (brackets balanced outside strings), so the object can be parsed
+ * from one contiguous span and the document is never held whole.
+ */
+static size_t
+count_lines(const char *p, size_t n)
+{
+	size_t c = 0;
+	const char *e = p + n;
+
+	while ((p = memchr(p, '\n', (size_t)(e - p))) != NULL) {
+		c++;
+		p++;
+	}
+	return c;
+}
+
+/* Skip white space, refilling; returns the next byte or -1 at EOF. */
+static int
+doc_peek(struct dmo_reader *r, struct json_state *st, struct dmo_err *err)
+{
+	struct dmo_in *in = r->in;
+
+	for (;;) {
+		while (in->pos < in->end) {
+			char c = in->buf[in->pos];
+
+			if (c == '\n')
+				st->line++;
+			else if (c != ' ' && c != '\t' && c != '\r')
+				return (unsigned char)c;
+			in->pos++;
+		}
+		if (dmo_in_fill(in, err) <= 0)
+			return err->code ? -2 : -1;
+	}
+}
+
+/* Length of the object at in->pos, reading more as needed; 0 if cut. */
+static size_t
+doc_extent(struct dmo_reader *r, struct dmo_err *err, size_t max)
+{
+	struct dmo_in *in = r->in;
+	size_t i = 0;
+	long depth = 0;
+	int instr = 0, esc = 0;
+
+	for (;;) {
+		while (in->pos + i < in->end) {
+			char c = in->buf[in->pos + i++];
+
+			if (instr) {
+				if (esc)
+					esc = 0;
+				else if (c == '\\')
+					esc = 1;
+				else if (c == '"')
+					instr = 0;
+			} else if (c == '"')
+				instr = 1;
+			else if (c == '{' || c == '[')
+				depth++;
+			else if (c == '}' || c == ']') {
+				if (--depth == 0)
+					return i;
+			}
+		}
+		if (i > max) {
+			dmo_err_set(err, DMO_EXIT_DATA, NULL,
+			    "record too long: more than %zu bytes", max);
+			return 0;
+		}
+		if (dmo_in_fill(in, err) <= 0)
+			return 0;
+	}
+}
+
+static int
+json_next(struct dmo_reader *r, struct dmo_record *rec, struct dmo_err *err)
+{
+	struct json_state *st = r->state;
+	struct parser *ps = &st->ps;
+	struct dmo_in *in = r->in;
+	size_t max = in->max_line, n;
+	struct dmo_loc loc;
+	const char *p;
+	int c;
+
+	skip_bom(r, st, err);
+	if (st->line == 0)
+		st->line = 1;
+	for (;;) {
+		c = doc_peek(r, st, err);
+		loc.file = r->source;
+		loc.line = st->line;
+		loc.col = 0;
+		if (c == -2) {
+			err->loc.file = r->source;
+			return DMO_READ_FATAL;
+		}
+		if (c == -1) {
+			if (st->in_array) {
+				dmo_err_set(err, DMO_EXIT_DATA, &loc,
+				    "invalid JSON: unexpected end of input "
+				    "in the top-level array");
+				st->in_array = 0;
+				return DMO_READ_FATAL;
+			}
+			return DMO_READ_EOF;
+		}
+		if (st->in_array && st->done == 0 && c == ',') {
+			st->done = 2;	/* a value must follow */
+			in->pos++;
+			continue;
+		}
+		if (st->in_array && c == ']') {
+			if (st->done == 2) {
+				dmo_err_set(err, DMO_EXIT_DATA, &loc,
+				    "invalid JSON: ',' before ']'");
+				return DMO_READ_FATAL;
+			}
+			st->in_array = 0;
+			st->done = 0;
+			in->pos++;
+			continue;
+		}
+		if (!st->in_array && c == '[') {
+			st->in_array = 1;
+			st->done = 1;	/* no ',' before the first */
+			in->pos++;
+			continue;
+		}
+		if (st->in_array && st->done == 0) {
+			dmo_err_set(err, DMO_EXIT_DATA, &loc,
+			    "invalid JSON: expected ',' or ']', found '%c'", c);
+			return DMO_READ_FATAL;
+		}
+		break;
+	}
+	if (c != '{') {
+		dmo_err_set(err, DMO_EXIT_DATA, &loc,
+		    "not a JSON object: found '%c'", c);
+		return DMO_READ_FATAL;
+	}
+	n = doc_extent(r, err, max);
+	if (n == 0) {
+		if (err->code == 0)
+			dmo_err_set(err, DMO_EXIT_DATA, &loc,
+			    "invalid JSON: unexpected end of input");
+		else
+			err->loc = loc;
+		return DMO_READ_FATAL;
+	}
+	p = in->buf + in->pos;
+	in->pos += n;
+	if (st->in_array)
+		st->done = 0;
+	rec->loc = loc;
+	rec->recno = ++r->recno;
+	ps->p = p;
+	ps->end = p + n;
+	ps->line = p;
+	ps->rec = rec;
+	ps->err = err;
+	st->line += count_lines(p, n);
+	if (parse_object(ps) == NULL ||
+	    dmo_record_finish(rec, r->opts.dup, err) != 0) {
+		r->raw.len = 0;
+		dmo_buf_add(&r->raw, p, n);
+		return DMO_READ_BAD;
+	}
+	return DMO_READ_RECORD;
+}
+
+const struct dmo_reader_ops dmo_json_reader_ops = {
+	json_init, json_next, json_fini
+};

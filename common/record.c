@@ -1,0 +1,272 @@
+/* record.c - the record: an ordered list of named, typed values. */
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include <stdlib.h>
+#include <string.h>
+
+#include "exitcode.h"
+#include "record.h"
+
+static unsigned long next_shape;
+
+void
+dmo_record_init(struct dmo_record *r)
+{
+	memset(r, 0, sizeof(*r));
+}
+
+void
+dmo_record_release(struct dmo_record *r)
+{
+	dmo_buf_release(&r->names);
+	dmo_buf_release(&r->data);
+	free(r->name);
+	free(r->val);
+	memset(r, 0, sizeof(*r));
+}
+
+void
+dmo_record_reset(struct dmo_record *r)
+{
+	r->n = 0;
+	r->data.len = 0;
+	r->changed = 0;
+}
+
+static inline void
+grow_vals(struct dmo_record *r)
+{
+	if (r->n == r->valcap) {
+		r->valcap = r->valcap == 0 ? 16 : r->valcap * 2;
+		r->val = dmo_xreallocarray(r->val, r->valcap, sizeof(*r->val));
+	}
+}
+
+/* Name i is name[0..nlen); keep it if it is already there. */
+static inline void
+set_name(struct dmo_record *r, size_t i, const char *name, size_t nlen)
+{
+	if (i < r->nnames && r->name[i].len == nlen &&
+	    memcmp(r->names.p + r->name[i].off, name, nlen) == 0)
+		return;
+	if (i < r->nnames) {
+		/* The list diverges here: drop the rest. */
+		r->names.len = r->name[i].off;
+		r->nnames = i;
+	}
+	if (r->nnames == r->namecap) {
+		r->namecap = r->namecap == 0 ? 16 : r->namecap * 2;
+		r->name = dmo_xreallocarray(r->name, r->namecap,
+		    sizeof(*r->name));
+	}
+	r->name[i].off = r->names.len;
+	r->name[i].len = nlen;
+	dmo_buf_add(&r->names, name, nlen);
+	dmo_buf_addc(&r->names, '\0');
+	r->nnames = i + 1;
+	r->changed = 1;
+}
+
+void
+dmo_record_push(struct dmo_record *r, const char *name, size_t nlen,
+    enum dmo_type type, size_t off)
+{
+	size_t i = r->n;
+
+	set_name(r, i, name, nlen);
+	grow_vals(r);
+	r->val[i].type = type;
+	r->val[i].off = off;
+	r->val[i].len = r->data.len - off;
+	dmo_buf_addc(&r->data, '\0');
+	r->n = i + 1;
+}
+
+void
+dmo_record_add(struct dmo_record *r, const char *name, size_t nlen,
+    enum dmo_type type, const char *v, size_t vlen)
+{
+	size_t off = r->data.len;
+
+	dmo_buf_add(&r->data, v, vlen);
+	dmo_record_push(r, name, nlen, type, off);
+}
+
+static int
+name_eq(const struct dmo_record *r, size_t i, size_t j)
+{
+	return r->name[i].len == r->name[j].len &&
+	    memcmp(r->names.p + r->name[i].off, r->names.p + r->name[j].off,
+	    r->name[i].len) == 0;
+}
+
+/*
+ * Index of the first name that repeats an earlier one, or -1.  Quadratic
+ * for short lists, which is what records have; long lists use a sort of
+ * indices.  Runs only when the shape changes.
+ */
+static long
+first_dup(const struct dmo_record *r)
+{
+	size_t i, j;
+
+	for (i = 1; i < r->nnames; i++)
+		for (j = 0; j < i; j++)
+			if (name_eq(r, i, j))
+				return (long)i;
+	return -1;
+}
+
+/* Remove field i (names and values); the name bytes stay, unused. */
+static void
+remove_field(struct dmo_record *r, size_t i)
+{
+	memmove(&r->name[i], &r->name[i + 1],
+	    (r->nnames - i - 1) * sizeof(*r->name));
+	memmove(&r->val[i], &r->val[i + 1], (r->n - i - 1) * sizeof(*r->val));
+	r->nnames--;
+	r->n--;
+}
+
+int
+dmo_record_finish(struct dmo_record *r, enum dmo_dup policy,
+    struct dmo_err *err)
+{
+	long d;
+
+	if (r->n != r->nnames) {
+		r->names.len = r->n < r->nnames ? (r->n == 0 ? 0 :
+		    r->name[r->n].off) : r->names.len;
+		r->nnames = r->n;
+		r->changed = 1;
+	}
+	if (!r->changed && r->shape != 0)
+		return 0;
+	r->shape = ++next_shape;
+	while ((d = first_dup(r)) >= 0) {
+		size_t i = (size_t)d, j;
+
+		if (policy == DMO_DUP_REJECT) {
+			dmo_err_set(err, DMO_EXIT_DATA, &r->loc,
+			    "duplicate field name '%s'",
+			    r->names.p + r->name[i].off);
+			/* Force a fresh shape for the next record. */
+			r->nnames = 0;
+			r->names.len = 0;
+			return -1;
+		}
+		for (j = 0; j < i; j++)
+			if (name_eq(r, i, j))
+				break;
+		if (policy == DMO_DUP_LAST)
+			r->val[j] = r->val[i];
+		remove_field(r, i);
+		/*
+		 * The deduplicated list no longer matches the input's, so the
+		 * next record must not be taken for the same shape.
+		 */
+		r->changed = 1;
+	}
+	if (r->changed && first_dup(r) < 0 && r->nnames != r->n)
+		r->nnames = r->n;
+	return 0;
+}
+
+int
+dmo_record_set_names(struct dmo_record *r, const struct dmo_buf *names,
+    const struct dmo_span *spans, size_t n, struct dmo_err *err)
+{
+	size_t i;
+
+	dmo_record_reset(r);
+	for (i = 0; i < n; i++)
+		dmo_record_add(r, names->p + spans[i].off, spans[i].len,
+		    DMO_NULL, "", 0);
+	return dmo_record_finish(r, DMO_DUP_REJECT, err);
+}
+
+void
+dmo_record_reset_values(struct dmo_record *r)
+{
+	size_t i;
+
+	r->data.len = 0;
+	r->n = r->nnames;
+	if (r->valcap < r->n) {
+		r->valcap = r->n;
+		r->val = dmo_xreallocarray(r->val, r->valcap, sizeof(*r->val));
+	}
+	for (i = 0; i < r->n; i++) {
+		r->val[i].type = DMO_NULL;
+		r->val[i].off = 0;
+		r->val[i].len = 0;
+	}
+}
+
+void
+dmo_record_set(struct dmo_record *r, size_t i, enum dmo_type type,
+    const char *v, size_t vlen)
+{
+	r->val[i].type = type;
+	r->val[i].off = r->data.len;
+	r->val[i].len = vlen;
+	dmo_buf_add(&r->data, v, vlen);
+	dmo_buf_addc(&r->data, '\0');
+}
+
+void
+dmo_record_copy(struct dmo_record *dst, const struct dmo_record *src)
+{
+	size_t i;
+
+	dmo_record_reset(dst);
+	for (i = 0; i < src->n; i++) {
+		size_t nl, vl;
+		const char *nm = dmo_record_name(src, i, &nl);
+		const char *v = dmo_record_value(src, i, &vl);
+
+		dmo_record_add(dst, nm, nl, src->val[i].type, v, vl);
+	}
+	if (dst->n != dst->nnames) {
+		dst->names.len = dst->n == 0 ? 0 : dst->name[dst->n].off;
+		dst->nnames = dst->n;
+		dst->changed = 1;
+	}
+	/* Same names as src: same shape, so writers see no change. */
+	if (dst->changed || dst->shape == 0)
+		dst->shape = src->shape;
+	dst->loc = src->loc;
+	dst->recno = src->recno;
+}
+
+long
+dmo_record_find(const struct dmo_record *r, const char *name, size_t nlen)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		if (r->name[i].len == nlen &&
+		    memcmp(r->names.p + r->name[i].off, name, nlen) == 0)
+			return (long)i;
+	return -1;
+}
+
+const char *
+dmo_type_name(enum dmo_type t)
+{
+	switch (t) {
+	case DMO_NULL:
+		return "null";
+	case DMO_FALSE:
+	case DMO_TRUE:
+		return "boolean";
+	case DMO_NUMBER:
+		return "number";
+	case DMO_STRING:
+		return "string";
+	case DMO_ARRAY:
+		return "array";
+	case DMO_OBJECT:
+		return "object";
+	}
+	return "unknown";
+}

@@ -1,0 +1,158 @@
+/* record.h - the record: an ordered list of named, typed values. */
+/* SPDX-License-Identifier: BSD-2-Clause */
+#ifndef DMO_RECORD_H
+#define DMO_RECORD_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "err.h"
+
+/*
+ * Values and fidelity (dmo(7)):
+ *  - DMO_NUMBER holds the number's lexeme exactly as read ("12.30",
+ *    "18446744073709551616", "1e400"); it is always a valid JSON number.
+ *  - DMO_STRING holds the decoded bytes (escapes resolved), length-
+ *    delimited: NUL bytes are data.  Valid UTF-8 unless a reader's policy
+ *    kept invalid bytes (see struct dmo_read_opts).
+ *  - DMO_ARRAY and DMO_OBJECT hold the nested value as compact JSON text
+ *    (whitespace removed, strings and numbers as written).
+ *  - DMO_NULL, DMO_FALSE, DMO_TRUE hold no bytes.
+ *
+ * Ownership: a record owns all its bytes.  dmo_record_add copies the name
+ * and the value.  Readers reuse the record they are given: the pointers
+ * that the accessors return are valid until the record is next changed.
+ * Every name and value is followed by a NUL byte that its length does
+ * not count, so numbers can go straight to strtod.
+ *
+ * Names: a record keeps its name list between records.  A reader that adds
+ * fields whose names equal the previous record's (the common case) keeps
+ * the same shape number; any change of names or their order gives a new
+ * shape, unique in the process.  Writers compare shapes to know when a
+ * header or a binary dictionary frame is due, without comparing strings.
+ */
+enum dmo_type {
+	DMO_NULL = 0,
+	DMO_FALSE,
+	DMO_TRUE,
+	DMO_NUMBER,
+	DMO_STRING,
+	DMO_ARRAY,
+	DMO_OBJECT
+};
+
+/* What to do with a record whose field names repeat. */
+enum dmo_dup {
+	DMO_DUP_REJECT = 0,	/* the record is rejected (default) */
+	DMO_DUP_FIRST,		/* keep the first value */
+	DMO_DUP_LAST		/* keep the last value, at the first position */
+};
+
+struct dmo_span {
+	size_t	off;
+	size_t	len;
+};
+
+struct dmo_val {
+	enum dmo_type	type;
+	size_t		off;		/* into data */
+	size_t		len;
+};
+
+struct dmo_record {
+	struct dmo_buf	 names;		/* name bytes, each NUL-terminated */
+	struct dmo_span	*name;		/* name[i] for i < nnames */
+	size_t		 nnames;
+	size_t		 namecap;
+	struct dmo_buf	 data;		/* value bytes, each NUL-terminated */
+	struct dmo_val	*val;		/* val[i] for i < n */
+	size_t		 n;
+	size_t		 valcap;
+	unsigned long	 shape;		/* see above; 0 before the first */
+	int		 changed;	/* names changed since reset */
+	struct dmo_loc	 loc;		/* where the record starts */
+	unsigned long long recno;	/* 1-based number in its source */
+};
+
+void	 dmo_record_init(struct dmo_record *);
+void	 dmo_record_release(struct dmo_record *);
+
+/* Start a new record: drop values, keep the name list for comparison. */
+void	 dmo_record_reset(struct dmo_record *);
+
+/*
+ * Append field r->n.  dmo_record_add copies value bytes.  For values built
+ * in place, append bytes to r->data (see dmo_record_data) and then call
+ * dmo_record_push with the offset where the value began: the value is
+ * data[off..data.len).
+ */
+void	 dmo_record_add(struct dmo_record *, const char *name, size_t nlen,
+	    enum dmo_type, const char *v, size_t vlen);
+void	 dmo_record_push(struct dmo_record *, const char *name, size_t nlen,
+	    enum dmo_type, size_t off);
+static inline struct dmo_buf *
+dmo_record_data(struct dmo_record *r)
+{
+	return &r->data;
+}
+
+/*
+ * Finish a record built with add/push: settles the shape and applies the
+ * duplicate-name policy.  Returns 0, or -1 with err set (code
+ * DMO_EXIT_DATA, message "duplicate field name 'x'") when the policy is
+ * DMO_DUP_REJECT and a name repeats.  err->loc is r->loc.
+ */
+int	 dmo_record_finish(struct dmo_record *, enum dmo_dup,
+	    struct dmo_err *);
+
+/*
+ * Set the whole name list at once (a CSV header) and the values by index.
+ * After dmo_record_set_names the record has n == nnames NULL values;
+ * dmo_record_set replaces value i.  dmo_record_reset_values empties the
+ * value bytes and sets every value NULL, keeping names and shape.
+ */
+int	 dmo_record_set_names(struct dmo_record *, const struct dmo_buf *names,
+	    const struct dmo_span *spans, size_t n, struct dmo_err *);
+void	 dmo_record_reset_values(struct dmo_record *);
+void	 dmo_record_set(struct dmo_record *, size_t i, enum dmo_type,
+	    const char *v, size_t vlen);
+
+/* Deep copy src into dst (dst keeps its allocations). */
+void	 dmo_record_copy(struct dmo_record *dst, const struct dmo_record *src);
+
+/* Index of the field called name, or -1. */
+long	 dmo_record_find(const struct dmo_record *, const char *name,
+	    size_t nlen);
+
+static inline size_t
+dmo_record_count(const struct dmo_record *r)
+{
+	return r->n;
+}
+
+static inline const char *
+dmo_record_name(const struct dmo_record *r, size_t i, size_t *len)
+{
+	if (len != NULL)
+		*len = r->name[i].len;
+	return r->names.p + r->name[i].off;
+}
+
+static inline enum dmo_type
+dmo_record_type(const struct dmo_record *r, size_t i)
+{
+	return r->val[i].type;
+}
+
+static inline const char *
+dmo_record_value(const struct dmo_record *r, size_t i, size_t *len)
+{
+	if (len != NULL)
+		*len = r->val[i].len;
+	return r->data.p == NULL ? "" : r->data.p + r->val[i].off;
+}
+
+/* "null", "boolean", "number", "string", "array", "object". */
+const char *dmo_type_name(enum dmo_type);
+
+#endif
