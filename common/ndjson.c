@@ -36,6 +36,37 @@ static const unsigned char str_stop[256] = {
 	2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,
 };
 
+/*
+ * Eight bytes at a time: does any byte need a look (a control byte, '"',
+ * '\\' or a byte with the high bit set)?  The classic "has less than" and
+ * "has zero byte" tricks; exact as a yes/no answer.
+ */
+#define ONES	0x0101010101010101ULL
+#define HIGHS	0x8080808080808080ULL
+
+static inline int
+stop8(const char *p)
+{
+	uint64_t v, q, b;
+
+	memcpy(&v, p, 8);
+	q = v ^ (ONES * '"');
+	b = v ^ (ONES * '\\');
+	return ((((v - ONES * 0x20) & ~v) | ((q - ONES) & ~q) |
+	    ((b - ONES) & ~b) | v) & HIGHS) != 0;
+}
+
+/* The first byte at or after p (before end) that str_stop flags. */
+static inline const char *
+scan_plain(const char *p, const char *end)
+{
+	while (end - p >= 8 && !stop8(p))
+		p += 8;
+	while (p < end && str_stop[(unsigned char)*p] == 0)
+		p++;
+	return p;
+}
+
 /* ---------------------------------------------------------------- out */
 
 static const char hexdig[] = "0123456789abcdef";
@@ -48,11 +79,9 @@ escape_into(char *o, const char *p, size_t n)
 	size_t i = 0;
 
 	while (i < n) {
-		size_t run = i;
+		size_t run = (size_t)(scan_plain(p + i, p + n) - p);
 		unsigned char c;
 
-		while (run < n && str_stop[(unsigned char)p[run]] == 0)
-			run++;
 		memcpy(o, p + i, run - i);
 		o += run - i;
 		if ((i = run) >= n)
@@ -313,7 +342,7 @@ put_utf8(struct dmo_buf *b, unsigned cp)
  */
 static const char *
 parse_string(struct parser *ps, const char *p, struct dmo_buf *out,
-    int decode, const char *field)
+    int decode, const char *field, size_t flen)
 {
 	const char *end = ps->end;
 	const char *open = p - 1;
@@ -322,8 +351,7 @@ parse_string(struct parser *ps, const char *p, struct dmo_buf *out,
 		const char *run = p;
 		unsigned char c;
 
-		while (p < end && str_stop[(unsigned char)*p] == 0)
-			p++;
+		p = scan_plain(p, end);
 		dmo_buf_add(out, run, (size_t)(p - run));
 		if (p >= end) {
 			fail(ps, open, "invalid JSON: unterminated string%s", "");
@@ -359,7 +387,8 @@ parse_string(struct parser *ps, const char *p, struct dmo_buf *out,
 				char what[300];
 
 				snprintf(what, sizeof(what),
-				    "field '%.200s': invalid UTF-8", field);
+				    "field '%.*s': invalid UTF-8",
+				    (int)(flen > 200 ? 200 : flen), field);
 				fail(ps, p, "%s", what);
 			} else
 				fail(ps, p, "invalid UTF-8%s", "");
@@ -558,7 +587,7 @@ parse_nested(struct parser *ps, const char *p)
 						return NULL;
 					}
 					dmo_buf_addc(out, '"');
-					p = parse_string(ps, p + 1, out, 0, NULL);
+					p = parse_string(ps, p + 1, out, 0, NULL, 0);
 					if (p == NULL)
 						return NULL;
 					p = skip_ws(p, end);
@@ -575,7 +604,7 @@ parse_nested(struct parser *ps, const char *p)
 			}
 			if (c == '"') {
 				dmo_buf_addc(out, '"');
-				p = parse_string(ps, p + 1, out, 0, NULL);
+				p = parse_string(ps, p + 1, out, 0, NULL, 0);
 			} else if (c == '-' || (c >= '0' && c <= '9')) {
 				const char *s = p;
 
@@ -637,7 +666,7 @@ parse_nested(struct parser *ps, const char *p)
 					return NULL;
 				}
 				dmo_buf_addc(out, '"');
-				p = parse_string(ps, p + 1, out, 0, NULL);
+				p = parse_string(ps, p + 1, out, 0, NULL, 0);
 				if (p == NULL)
 					return NULL;
 				p = skip_ws(p, end);
@@ -688,14 +717,13 @@ parse_object(struct parser *ps)
 		}
 		/* Plain names point into the line; others are decoded. */
 		name = p + 1;
-		for (q = name; q < end && str_stop[(unsigned char)*q] == 0; q++)
-			continue;
+		q = scan_plain(name, end);
 		if (q < end && *q == '"') {
 			nlen = (size_t)(q - name);
 			p = q + 1;
 		} else {
 			ps->key.len = 0;
-			p = parse_string(ps, name, &ps->key, 1, NULL);
+			p = parse_string(ps, name, &ps->key, 1, NULL, 0);
 			if (p == NULL)
 				return NULL;
 			name = ps->key.p;
@@ -712,17 +740,12 @@ parse_object(struct parser *ps)
 			goto eof;
 		off = rec->data.len;
 		switch (*p) {
-		case '"': {
-			char fname[256];
-
-			snprintf(fname, sizeof(fname), "%.*s",
-			    (int)(nlen > 200 ? 200 : nlen), name);
-			p = parse_string(ps, p + 1, &rec->data, 1, fname);
+		case '"':
+			p = parse_string(ps, p + 1, &rec->data, 1, name, nlen);
 			if (p == NULL)
 				return NULL;
 			dmo_record_push(rec, name, nlen, DMO_STRING, off);
 			break;
-		}
 		case '{':
 		case '[': {
 			char c = *p;

@@ -1,0 +1,159 @@
+/* value.c - number lexemes, type inference for CSV fields, UTF-8 checks. */
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include <stdint.h>
+#include <string.h>
+
+#include "value.h"
+
+/*
+ * A JSON number (RFC 8259 section 6):
+ *	-? (0 | [1-9][0-9]*) (\.[0-9]+)? ([eE][+-]?[0-9]+)?
+ * "-0" and "1e400" are numbers; "01", "1.", ".5" and "+1" are not.
+ */
+int
+dmo_number_valid(const char *p, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)p;
+	const unsigned char *e = s + n;
+
+	if (s < e && *s == '-')
+		s++;
+	if (s == e)
+		return 0;
+	if (*s == '0')
+		s++;
+	else if (*s >= '1' && *s <= '9')
+		while (s < e && *s >= '0' && *s <= '9')
+			s++;
+	else
+		return 0;
+	if (s < e && *s == '.') {
+		s++;
+		if (s == e || *s < '0' || *s > '9')
+			return 0;
+		while (s < e && *s >= '0' && *s <= '9')
+			s++;
+	}
+	if (s < e && (*s == 'e' || *s == 'E')) {
+		s++;
+		if (s < e && (*s == '+' || *s == '-'))
+			s++;
+		if (s == e || *s < '0' || *s > '9')
+			return 0;
+		while (s < e && *s >= '0' && *s <= '9')
+			s++;
+	}
+	return s == e;
+}
+
+enum dmo_type
+dmo_infer(const char *p, size_t n)
+{
+	if (n == 0)
+		return DMO_STRING;
+	if ((p[0] >= '0' && p[0] <= '9') || p[0] == '-')
+		return dmo_number_valid(p, n) ? DMO_NUMBER : DMO_STRING;
+	if (n == 4 && (memcmp(p, "true", 4) == 0 || memcmp(p, "True", 4) == 0 ||
+	    memcmp(p, "TRUE", 4) == 0))
+		return DMO_TRUE;
+	if (n == 5 && (memcmp(p, "false", 5) == 0 ||
+	    memcmp(p, "False", 5) == 0 || memcmp(p, "FALSE", 5) == 0))
+		return DMO_FALSE;
+	return DMO_STRING;
+}
+
+/*
+ * The well-formed sequences (Unicode, table 3-7): the lead byte decides
+ * the length and the range of the second byte; later bytes are 80..BF.
+ * seq() returns the length of the valid sequence at s[0], or minus the
+ * length of its maximal subpart (at least 1 byte) when it is invalid.
+ */
+static inline long
+seq(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+	size_t len, i;
+
+	if (c < 0x80)
+		return 1;
+	if (c < 0xc2)
+		return -1;	/* continuation byte, or overlong C0/C1 */
+	if (c < 0xe0)
+		len = 2;
+	else if (c < 0xf0) {
+		len = 3;
+		if (c == 0xe0)
+			lo = 0xa0;	/* overlong */
+		else if (c == 0xed)
+			hi = 0x9f;	/* surrogates */
+	} else if (c < 0xf5) {
+		len = 4;
+		if (c == 0xf0)
+			lo = 0x90;	/* overlong */
+		else if (c == 0xf4)
+			hi = 0x8f;	/* past U+10FFFF */
+	} else
+		return -1;
+	if (n < 2 || s[1] < lo || s[1] > hi)
+		return -1;
+	for (i = 2; i < len; i++)
+		if (i >= n || s[i] < 0x80 || s[i] > 0xbf)
+			return -(long)i;
+	return (long)len;
+}
+
+#define HIGHBITS	UINT64_C(0x8080808080808080)
+
+size_t
+dmo_utf8_check(const char *p, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)p;
+	size_t i = 0;
+
+	for (;;) {
+		uint64_t w;
+		long k;
+
+		/* ASCII runs, eight bytes at a time. */
+		while (n - i >= 8) {
+			memcpy(&w, s + i, 8);
+			if ((w & HIGHBITS) != 0)
+				break;
+			i += 8;
+		}
+		while (i < n && s[i] < 0x80)
+			i++;
+		if (i == n)
+			return n;
+		k = seq(s + i, n - i);
+		if (k < 0)
+			return i;
+		i += (size_t)k;
+	}
+}
+
+void
+dmo_utf8_replace(struct dmo_buf *b, const char *p, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)p;
+	size_t i = 0, start = 0;
+
+	while (i < n) {
+		long k;
+
+		if (s[i] < 0x80) {
+			i++;
+			continue;
+		}
+		k = seq(s + i, n - i);
+		if (k > 0) {
+			i += (size_t)k;
+			continue;
+		}
+		dmo_buf_add(b, p + start, i - start);
+		dmo_buf_add(b, "\xef\xbf\xbd", 3);
+		i += (size_t)-k;
+		start = i;
+	}
+	dmo_buf_add(b, p + start, n - start);
+}

@@ -1,0 +1,122 @@
+# dmo.bash - bash completion for the dmo programs (needs bash-completion).
+# SPDX-License-Identifier: BSD-2-Clause
+#
+# Options come from each program's --help (bash-completion's _parse_help);
+# the values of options that take one are below, by option name.  A new
+# program needs only its name on the `complete` line at the bottom; a new
+# option with a value needs a case in _dmo_value (tests/cli.bats checks
+# that every option with a value has one).  `make install` puts this file
+# under each program's name in bash-completion's completions directory.
+
+# The --help line of option $2 (short or long) of program $1, as
+# "LONG ARG" ("--format FORMAT"), or "LONG" for a flag.
+_dmo_option()
+{
+	local a='\( [A-Z][^[:space:]]*\)\{0,1\}\([[:space:]].*\)\{0,1\}$'
+	LC_ALL=C "$1" --help 2>/dev/null | sed -n \
+	    -e "s/^[[:space:]]*$2, \(--[[:alnum:]-]*\)$a/\1\2/p" \
+	    -e "s/^[[:space:]]*-[[:alnum:]], \($2\)$a/\1\2/p" \
+	    -e "s/^[[:space:]]*\($2\)$a/\1\2/p" |
+	    head -n 1
+}
+
+# Complete the value of option $2 (long name) of program $1 into COMPREPLY.
+_dmo_value()
+{
+	local prog=$1 opt=$2
+	case $prog:$opt in
+	dmo-load:--format)
+		COMPREPLY=($(compgen -W 'ndjson csv tsv binary' -- "$cur")) ;;
+	*:--format)
+		COMPREPLY=($(compgen -W 'csv tsv ndjson json binary' -- "$cur")) ;;
+	*:--ragged)
+		COMPREPLY=($(compgen -W 'reject pad truncate' -- "$cur")) ;;
+	*:--mode)
+		COMPREPLY=($(compgen -W 'append replace upsert' -- "$cur")) ;;
+	*:--duplicate-keys)
+		COMPREPLY=($(compgen -W 'reject first last' -- "$cur")) ;;
+	*:--invalid-utf8)
+		COMPREPLY=($(compgen -W 'reject replace' -- "$cur")) ;;
+	*:--delimiter)
+		COMPREPLY=($(compgen -W "tab , ';' '|'" -- "$cur")) ;;
+	*:--quote)
+		COMPREPLY=($(compgen -W "'\"' \"'\" none" -- "$cur")) ;;
+	*:--rejects|*:--stats)
+		_filedir ;;
+	*:--max-record-size)
+		COMPREPLY=($(compgen -W '64K 1M 16M 256M 1G' -- "$cur")) ;;
+	*:--member|*:--source-field|*:--key|*:--max-rejects|\
+	*:--commit-every|*:--commit-interval)
+		;;			# free text: nothing to offer
+	*)
+		_filedir ;;		# an option not known here: files
+	esac
+}
+
+# dmo-load's target: -, PATH, or TYPE:PATH (sqlite:PATH#TABLE).
+_dmo_target()
+{
+	local prefix
+	case $cur in
+	csv:*|tsv:*|ndjson:*|binary:*|sqlite:*)
+		prefix=${cur%%:*}:
+		cur=${cur#*:}
+		_filedir
+		COMPREPLY=("${COMPREPLY[@]/#/$prefix}")
+		cur=$prefix$cur
+		;;
+	*)
+		_filedir
+		COMPREPLY+=($(compgen -W '- csv: tsv: ndjson: binary: sqlite:' \
+		    -- "$cur"))
+		[[ ${#COMPREPLY[@]} -gt 0 && ${COMPREPLY[0]} == *: ]] &&
+		    compopt -o nospace
+		;;
+	esac
+	__ltrim_colon_completions "$cur"
+}
+
+_dmo()
+{
+	local cur prev words cword split
+	_init_completion -s -n : || return
+
+	local prog=${words[0]##*/} spec opt arg i operands=0
+
+	# The value of an option: "-f <TAB>", "--format <TAB>", "--format=<TAB>".
+	if [[ $prev == -* ]]; then
+		spec=$(_dmo_option "${words[0]}" "$prev")
+		opt=${spec%% *}
+		[[ $spec == *' '* ]] && arg=${spec#* } || arg=
+		if [[ -n $arg ]]; then
+			_dmo_value "$prog" "$opt"
+			return
+		fi
+	fi
+	$split && return
+
+	if [[ $cur == -* ]]; then
+		COMPREPLY=($(compgen -W '$(_parse_help "${words[0]}")' -- "$cur"))
+		[[ ${COMPREPLY-} == *= ]] && compopt -o nospace
+		return
+	fi
+
+	# Operands.  dmo-load's first operand is its target.
+	if [[ $prog == dmo-load ]]; then
+		for ((i = 1; i < cword; i++)); do
+			case ${words[i]} in
+			--)	;;
+			--*=*)	;;
+			-*)	spec=$(_dmo_option "${words[0]}" "${words[i]}")
+				[[ $spec == *' '* ]] && ((i++)) ;;
+			*)	((operands++)) ;;
+			esac
+		done
+		if ((operands == 0)); then
+			_dmo_target
+			return
+		fi
+	fi
+	_filedir
+} &&
+	complete -F _dmo dmo-extract dmo-load

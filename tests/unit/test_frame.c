@@ -1,0 +1,1262 @@
+/* test_frame.c - binary frames: writer, reader, damage (dmo-frame(5)). */
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include <sys/stat.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "err.h"
+#include "exitcode.h"
+#include "format.h"
+#include "formatimpl.h"
+#include "io.h"
+#include "record.h"
+
+/*
+ * Run with no argument: prints "ok N - name" or "not ok N - name" for
+ * each check and exits 1 if any failed.  With --seeds DIR it also writes
+ * the fuzzing seeds (fuzz/corpus/frame) into DIR.
+ */
+
+static int ntest, nfail;
+static char tmpdir[] = "/tmp/test_frame.XXXXXX";
+static const char *argv0;
+static struct dmo_err err_dummy;	/* errors not looked at */
+
+static int
+check(int ok, const char *name, int line, const char *expr)
+{
+	ntest++;
+	printf("%sok %d - %s\n", ok ? "" : "not ", ntest, name);
+	if (!ok) {
+		printf("# line %d: %s\n", line, expr);
+		nfail++;
+	}
+	return ok;
+}
+
+#define CHECK(cond, name)	check((cond) != 0, (name), __LINE__, #cond)
+
+/* Like CHECK for strings: shows both sides when they differ. */
+static int
+check_str(const char *got, const char *want, const char *name, int line)
+{
+	int ok = got != NULL && strcmp(got, want) == 0;
+
+	check(ok, name, line, "strings differ");
+	if (!ok)
+		printf("#   got:  %s\n#   want: %s\n", got ? got : "(null)",
+		    want);
+	return ok;
+}
+
+#define CHECK_STR(got, want, name) check_str((got), (want), (name), __LINE__)
+
+/* The hex example of dmo-frame(5): see EXAMPLES there. */
+static const unsigned char example[] = {
+	0x89, 'D', 'M', 'O', '\r', '\n', 0x1a, '\n', 0x01, 0x00,
+	'S', 0x09, 0x00, 0x00, 0x00, 0x02, 0x02, 'i', 'd', 0x04, 'n', 'a',
+	'm', 'e',
+	'R', 0x08, 0x00, 0x00, 0x00, 0x03, 0x01, '7', 0x04, 0x03, 'A', 'n',
+	'n',
+	'R', 0x08, 0x00, 0x00, 0x00, 0x03, 0x05, '1', '2', '.', '3', '0',
+	0x00,
+	'E', 0x01, 0x00, 0x00, 0x00, 0x02
+};
+
+struct field {
+	const char	*name;
+	enum dmo_type	 type;
+	const char	*v;
+	size_t		 len;	/* 0: strlen(v) */
+};
+
+#define F(n, t, v)	{ (n), (t), (v), 0 }
+#define FL(n, t, v, l)	{ (n), (t), (v), (l) }
+#define END		{ NULL, DMO_NULL, NULL, 0 }
+
+static void
+build(struct dmo_record *rec, const struct field *f)
+{
+	struct dmo_err err;
+
+	dmo_record_reset(rec);
+	for (; f->name != NULL; f++) {
+		const char *v = f->v != NULL ? f->v : "";
+
+		dmo_record_add(rec, f->name, strlen(f->name), f->type, v,
+		    f->len != 0 ? f->len : strlen(v));
+	}
+	if (dmo_record_finish(rec, DMO_DUP_REJECT, &err) != 0) {
+		printf("# build: %s\n", err.msg);
+		exit(1);
+	}
+}
+
+/* Does rec hold exactly the fields f? */
+static int
+same(const struct dmo_record *rec, const struct field *f)
+{
+	size_t i, len;
+	const char *p;
+
+	for (i = 0; f[i].name != NULL; i++) {
+		const char *v = f[i].v != NULL ? f[i].v : "";
+		size_t vlen = f[i].len != 0 ? f[i].len : strlen(v);
+
+		if (i >= dmo_record_count(rec))
+			return 0;
+		p = dmo_record_name(rec, i, &len);
+		if (len != strlen(f[i].name) || memcmp(p, f[i].name, len) != 0)
+			return 0;
+		if (dmo_record_type(rec, i) != f[i].type)
+			return 0;
+		p = dmo_record_value(rec, i, &len);
+		if (f[i].type <= DMO_TRUE)
+			vlen = 0;
+		if (len != vlen || memcmp(p, v, len) != 0 || p[len] != '\0')
+			return 0;
+	}
+	return i == dmo_record_count(rec);
+}
+
+static char *
+tpath(const char *name)
+{
+	static char bufs[4][256];
+	static int next;
+	char *p = bufs[next++ & 3];
+
+	snprintf(p, sizeof(bufs[0]), "%s/%s", tmpdir, name);
+	return p;
+}
+
+static void
+put_file(const char *path, const void *p, size_t n)
+{
+	FILE *fp = fopen(path, "wb");
+
+	if (fp == NULL || fwrite(p, 1, n, fp) != n || fclose(fp) != 0) {
+		printf("# %s: %s\n", path, strerror(errno));
+		exit(1);
+	}
+}
+
+static unsigned char *
+get_file(const char *path, size_t *n)
+{
+	FILE *fp = fopen(path, "rb");
+	struct dmo_buf b = DMO_BUF_INIT;
+	char chunk[4096];
+	size_t got;
+
+	if (fp == NULL) {
+		printf("# %s: %s\n", path, strerror(errno));
+		exit(1);
+	}
+	while ((got = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+		dmo_buf_add(&b, chunk, got);
+	fclose(fp);
+	dmo_buf_grow(&b, 0);
+	*n = b.len;
+	return (unsigned char *)b.p;
+}
+
+/* A writer on a new file. */
+struct wfile {
+	struct dmo_out		*out;
+	struct dmo_writer	*w;
+};
+
+static void
+wopen(struct wfile *wf, const char *path)
+{
+	struct dmo_write_opts o;
+	struct dmo_err err;
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+	if (fd < 0) {
+		printf("# %s: %s\n", path, strerror(errno));
+		exit(1);
+	}
+	memset(&o, 0, sizeof(o));
+	o.format = DMO_FMT_BINARY;
+	wf->out = dmo_out_new(fd, path);
+	if ((wf->w = dmo_writer_new(wf->out, &o, &err)) == NULL) {
+		printf("# writer: %s\n", err.msg);
+		exit(1);
+	}
+}
+
+static int
+wrec(struct wfile *wf, const struct dmo_record *rec)
+{
+	struct dmo_err err;
+
+	return dmo_writer_write(wf->w, rec, &err);
+}
+
+static int
+wclose(struct wfile *wf)
+{
+	struct dmo_err err;
+	int rc = 0;
+
+	if (dmo_writer_finish(wf->w, &err) != 0)
+		rc = -1;
+	dmo_writer_free(wf->w);
+	if (dmo_out_close(wf->out, &err) != 0)
+		rc = -1;
+	return rc;
+}
+
+/* Write records (a NULL-terminated list of field lists) as one stream. */
+static void
+write_stream(const char *path, const struct field *const *recs)
+{
+	struct dmo_record rec;
+	struct wfile wf;
+
+	dmo_record_init(&rec);
+	wopen(&wf, path);
+	for (; *recs != NULL; recs++) {
+		build(&rec, *recs);
+		if (wrec(&wf, &rec) != 0) {
+			printf("# write failed\n");
+			exit(1);
+		}
+	}
+	if (wclose(&wf) != 0)
+		exit(1);
+	dmo_record_release(&rec);
+}
+
+static struct dmo_reader *
+ropen(const char *path, enum dmo_format fmt, enum dmo_utf8 utf8, size_t max)
+{
+	struct dmo_read_opts o;
+	struct dmo_reader *r;
+	struct dmo_err err;
+
+	memset(&o, 0, sizeof(o));
+	o.format = fmt;
+	o.header = -1;
+	o.utf8 = utf8;
+	o.max_record = max;
+	if ((r = dmo_reader_open(path, &o, &err)) == NULL) {
+		printf("# open %s: %s\n", path, err.msg);
+		exit(1);
+	}
+	return r;
+}
+
+/*
+ * Read a whole source: the number of records, bad records and control
+ * frames, and the code that ended it (EOF or FATAL) with its message
+ * as dmo_report would print it (without the program name).
+ */
+struct result {
+	int		 rc;
+	unsigned long	 nrec;
+	unsigned long	 nbad;
+	unsigned long	 nctl;
+	int		 complete;
+	int		 code;
+	char		 msg[600];
+	char		 firstbad[600];
+	char		 raw[200];
+};
+
+static void
+drain(const char *path, enum dmo_utf8 utf8, size_t max, struct result *res)
+{
+	struct dmo_reader *r = ropen(path, DMO_FMT_BINARY, utf8, max);
+	struct dmo_record rec;
+	struct dmo_err err;
+	size_t rawlen;
+	const char *raw;
+	int rc, guard = 0;
+
+	memset(res, 0, sizeof(*res));
+	dmo_record_init(&rec);
+	while ((rc = dmo_reader_next(r, &rec, &err)) != DMO_READ_EOF &&
+	    rc != DMO_READ_FATAL && guard++ < 100000) {
+		if (rc == DMO_READ_RECORD)
+			res->nrec++;
+		else if (rc == DMO_READ_CONTROL)
+			res->nctl++;
+		else if (rc == DMO_READ_BAD) {
+			if (res->nbad++ == 0) {
+				dmo_err_format(&err, res->firstbad,
+				    sizeof(res->firstbad));
+				raw = dmo_reader_raw(r, &rawlen);
+				snprintf(res->raw, sizeof(res->raw), "%.*s",
+				    (int)rawlen, raw);
+			}
+		} else {
+			res->rc = 99;
+			break;
+		}
+	}
+	if (res->rc == 0)
+		res->rc = rc;
+	res->complete = dmo_reader_complete(r);
+	if (rc == DMO_READ_FATAL) {
+		res->code = err.code;
+		dmo_err_format(&err, res->msg, sizeof(res->msg));
+		/* A fatal error stays: the next call says it again. */
+		if (dmo_reader_next(r, &rec, &err) != DMO_READ_FATAL)
+			res->rc = 98;
+	}
+	dmo_record_release(&rec);
+	dmo_reader_free(r);
+}
+
+/* Read the stream in p[0..n) (forced binary) and return the result. */
+static void
+drain_bytes(const void *p, size_t n, struct result *res)
+{
+	const char *path = tpath("bytes.dmo");
+
+	put_file(path, p, n);
+	drain(path, DMO_UTF8_REJECT, 0, res);
+}
+
+/* Hand-made streams. */
+static void
+add_frame(struct dmo_buf *b, int type, const void *p, size_t n)
+{
+	unsigned char h[5];
+
+	h[0] = (unsigned char)type;
+	h[1] = (unsigned char)n;
+	h[2] = (unsigned char)(n >> 8);
+	h[3] = (unsigned char)(n >> 16);
+	h[4] = (unsigned char)(n >> 24);
+	dmo_buf_add(b, h, 5);
+	dmo_buf_add(b, p, n);
+}
+
+static void
+add_header(struct dmo_buf *b)
+{
+	dmo_buf_add(b, DMO_FRAME_MAGIC "\x01\x00", 10);
+}
+
+/* Header and a schema frame with the names "a" and "b". */
+static void
+start_ab(struct dmo_buf *b)
+{
+	b->len = 0;
+	add_header(b);
+	add_frame(b, 'S', "\x02\x01" "a" "\x01" "b", 5);
+}
+
+/* Count the frames of each type in a well-formed stream. */
+static void
+count_frames(const unsigned char *p, size_t n, unsigned long counts[256])
+{
+	size_t i = 0;
+
+	memset(counts, 0, 256 * sizeof(counts[0]));
+	while (i + 10 <= n && memcmp(p + i, DMO_FRAME_MAGIC, 8) == 0) {
+		i += 10;
+		while (i + 5 <= n) {
+			size_t len = p[i + 1] | p[i + 2] << 8 |
+			    p[i + 3] << 16 | (size_t)p[i + 4] << 24;
+
+			counts[p[i]]++;
+			i += 5 + len;
+			if (p[i - 5 - len] == 'E')
+				break;
+		}
+	}
+}
+
+static const struct field every[] = {
+	F("null", DMO_NULL, NULL),
+	F("false", DMO_FALSE, NULL),
+	F("true", DMO_TRUE, NULL),
+	F("n1", DMO_NUMBER, "12.30"),
+	F("n2", DMO_NUMBER, "1e400"),
+	F("n3", DMO_NUMBER, "18446744073709551616"),
+	F("n4", DMO_NUMBER, "-0.0e-7"),
+	F("empty", DMO_STRING, ""),
+	FL("nul", DMO_STRING, "a\0b\0", 4),
+	F("utf8", DMO_STRING, "h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80"),
+	F("ctl", DMO_STRING, "line\nbreak\ttab\r\"q\"\\"),
+	F("arr", DMO_ARRAY, "[1,\"x\",{\"a\":null},[],{},-2.5e+3,true,false]"),
+	F("earr", DMO_ARRAY, "[]"),
+	F("obj", DMO_OBJECT,
+	    "{\"k\":[true,false],\"s\":\"\\u00e9\\ud83d\\ude00\\n\",\"\":{}}"),
+	F("eobj", DMO_OBJECT, "{}"),
+	FL("", DMO_STRING, "\0", 1),
+	END
+};
+
+static const struct field rec_ab1[] = {
+	F("a", DMO_NUMBER, "1"), F("b", DMO_STRING, "x"), END
+};
+static const struct field rec_ab2[] = {
+	F("a", DMO_NUMBER, "2"), F("b", DMO_NULL, NULL), END
+};
+static const struct field rec_ba[] = {
+	F("b", DMO_TRUE, NULL), F("a", DMO_NUMBER, "3"), END
+};
+static const struct field rec_x[] = {
+	F("x", DMO_OBJECT, "{\"y\":1}"), END
+};
+static const struct field rec_none[] = { END };
+
+static void
+test_roundtrip(void)
+{
+	static const struct field *const recs[] = { every, every, every,
+	    NULL };
+	const char *path = tpath("every.dmo");
+	struct dmo_reader *r;
+	struct dmo_record rec;
+	struct dmo_err err;
+	int rc, n = 0, good = 1;
+
+	write_stream(path, recs);
+	r = ropen(path, DMO_FMT_BINARY, DMO_UTF8_REJECT, 0);
+	dmo_record_init(&rec);
+	while ((rc = dmo_reader_next(r, &rec, &err)) == DMO_READ_RECORD) {
+		n++;
+		if (!same(&rec, every) || rec.recno != (unsigned long)n ||
+		    rec.loc.line != (unsigned long)n ||
+		    strcmp(rec.loc.file, path) != 0)
+			good = 0;
+	}
+	CHECK(rc == DMO_READ_EOF, "round trip: ends with EOF");
+	if (rc != DMO_READ_EOF)
+		printf("# %d %s\n", rc, err.msg);
+	CHECK(n == 3, "round trip: three records");
+	CHECK(good, "round trip: every type, lexemes and NUL bytes kept");
+	CHECK(dmo_reader_complete(r), "round trip: stream complete");
+	dmo_reader_free(r);
+
+	/* Found without being told. */
+	r = ropen(path, DMO_FMT_AUTO, DMO_UTF8_REJECT, 0);
+	rc = dmo_reader_next(r, &rec, &err);
+	CHECK(dmo_reader_format(r) == DMO_FMT_BINARY && rc == DMO_READ_RECORD
+	    && same(&rec, every), "round trip: binary input detected");
+	dmo_reader_free(r);
+	dmo_record_release(&rec);
+}
+
+static void
+test_example(void)
+{
+	static const struct field r1[] = {
+		F("id", DMO_NUMBER, "7"), F("name", DMO_STRING, "Ann"), END
+	};
+	static const struct field r2[] = {
+		F("id", DMO_NUMBER, "12.30"), F("name", DMO_NULL, NULL), END
+	};
+	static const struct field *const recs[] = { r1, r2, NULL };
+	const char *path = tpath("example.dmo");
+	unsigned char *p, man[256];
+	size_t n, nman = 0;
+	char line[512], mpath[1024];
+	const char *slash;
+	FILE *fp = NULL;
+	int i;
+
+	write_stream(path, recs);
+	p = get_file(path, &n);
+	CHECK(n == sizeof(example) && memcmp(p, example, n) == 0,
+	    "hex example: the writer's bytes");
+	free(p);
+
+	/* The dump in the man page must be those bytes. */
+	static const char *const tries[] = { "man/dmo-frame.5",
+	    "../man/dmo-frame.5", "../../man/dmo-frame.5" };
+	if ((slash = strrchr(argv0, '/')) != NULL) {
+		snprintf(mpath, sizeof(mpath), "%.*s/../../man/dmo-frame.5",
+		    (int)(slash - argv0), argv0);
+		fp = fopen(mpath, "r");
+	}
+	for (i = 0; fp == NULL && i < 3; i++)
+		fp = fopen(tries[i], "r");
+	if (fp == NULL) {
+		printf("ok %d - hex example: man page # SKIP not found\n",
+		    ++ntest);
+		return;
+	}
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		size_t k;
+
+		/* xxd lines: "00000000: 8944 4d4f ...  .DMO..." */
+		for (k = 0; k < 8 && isxdigit((unsigned char)line[k]); k++)
+			;
+		if (k != 8 || line[8] != ':' || line[9] != ' ')
+			continue;
+		for (k = 10; k + 1 < strlen(line) && k < 10 + 39; k++) {
+			unsigned v;
+
+			if (line[k] == ' ')
+				continue;
+			if (sscanf(line + k, "%2x", &v) != 1 ||
+			    nman >= sizeof(man))
+				break;
+			man[nman++] = (unsigned char)v;
+			k++;
+		}
+	}
+	fclose(fp);
+	CHECK(nman == sizeof(example) && memcmp(man, example, nman) == 0,
+	    "hex example: the dump in dmo-frame(5)");
+}
+
+static void
+test_schema_change(void)
+{
+	static const struct field *const recs[] = { rec_ab1, rec_ab2, rec_ba,
+	    rec_ba, rec_x, rec_none, rec_none, rec_ab1, NULL };
+	const char *path = tpath("schema.dmo");
+	struct dmo_reader *r;
+	struct dmo_record rec, rec2;
+	struct dmo_err err;
+	unsigned long counts[256];
+	unsigned char *p;
+	size_t n, i;
+	struct wfile wf;
+	int rc, good = 1;
+
+	write_stream(path, recs);
+	p = get_file(path, &n);
+	count_frames(p, n, counts);
+	free(p);
+	CHECK(counts['S'] == 5 && counts['R'] == 8 && counts['E'] == 1,
+	    "schema change: a schema frame at each change only");
+
+	r = ropen(path, DMO_FMT_BINARY, DMO_UTF8_REJECT, 0);
+	dmo_record_init(&rec);
+	for (i = 0; recs[i] != NULL; i++) {
+		rc = dmo_reader_next(r, &rec, &err);
+		if (rc != DMO_READ_RECORD || !same(&rec, recs[i]))
+			good = 0;
+	}
+	CHECK(good && dmo_reader_next(r, &rec, &err) == DMO_READ_EOF,
+	    "schema change: records read back");
+	dmo_reader_free(r);
+
+	/*
+	 * Two records with the same names but different shape numbers (two
+	 * readers): one schema frame.
+	 */
+	dmo_record_init(&rec2);
+	build(&rec, rec_ab1);
+	build(&rec2, rec_ab2);
+	wopen(&wf, path);
+	wrec(&wf, &rec);
+	wrec(&wf, &rec2);
+	wrec(&wf, &rec);
+	wclose(&wf);
+	p = get_file(path, &n);
+	count_frames(p, n, counts);
+	free(p);
+	CHECK(rec.shape != rec2.shape && counts['S'] == 1 &&
+	    counts['R'] == 3, "schema change: same names, other shape: "
+	    "no new schema frame");
+	dmo_record_release(&rec);
+	dmo_record_release(&rec2);
+}
+
+/*
+ * A filter: read a stream with control frames, write what it reads.
+ * The output must be the input, byte for byte.
+ */
+static void
+test_control(void)
+{
+	const char *path = tpath("ctl.dmo"), *path2 = tpath("ctl2.dmo");
+	struct dmo_control c1 = { 'c', "checkpoint 1", 12 };
+	struct dmo_control c2 = { 'm', "\0\x01meta\xff", 7 };
+	struct dmo_control c3 = { 'z', "", 0 };
+	const struct dmo_control *got;
+	struct dmo_record rec;
+	struct dmo_reader *r;
+	struct dmo_err err;
+	struct wfile wf;
+	unsigned char *p, *p2;
+	size_t n, n2;
+	int rc, seq = 0, good = 1;
+
+	dmo_record_init(&rec);
+	wopen(&wf, path);
+	CHECK(dmo_writer_control(wf.w, &c3, &err) == 0,
+	    "control: before any record");
+	build(&rec, rec_ab1);
+	wrec(&wf, &rec);
+	dmo_writer_control(wf.w, &c1, &err);
+	build(&rec, rec_ba);
+	wrec(&wf, &rec);
+	dmo_writer_control(wf.w, &c2, &err);
+	wclose(&wf);
+
+	r = ropen(path, DMO_FMT_BINARY, DMO_UTF8_REJECT, 0);
+	wopen(&wf, path2);
+	while ((rc = dmo_reader_next(r, &rec, &err)) == DMO_READ_RECORD ||
+	    rc == DMO_READ_CONTROL) {
+		seq = seq * 10 + rc;
+		if (rc == DMO_READ_RECORD)
+			wrec(&wf, &rec);
+		else {
+			got = dmo_reader_control(r);
+			if (seq == 2 && (got->type != 'z' || got->len != 0))
+				good = 0;
+			if (seq == 212 && (got->type != 'c' || got->len !=
+			    12 || memcmp(got->payload, c1.payload, 12) != 0))
+				good = 0;
+			if (seq == 21212 && (got->type != 'm' || got->len !=
+			    7 || memcmp(got->payload, c2.payload, 7) != 0))
+				good = 0;
+			dmo_writer_control(wf.w, got, &err);
+		}
+	}
+	wclose(&wf);
+	CHECK(rc == DMO_READ_EOF && seq == 21212 && good,
+	    "control: frames come back in place, payloads intact");
+	dmo_reader_free(r);
+	p = get_file(path, &n);
+	p2 = get_file(path2, &n2);
+	CHECK(n == n2 && memcmp(p, p2, n) == 0,
+	    "control: a filter's output is its input, byte for byte");
+	free(p);
+	free(p2);
+
+	wopen(&wf, path);
+	c1.type = 'E';
+	CHECK(dmo_writer_control(wf.w, &c1, &err) == -1,
+	    "control: writer refuses a critical type");
+	wclose(&wf);
+	dmo_record_release(&rec);
+}
+
+/* Every prefix of a stream is a truncated stream, and says so. */
+static void
+test_truncation(void)
+{
+	static const struct field *const recs[] = { rec_ab1, rec_ab2, rec_x,
+	    every, NULL };
+	const char *path = tpath("trunc.dmo");
+	struct dmo_control c = { 'c', "ckpt", 4 };
+	struct dmo_record rec;
+	struct result res;
+	struct wfile wf;
+	unsigned char *p;
+	size_t n, k, bounds[32], nb = 0;
+	unsigned long bad = 0;
+	char want[200];
+	int i;
+
+	dmo_record_init(&rec);
+	wopen(&wf, path);
+	for (i = 0; recs[i] != NULL; i++) {
+		build(&rec, recs[i]);
+		wrec(&wf, &rec);
+		if (i == 1)
+			dmo_writer_control(wf.w, &c, &err_dummy);
+	}
+	wclose(&wf);
+	dmo_record_release(&rec);
+	p = get_file(path, &n);
+
+	/* Frame boundaries and the records before them. */
+	for (k = 10; k < n; ) {
+		bounds[nb++] = k;
+		k += 5 + (p[k + 1] | p[k + 2] << 8 | p[k + 3] << 16 |
+		    (size_t)p[k + 4] << 24);
+	}
+	for (k = 0; k < n; k++) {
+		size_t j, recs_before = 0;
+
+		drain_bytes(p, k, &res);
+		for (j = 0; j < nb && bounds[j] < k; j++)
+			if (p[bounds[j]] == 'R')
+				recs_before++;
+		if (k < 10)
+			snprintf(want, sizeof(want), "%s: truncated binary "
+			    "stream: stream header cut short at byte %zu",
+			    tpath("bytes.dmo"), k);
+		else {
+			for (j = 0; j < nb && bounds[j] != k; j++)
+				;
+			if (j < nb)
+				snprintf(want, sizeof(want), "%s: truncated "
+				    "binary stream: no end-of-stream trailer "
+				    "after %zu records", tpath("bytes.dmo"),
+				    recs_before);
+			else
+				snprintf(want, sizeof(want), "%s: truncated "
+				    "binary stream: frame cut short at byte "
+				    "%zu", tpath("bytes.dmo"), k);
+		}
+		if (res.rc != DMO_READ_FATAL || res.code != DMO_EXIT_DATA ||
+		    res.complete || strcmp(res.msg, want) != 0) {
+			if (bad++ < 3)
+				printf("# cut at %zu: rc %d code %d: %s\n", k,
+				    res.rc, res.code, res.msg);
+		}
+	}
+	CHECK(bad == 0, "truncation: every prefix is a fatal, exact error");
+	drain_bytes(p, n, &res);
+	CHECK(res.rc == DMO_READ_EOF && res.complete && res.nrec == 4 &&
+	    res.nctl == 1, "truncation: the whole stream reads complete");
+	free(p);
+}
+
+static void
+test_header(void)
+{
+	unsigned char s[sizeof(example)];
+	struct result res;
+	unsigned long bad = 0;
+	char want[300];
+	int i, bit;
+
+	memcpy(s, example, sizeof(s));
+	s[8] = 2;
+	drain_bytes(s, sizeof(s), &res);
+	snprintf(want, sizeof(want), "%s: unsupported binary stream version 2 "
+	    "at byte 8", tpath("bytes.dmo"));
+	CHECK(res.rc == DMO_READ_FATAL && res.code == DMO_EXIT_DATA,
+	    "bad version: fatal");
+	CHECK_STR(res.msg, want, "bad version: message");
+
+	memcpy(s, example, sizeof(s));
+	s[9] = 0x80;
+	drain_bytes(s, sizeof(s), &res);
+	snprintf(want, sizeof(want), "%s: unsupported binary stream flags "
+	    "0x80 at byte 9", tpath("bytes.dmo"));
+	CHECK_STR(res.msg, want, "bad flags: message");
+
+	for (i = 0; i < 8; i++)
+		for (bit = 0; bit < 8; bit++) {
+			memcpy(s, example, sizeof(s));
+			s[i] ^= (unsigned char)(1 << bit);
+			drain_bytes(s, sizeof(s), &res);
+			if (res.rc != DMO_READ_FATAL || res.nrec != 0 ||
+			    strstr(res.msg, ": bad binary stream magic at "
+			    "byte 0") == NULL) {
+				if (bad++ < 3)
+					printf("# flip %d.%d: %s\n", i, bit,
+					    res.msg);
+			}
+		}
+	CHECK(bad == 0, "magic: every bit flip is caught");
+
+	/* Text-mode damage gets a hint. */
+	{
+		struct dmo_buf b = DMO_BUF_INIT;
+
+		dmo_buf_add(&b, "\x89" "DMO\n\x1a\n\x01\x00", 9);
+		dmo_buf_add(&b, example + 10, sizeof(example) - 10);
+		drain_bytes(b.p, b.len, &res);
+		snprintf(want, sizeof(want), "%s: bad binary stream magic at "
+		    "byte 0 (CR LF converted to LF?): "
+		    "\"\\x89DMO\\n\\x1a\\n\\x01\\x00S\\t\\x00\"",
+		    tpath("bytes.dmo"));
+		CHECK_STR(res.msg, want, "magic: newline conversion named");
+		dmo_buf_release(&b);
+	}
+	memcpy(s, example, sizeof(s));
+	s[0] = 0x09;
+	drain_bytes(s, sizeof(s), &res);
+	CHECK(strstr(res.msg, "(high bit stripped?)") != NULL,
+	    "magic: 7-bit transfer named");
+}
+
+static void
+test_limits(void)
+{
+	struct dmo_buf b = DMO_BUF_INIT;
+	struct result res;
+	char want[300];
+	const char *path = tpath("bytes.dmo");
+
+	/* A length of 4 GiB - 1. */
+	start_ab(&b);
+	dmo_buf_add(&b, "R\xff\xff\xff\xff", 5);
+	drain_bytes(b.p, b.len, &res);
+	snprintf(want, sizeof(want), "%s: frame too large at byte 20: "
+	    "4294967295 bytes, limit 268435456", path);
+	CHECK(res.rc == DMO_READ_FATAL, "huge length: fatal");
+	CHECK_STR(res.msg, want, "huge length: message");
+
+	/* --max-record-size applies to frames. */
+	put_file(path, example, sizeof(example));
+	drain(path, DMO_UTF8_REJECT, 8, &res);
+	CHECK(res.rc == DMO_READ_FATAL && strstr(res.msg, "frame too large "
+	    "at byte 10: 9 bytes, limit 8") != NULL, "max record: schema "
+	    "frame over the limit");
+
+	/* Varints. */
+	b.len = 0;
+	add_header(&b);
+	add_frame(&b, 'S', "\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80\x01",
+	    11);
+	drain_bytes(b.p, b.len, &res);
+	snprintf(want, sizeof(want), "%s: schema frame at byte 10: varint "
+	    "overflow at byte 15", path);
+	CHECK_STR(res.msg, want, "varint: eleven bytes overflow");
+
+	b.len = 0;
+	add_header(&b);
+	add_frame(&b, 'S', "\xff\xff\xff\xff\xff\xff\xff\xff\xff\x02", 10);
+	drain_bytes(b.p, b.len, &res);
+	CHECK_STR(res.msg, want, "varint: 2^64 overflows");
+
+	b.len = 0;
+	add_header(&b);
+	add_frame(&b, 'S', "\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 10);
+	drain_bytes(b.p, b.len, &res);
+	snprintf(want, sizeof(want), "%s: schema frame at byte 10: field "
+	    "count 18446744073709551615 exceeds the frame", path);
+	CHECK_STR(res.msg, want, "varint: 2^64-1 decodes");
+
+	/* Non-minimal varints are fine: 0x80 0x00 is 0. */
+	b.len = 0;
+	add_header(&b);
+	add_frame(&b, 'S', "\x81\x00\x81\x00" "a", 5);
+	add_frame(&b, 'R', "\x04\x80\x80\x00", 4);
+	add_frame(&b, 'E', "\x81\x80\x00", 3);
+	drain_bytes(b.p, b.len, &res);
+	CHECK(res.rc == DMO_READ_EOF && res.nrec == 1 && res.complete,
+	    "varint: minimal form not required");
+
+	start_ab(&b);
+	add_frame(&b, 'R', "\x03\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01",
+	    12);
+	drain_bytes(b.p, b.len, &res);
+	snprintf(want, sizeof(want), "%s: record frame at byte 20: field "
+	    "'a': varint overflow at byte 26", path);
+	CHECK_STR(res.msg, want, "varint: overflow in a value length");
+	dmo_buf_release(&b);
+}
+
+static void
+test_concat(void)
+{
+	static const struct field *const recs[] = { rec_ab1, rec_x, NULL };
+	const char *a = tpath("a.dmo");
+	struct dmo_buf b = DMO_BUF_INIT;
+	struct dmo_reader *r;
+	struct dmo_record rec;
+	struct dmo_err err;
+	struct result res;
+	unsigned char *p;
+	char want[300];
+	size_t n;
+	int rc, i, good = 1;
+
+	write_stream(a, recs);
+	p = get_file(a, &n);
+	dmo_buf_add(&b, p, n);
+	dmo_buf_add(&b, example, sizeof(example));
+	dmo_buf_add(&b, p, n);
+	put_file(tpath("cat.dmo"), b.p, b.len);
+
+	r = ropen(tpath("cat.dmo"), DMO_FMT_BINARY, DMO_UTF8_REJECT, 0);
+	dmo_record_init(&rec);
+	for (i = 0; (rc = dmo_reader_next(r, &rec, &err)) ==
+	    DMO_READ_RECORD; i++)
+		if (rec.recno != (unsigned long long)i + 1)
+			good = 0;
+	CHECK(rc == DMO_READ_EOF && i == 6 && good &&
+	    dmo_reader_complete(r), "concatenated: cat a b c reads whole");
+	dmo_reader_free(r);
+	dmo_record_release(&rec);
+
+	/* Cut inside the second magic. */
+	drain_bytes(b.p, n + 5, &res);
+	snprintf(want, sizeof(want), "%s: truncated binary stream: stream "
+	    "header cut short at byte %zu", tpath("bytes.dmo"), n + 5);
+	CHECK_STR(res.msg, want, "concatenated: second header cut short");
+
+	/* Anything but a stream after a trailer. */
+	b.len = n;
+	dmo_buf_adds(&b, "{\"a\":1}\n");
+	drain_bytes(b.p, b.len, &res);
+	snprintf(want, sizeof(want), "%s: unexpected data after "
+	    "end-of-stream trailer at byte %zu: \"{\\\"a\\\":1}\\n\"",
+	    tpath("bytes.dmo"), n);
+	CHECK(res.rc == DMO_READ_FATAL && res.nrec == 2 && !res.complete,
+	    "trailing garbage: fatal after the good records");
+	CHECK_STR(res.msg, want, "trailing garbage: message");
+
+	/* A stream with no records: header and trailer. */
+	free(p);
+	write_stream(a, (const struct field *const[]){ NULL });
+	p = get_file(a, &n);
+	CHECK(n == 16, "empty stream: 16 bytes");
+	drain(a, DMO_UTF8_REJECT, 0, &res);
+	CHECK(res.rc == DMO_READ_EOF && res.complete && res.nrec == 0,
+	    "empty stream: complete, no records");
+	free(p);
+	dmo_buf_release(&b);
+}
+
+static void
+test_structure(void)
+{
+	struct dmo_buf b = DMO_BUF_INIT;
+	struct result res;
+	const char *path = tpath("bytes.dmo");
+	char want[300];
+
+#define EXPECT(msgtail, name) do {					\
+	drain_bytes(b.p, b.len, &res);					\
+	snprintf(want, sizeof(want), "%s: %s", path, (msgtail));	\
+	CHECK(res.rc == DMO_READ_FATAL && res.code == DMO_EXIT_DATA,	\
+	    name ": fatal");						\
+	CHECK_STR(res.msg, want, name ": message");			\
+} while (0)
+
+	b.len = 0;
+	add_header(&b);
+	add_frame(&b, 'R', "", 0);
+	EXPECT("record frame at byte 10 before any schema frame",
+	    "record before schema");
+
+	start_ab(&b);
+	add_frame(&b, 'X', "", 0);
+	EXPECT("unknown critical frame type 'X' at byte 20",
+	    "unknown critical frame");
+
+	start_ab(&b);
+	add_frame(&b, 0x01, "", 0);
+	EXPECT("bad frame type 0x01 at byte 20", "non-letter frame type");
+
+	start_ab(&b);
+	add_frame(&b, 'R', "\x00\x00", 2);
+	add_frame(&b, 'E', "\x02", 1);
+	EXPECT("end-of-stream trailer at byte 27: stream has 1 records, "
+	    "trailer says 2", "trailer count");
+
+	start_ab(&b);
+	add_frame(&b, 'E', "\x00\x00", 2);
+	EXPECT("end-of-stream trailer at byte 20: 1 bytes left over at "
+	    "byte 26", "trailer left over");
+
+	start_ab(&b);
+	add_frame(&b, 'R', "\x00\x00\x00", 3);
+	EXPECT("record frame at byte 20: 1 bytes left over at byte 27",
+	    "record left over");
+
+	start_ab(&b);
+	add_frame(&b, 'R', "\x00", 1);
+	EXPECT("record frame at byte 20: field 'b': value missing at byte 26",
+	    "record short");
+
+	start_ab(&b);
+	add_frame(&b, 'R', "\x00\x07", 2);
+	EXPECT("record frame at byte 20: field 'b': bad value tag 7 at "
+	    "byte 26", "bad tag");
+
+	start_ab(&b);
+	add_frame(&b, 'R', "\x00\x04\x05" "abc", 6);
+	EXPECT("record frame at byte 20: field 'b': value runs past the end "
+	    "of the frame at byte 27", "value past the frame");
+
+	b.len = 0;
+	add_header(&b);
+	add_frame(&b, 'S', "\x02\x01" "a" "\x01" "a", 5);
+	EXPECT("schema frame at byte 10: duplicate field name 'a'",
+	    "duplicate names");
+
+	b.len = 0;
+	add_header(&b);
+	add_frame(&b, 'S', "\x01\x05" "a", 3);
+	EXPECT("schema frame at byte 10: field name 1 runs past the end of "
+	    "the frame at byte 16", "name past the frame");
+
+	b.len = 0;
+	add_header(&b);
+	add_frame(&b, 'S', "\x01\x02" "a\xff", 4);
+	EXPECT("schema frame at byte 10: field name 1: invalid UTF-8 at "
+	    "byte 18: \"a\\xff\"", "name not UTF-8");
+
+	/* Ancillary frames of any lowercase type pass. */
+	start_ab(&b);
+	add_frame(&b, 'q', "whatever", 8);
+	add_frame(&b, 'E', "\x00", 1);
+	drain_bytes(b.p, b.len, &res);
+	CHECK(res.rc == DMO_READ_EOF && res.nctl == 1 && res.complete,
+	    "unknown ancillary frame passes");
+#undef EXPECT
+	dmo_buf_release(&b);
+}
+
+/* Bad values reject the record; reading goes on. */
+static void
+test_values(void)
+{
+	static const struct {
+		const char	*name;
+		int		 tag;
+		const char	*v;
+		size_t		 len;
+		const char	*msg;	/* after "path:1: " */
+	} cases[] = {
+		{ "string not UTF-8", 4, "ab\xc3(", 4,
+		  "field 'b': invalid UTF-8 at byte 32: \"ab\\xc3(\"" },
+		{ "surrogate in UTF-8", 4, "\xed\xa0\x80", 3,
+		  "field 'b': invalid UTF-8 at byte 30: \"\\xed\\xa0\\x80\"" },
+		{ "number with leading zero", 3, "01", 2,
+		  "field 'b': invalid number at byte 30: \"01\"" },
+		{ "empty number", 3, "", 0,
+		  "field 'b': invalid number at byte 30: \"\"" },
+		{ "number NaN", 3, "NaN", 3,
+		  "field 'b': invalid number at byte 30: \"NaN\"" },
+		{ "array trailing comma", 5, "[1,]", 4,
+		  "field 'b': invalid JSON array at byte 33: \"[1,]\"" },
+		{ "array with space", 5, "[1, 2]", 6,
+		  "field 'b': invalid JSON array at byte 33: \"[1, 2]\"" },
+		{ "object as array", 5, "{}", 2,
+		  "field 'b': invalid JSON array at byte 30: \"{}\"" },
+		{ "array cut short", 5, "[[1]", 4,
+		  "field 'b': invalid JSON array at byte 34: \"[[1]\"" },
+		{ "two values", 6, "{}{}", 4,
+		  "field 'b': invalid JSON object at byte 32: \"{}{}\"" },
+		{ "bare key", 6, "{a:1}", 5,
+		  "field 'b': invalid JSON object at byte 31: \"{a:1}\"" },
+		{ "lone surrogate", 5, "[\"\\ud800\"]", 10,
+		  "field 'b': invalid JSON array at byte 38: "
+		  "\"[\\\"\\\\ud800\\\"]\"" },
+		{ "raw control byte", 5, "[\"\n\"]", 5,
+		  "field 'b': invalid JSON array at byte 32: "
+		  "\"[\\\"\\n\\\"]\"" },
+		{ "bad escape", 5, "[\"\\x\"]", 6,
+		  "field 'b': invalid JSON array at byte 33: "
+		  "\"[\\\"\\\\x\\\"]\"" },
+		{ "bad literal", 5, "[tru]", 5,
+		  "field 'b': invalid JSON array at byte 31: \"[tru]\"" },
+		{ "JSON not UTF-8", 5, "[\"\xff\"]", 5,
+		  "field 'b': invalid UTF-8 at byte 32: \"[\\\"\\xff\\\"]\"" },
+	};
+	struct dmo_buf b = DMO_BUF_INIT, payload = DMO_BUF_INIT;
+	struct result res;
+	char want[300], name[100], want_raw[100];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		payload.len = 0;
+		dmo_buf_add(&payload, "\x03\x01" "5", 3);
+		dmo_buf_addc(&payload, cases[i].tag);
+		dmo_buf_addc(&payload, (int)cases[i].len);
+		dmo_buf_add(&payload, cases[i].v, cases[i].len);
+		start_ab(&b);
+		add_frame(&b, 'R', payload.p, payload.len);
+		add_frame(&b, 'R', "\x00\x00", 2);
+		add_frame(&b, 'E', "\x02", 1);
+		drain_bytes(b.p, b.len, &res);
+		snprintf(want, sizeof(want), "%s:1: %s", tpath("bytes.dmo"),
+		    cases[i].msg);
+		snprintf(want_raw, sizeof(want_raw), "binary record 1 at byte "
+		    "20 (%zu bytes)", payload.len + 5);
+		snprintf(name, sizeof(name), "bad value: %s", cases[i].name);
+		CHECK(res.rc == DMO_READ_EOF && res.nbad == 1 &&
+		    res.nrec == 1 && res.complete, name);
+		CHECK_STR(res.firstbad, want, name);
+		CHECK_STR(res.raw, want_raw, name);
+	}
+
+	/* --invalid-utf8=replace */
+	{
+		static const struct field want_f[] = {
+			F("a", DMO_NUMBER, "5"),
+			F("b", DMO_STRING, "ab\xef\xbf\xbd("), END
+		};
+		static const struct field want_j[] = {
+			F("a", DMO_NUMBER, "5"),
+			F("b", DMO_ARRAY, "[\"\xef\xbf\xbd\"]"), END
+		};
+		struct dmo_reader *r;
+		struct dmo_record rec;
+		struct dmo_err err;
+		const char *path = tpath("bytes.dmo");
+
+		start_ab(&b);
+		add_frame(&b, 'R', "\x03\x01" "5" "\x04\x04" "ab\xc3(", 9);
+		add_frame(&b, 'R', "\x03\x01" "5" "\x05\x05" "[\"\xff\"]", 10);
+		add_frame(&b, 'E', "\x02", 1);
+		put_file(path, b.p, b.len);
+		r = ropen(path, DMO_FMT_BINARY, DMO_UTF8_REPLACE, 0);
+		dmo_record_init(&rec);
+		CHECK(dmo_reader_next(r, &rec, &err) == DMO_READ_RECORD &&
+		    same(&rec, want_f), "invalid UTF-8 replaced in a string");
+		CHECK(dmo_reader_next(r, &rec, &err) == DMO_READ_RECORD &&
+		    same(&rec, want_j), "invalid UTF-8 replaced in an array");
+		CHECK(dmo_reader_next(r, &rec, &err) == DMO_READ_EOF,
+		    "replace: then the end");
+		dmo_record_release(&rec);
+		dmo_reader_free(r);
+	}
+	dmo_buf_release(&payload);
+	dmo_buf_release(&b);
+}
+
+/*
+ * The reader fills a record it has filled before without comparing names;
+ * a caller that changes the record in between must still get the
+ * stream's names, and a bad record in between must not disturb the next.
+ */
+static void
+test_reuse(void)
+{
+	static const struct field want1[] = {
+		F("a", DMO_NUMBER, "1"), F("b", DMO_STRING, "x"), END
+	};
+	static const struct field want2[] = {
+		F("a", DMO_NUMBER, "2"), F("b", DMO_STRING, "y"), END
+	};
+	static const struct field want3[] = {
+		F("a", DMO_NUMBER, "3"), F("b", DMO_NULL, NULL), END
+	};
+	struct dmo_buf b = DMO_BUF_INIT;
+	const char *path = tpath("bytes.dmo");
+	struct dmo_record rec, other;
+	struct dmo_reader *r;
+	struct dmo_err err;
+	int ok = 1;
+
+	start_ab(&b);
+	add_frame(&b, 'R', "\x03\x01" "1" "\x04\x01" "x", 6);
+	add_frame(&b, 'R', "\x03\x01" "2" "\x04\x01" "y", 6);
+	add_frame(&b, 'R', "\x03\x02" "01" "\x04\x01" "z", 7);
+	add_frame(&b, 'R', "\x03\x01" "3" "\x00", 4);
+	add_frame(&b, 'R', "\x03\x01" "1" "\x04\x01" "x", 6);
+	add_frame(&b, 'R', "\x03\x01" "2" "\x04\x01" "y", 6);
+	add_frame(&b, 'R', "\x03\x01" "3" "\x00", 4);
+	add_frame(&b, 'E', "\x07", 1);
+	put_file(path, b.p, b.len);
+	r = ropen(path, DMO_FMT_BINARY, DMO_UTF8_REJECT, 0);
+	dmo_record_init(&rec);
+	dmo_record_init(&other);
+	ok &= dmo_reader_next(r, &rec, &err) == DMO_READ_RECORD &&
+	    same(&rec, want1);
+	ok &= dmo_reader_next(r, &rec, &err) == DMO_READ_RECORD &&
+	    same(&rec, want2);
+	ok &= dmo_reader_next(r, &rec, &err) == DMO_READ_BAD;
+	ok &= dmo_reader_next(r, &rec, &err) == DMO_READ_RECORD &&
+	    same(&rec, want3);
+	CHECK(ok, "reuse: a bad record between good ones");
+
+	/* The caller renames a field and adds one, as a filter would. */
+	build(&rec, rec_x);
+	ok = dmo_reader_next(r, &rec, &err) == DMO_READ_RECORD &&
+	    same(&rec, want1);
+	dmo_record_reset(&rec);
+	dmo_record_add(&rec, "b", 1, DMO_NULL, "", 0);
+	dmo_record_add(&rec, "a", 1, DMO_NULL, "", 0);
+	ok &= dmo_reader_next(r, &rec, &err) == DMO_READ_RECORD &&
+	    same(&rec, want2);
+	/* Another record, then back. */
+	ok &= dmo_reader_next(r, &other, &err) == DMO_READ_RECORD &&
+	    same(&other, want3);
+	ok &= dmo_reader_next(r, &rec, &err) == DMO_READ_EOF;
+	CHECK(ok, "reuse: the caller changes the record between reads");
+	dmo_reader_free(r);
+	dmo_record_release(&rec);
+	dmo_record_release(&other);
+	dmo_buf_release(&b);
+}
+
+/* Small seeds for fuzz/corpus/frame. */
+static void
+write_seeds(const char *dir)
+{
+	static const struct field *const recs[] = { rec_ab1, rec_ab2, rec_ba,
+	    rec_x, rec_none, NULL };
+	static const struct field *const one[] = { every, NULL };
+	struct dmo_control c = { 'c', "ckpt", 4 };
+	struct dmo_record rec;
+	struct dmo_buf b = DMO_BUF_INIT;
+	struct wfile wf;
+	char path[1024];
+	unsigned char *p;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/example", dir);
+	put_file(path, example, sizeof(example));
+	snprintf(path, sizeof(path), "%s/every-type", dir);
+	write_stream(path, one);
+	snprintf(path, sizeof(path), "%s/schema-change", dir);
+	write_stream(path, recs);
+	snprintf(path, sizeof(path), "%s/empty", dir);
+	write_stream(path, (const struct field *const[]){ NULL });
+
+	snprintf(path, sizeof(path), "%s/control", dir);
+	dmo_record_init(&rec);
+	wopen(&wf, path);
+	build(&rec, rec_ab1);
+	wrec(&wf, &rec);
+	dmo_writer_control(wf.w, &c, &err_dummy);
+	wrec(&wf, &rec);
+	wclose(&wf);
+	dmo_record_release(&rec);
+
+	snprintf(path, sizeof(path), "%s/concatenated", dir);
+	dmo_buf_add(&b, example, sizeof(example));
+	dmo_buf_add(&b, example, sizeof(example));
+	put_file(path, b.p, b.len);
+
+	snprintf(path, sizeof(path), "%s/bad-values", dir);
+	start_ab(&b);
+	add_frame(&b, 'R', "\x03\x02" "01" "\x04\x02" "\xc3(", 8);
+	add_frame(&b, 'R', "\x05\x04" "[1,]" "\x06\x0a" "{\"a\":[{}]}", 18);
+	add_frame(&b, 'E', "\x02", 1);
+	put_file(path, b.p, b.len);
+
+	snprintf(path, sizeof(path), "%s/truncated", dir);
+	p = get_file(tpath("every.dmo"), &n);
+	put_file(path, p, n / 2);
+	free(p);
+	dmo_buf_release(&b);
+}
+
+static void
+cleanup(void)
+{
+	char cmd[300];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	if (system(cmd) != 0)
+		printf("# could not remove %s\n", tmpdir);
+}
+
+int
+main(int argc, char *argv[])
+{
+	argv0 = argv[0];
+	if (mkdtemp(tmpdir) == NULL) {
+		printf("# mkdtemp: %s\n", strerror(errno));
+		return 1;
+	}
+	test_example();
+	test_roundtrip();
+	test_schema_change();
+	test_control();
+	test_truncation();
+	test_header();
+	test_limits();
+	test_concat();
+	test_structure();
+	test_values();
+	test_reuse();
+	if (argc == 3 && strcmp(argv[1], "--seeds") == 0)
+		write_seeds(argv[2]);
+	cleanup();
+	printf("1..%d\n", ntest);
+	return nfail == 0 ? 0 : 1;
+}
