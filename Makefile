@@ -23,7 +23,7 @@ CFLAGS	+= -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-point
 LDFLAGS	+= -fsanitize=$(SANITIZE)
 endif
 
-DMO_CPPFLAGS = -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Icommon \
+DMO_CPPFLAGS = -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -iquote common \
 	   $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 DMO_LIBS = -lcsv $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -ljansson -larchive -lsqlite3)
 

@@ -13,6 +13,7 @@
 // per line.
 
 import { createRequire } from 'node:module';
+import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const [prefix, threads, csv, out = '/dev/stdout'] = process.argv.slice(2);
@@ -24,7 +25,7 @@ if (prefix === undefined || threads === undefined ||
 }
 let DuckDBInstance;
 try {
-	const require = createRequire(prefix.replace(/\/?$/, '/'));
+	const require = createRequire(resolve(prefix) + '/');
 	({ DuckDBInstance } = await import(
 	    pathToFileURL(require.resolve('@duckdb/node-api')).href));
 } catch (e) {

@@ -8,9 +8,9 @@
  * id, name (with non-ASCII UTF-8), email, city (20 values), amount (two
  * decimals), qty, ts (ISO 8601, UTC), active (true/false) and note (free
  * text with commas and double quotes, so it needs CSV quoting).  About one
- * field in forty is empty.  The same rows and seed always give the same
+ * field in fifty is empty.  The same rows and seed always give the same
  * bytes: the generator is a fixed 64-bit PRNG, nothing depends on the
- * locale, the clock or the C library.  Rows average about 119 bytes.
+ * locale, the clock or the C library.  Rows average about 118 bytes.
  */
 #include <errno.h>
 #include <stdint.h>

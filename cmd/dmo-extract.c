@@ -129,8 +129,8 @@ extract_one(struct extract *x, const char *path)
 			x->run.in++;
 			dmo_run_reject(&x->run, &err, NULL, raw, len);
 		} else {
+			/* The next read goes on with the next member, if any. */
 			dmo_run_error(&x->run, &err);
-			break;
 		}
 	}
 	x->run.bytes_in += dmo_reader_bytes(r);

@@ -25,12 +25,8 @@
 
 #include <sys/stat.h>
 
-/*
- * The build puts common/ on the include path (-Icommon), so <archive.h>
- * names our own header.  Reach libarchive's through the name of its
- * include directory: "include/../include" is that directory again.
- */
-#include <../include/archive.h>
+/* The build uses -iquote common, so <archive.h> is libarchive's. */
+#include <archive.h>
 #include <archive_entry.h>
 #include <ctype.h>
 #include <errno.h>

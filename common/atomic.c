@@ -274,6 +274,7 @@ dmo_atomic_open(const char *path, struct dmo_err *err)
 	a->out = dmo_out_new(a->fd, a->path);
 	return a;
 fail:
+	err->loc.file = path;	/* a->path goes with a */
 	dmo_atomic_abort(a);
 	return NULL;
 }

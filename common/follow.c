@@ -48,12 +48,12 @@ struct follow {
 static void
 notice(struct dmo_in *in, const char *fmt, const char *name)
 {
-	char msg[512];
+	struct dmo_err e;
 
 	if (in->warn == NULL)
 		return;
-	snprintf(msg, sizeof(msg), fmt, name);
-	in->warn(msg);
+	dmo_err_set(&e, 0, NULL, fmt, name);
+	in->warn(&e);
 }
 
 static const char *

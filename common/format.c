@@ -212,13 +212,17 @@ dmo_reader_open(const char *path, const struct dmo_read_opts *opts,
 	dmo_err_clear(err);
 	if ((in = dmo_in_open(path, opts->follow, err)) == NULL)
 		return NULL;
+	/* Errors outlive the reader: point them at the caller's name. */
+	if (path == NULL || strcmp(path, "-") == 0)
+		path = "<stdin>";
+	in->warn = opts->warn;
 	r = dmo_xcalloc(1, sizeof(*r));
 	r->opts = *opts;
 	r->source = dmo_xstrdup(in->name);
 	in->name = r->source;
 	n = opts->follow ? 0 : dmo_in_peek_some(in, 512, err);
 	if (n < 0) {
-		err->loc.file = r->source;
+		err->loc.file = path;
 		r->file = in;
 		dmo_reader_free(r);
 		return NULL;
@@ -229,8 +233,7 @@ dmo_reader_open(const char *path, const struct dmo_read_opts *opts,
 		r->archive = dmo_archive_open(in, r->source, opts->member_glob,
 		    err);
 		if (r->archive == NULL) {
-			if (err->loc.file == NULL)
-				err->loc.file = r->source;
+			err->loc.file = path;
 			dmo_reader_free(r);
 			return NULL;
 		}
@@ -239,6 +242,7 @@ dmo_reader_open(const char *path, const struct dmo_read_opts *opts,
 	r->in = in;
 	r->file = in;
 	if (start_source(r, path, err) != 0) {
+		err->loc.file = path;
 		dmo_reader_free(r);
 		return NULL;
 	}
@@ -276,6 +280,14 @@ dmo_reader_next(struct dmo_reader *r, struct dmo_record *rec,
 				return DMO_READ_FATAL;
 		}
 		rc = r->ops->next(r, rec, err);
+		if (rc == DMO_READ_FATAL) {
+			/*
+			 * This source is done for; the next call goes on
+			 * with the next archive member, or says EOF.
+			 */
+			stop_source(r);
+			return rc;
+		}
 		if (rc != DMO_READ_EOF || r->archive == NULL)
 			return rc;
 		stop_source(r);

@@ -696,17 +696,49 @@ static const char *const kind[] = {
 };
 
 /*
- * Append value i to rec: its bytes are data[off..data.len).  When rec
+ * The length of the longest UTF-8 prefix of p[0..n): plain ASCII, the
+ * common case, is seen here a word at a time (the last word overlapping)
+ * without a call; anything else goes to dmo_utf8_check.
+ */
+#define HIGHBITS	0x8080808080808080ULL
+
+static inline size_t
+utf8_ok(const unsigned char *p, size_t n)
+{
+	uint64_t w, acc = 0;
+	size_t i;
+
+	if (n >= 8) {
+		for (i = 0; i + 8 <= n; i += 8) {
+			memcpy(&w, p + i, 8);
+			acc |= w;
+		}
+		memcpy(&w, p + n - 8, 8);
+		acc |= w;
+	} else
+		for (i = 0; i < n; i++)
+			acc |= p[i];
+	if ((acc & HIGHBITS) == 0)
+		return n;
+	return dmo_utf8_check((const char *)p, n);
+}
+
+/*
+ * Settle value i of rec, whose bytes are data[off..data.len).  When rec
  * already holds the schema's names (fast), the value goes into its slot
- * without comparing names; else dmo_record_push settles the names.
+ * without comparing names and room for its NUL is there already; else
+ * dmo_record_push settles the name.
  */
 static inline void
-put_value(struct dmo_record *rec, int fast, const char *name, size_t nlen,
-    int type, size_t off)
+put_value(struct dmo_record *rec, int fast, const struct names *nm,
+    size_t i, int type, size_t off)
 {
 	struct dmo_val *val;
+	size_t nlen;
+	const char *name;
 
 	if (!fast) {
+		name = names_get(nm, i, &nlen);
 		dmo_record_push(rec, name, nlen, (enum dmo_type)type, off);
 		return;
 	}
@@ -714,7 +746,17 @@ put_value(struct dmo_record *rec, int fast, const char *name, size_t nlen,
 	val->type = (enum dmo_type)type;
 	val->off = off;
 	val->len = rec->data.len - off;
-	dmo_buf_addc(&rec->data, '\0');
+	rec->data.p[rec->data.len++] = '\0';
+}
+
+/* Field i's name for a message. */
+static const char *
+fieldname(const struct frame_reader *st, size_t i)
+{
+	size_t nlen;
+	const char *name = names_get(&st->schema, i, &nlen);
+
+	return showname(name, nlen);
 }
 
 static int
@@ -723,8 +765,7 @@ read_record(struct dmo_reader *r, struct frame_reader *st,
     unsigned long long foff, struct dmo_err *err)
 {
 	const unsigned char *q = payload, *end = payload + len, *v, *lenat;
-	const char *name;
-	size_t i, nlen, ok, off, where;
+	size_t i, nf = st->schema.n, ok, off, where;
 	uint64_t vlen;
 	int bad = 0, fast, rc, tag;
 
@@ -740,42 +781,45 @@ read_record(struct dmo_reader *r, struct frame_reader *st,
 	 * schema's.
 	 */
 	fast = rec == st->built && rec->shape == st->built_shape &&
-	    !rec->changed && rec->nnames == st->schema.n;
+	    !rec->changed && rec->nnames == nf;
 	dmo_record_reset(rec);
 	rec->loc.file = r->source;
 	rec->loc.line = (unsigned long)st->nrec;
 	rec->loc.col = 0;
 	rec->recno = st->nrec;
-	for (i = 0; i < st->schema.n; i++) {
-		name = names_get(&st->schema, i, &nlen);
+	/* Values take at most the payload's bytes, plus a NUL each. */
+	dmo_buf_grow(&rec->data, len + nf);
+	for (i = 0; i < nf; i++) {
 		if (q == end)
 			return fatal(r, err, DMO_EXIT_DATA,
 			    "record frame at byte %llu: field '%s': value "
-			    "missing at byte %llu", foff,
-			    showname(name, nlen), AT(q));
+			    "missing at byte %llu", foff, fieldname(st, i),
+			    AT(q));
 		tag = *q++;
 		off = rec->data.len;
 		if (tag <= DMO_TRUE) {
-			put_value(rec, fast, name, nlen, tag, off);
+			put_value(rec, fast, &st->schema, i, tag, off);
 			continue;
 		}
 		if (tag > DMO_OBJECT)
 			return fatal(r, err, DMO_EXIT_DATA,
 			    "record frame at byte %llu: field '%s': bad "
 			    "value tag %d at byte %llu", foff,
-			    showname(name, nlen), tag, AT(q - 1));
+			    fieldname(st, i), tag, AT(q - 1));
 		lenat = q;
-		if ((rc = varint_get(&q, end, &vlen)) != VARINT_OK)
+		if (q < end && *q < 0x80)
+			vlen = *q++;
+		else if ((rc = varint_get(&q, end, &vlen)) != VARINT_OK)
 			return fatal(r, err, DMO_EXIT_DATA,
 			    "record frame at byte %llu: field '%s': %s at "
-			    "byte %llu", foff, showname(name, nlen),
+			    "byte %llu", foff, fieldname(st, i),
 			    rc == VARINT_SHORT ? "varint runs past the end "
 			    "of the frame" : "varint overflow", AT(lenat));
 		if (vlen > (uint64_t)(end - q))
 			return fatal(r, err, DMO_EXIT_DATA,
 			    "record frame at byte %llu: field '%s': value "
 			    "runs past the end of the frame at byte %llu",
-			    foff, showname(name, nlen), AT(lenat));
+			    foff, fieldname(st, i), AT(lenat));
 		v = q;
 		q += vlen;
 		if (bad)
@@ -784,35 +828,36 @@ read_record(struct dmo_reader *r, struct frame_reader *st,
 			if (!dmo_number_valid((const char *)v, vlen)) {
 				bad_value(rec, &bad, err, "field '%s': "
 				    "invalid number at byte %llu: %s",
-				    showname(name, nlen), AT(v),
+				    fieldname(st, i), AT(v),
 				    dmo_quote((const char *)v, vlen));
 				continue;
 			}
-			dmo_buf_add(&rec->data, v, vlen);
-			put_value(rec, fast, name, nlen, tag, off);
-			continue;
-		}
-		ok = dmo_utf8_check((const char *)v, vlen);
-		if (ok == vlen)
-			dmo_buf_add(&rec->data, v, vlen);
-		else if (r->opts.utf8 == DMO_UTF8_REPLACE)
-			dmo_utf8_replace(&rec->data, (const char *)v, vlen);
-		else {
+			ok = vlen;
+		} else if ((ok = utf8_ok(v, vlen)) != vlen &&
+		    r->opts.utf8 != DMO_UTF8_REPLACE) {
 			bad_value(rec, &bad, err, "field '%s': invalid "
-			    "UTF-8 at byte %llu: %s", showname(name, nlen),
+			    "UTF-8 at byte %llu: %s", fieldname(st, i),
 			    AT(v + ok), dmo_quote((const char *)v, vlen));
 			continue;
 		}
-		if (tag != DMO_STRING && json_check(&st->stack,
+		if (ok == vlen) {
+			memcpy(rec->data.p + off, v, vlen);
+			rec->data.len += vlen;
+		} else {
+			/* U+FFFD is longer than a bad byte: room again. */
+			dmo_utf8_replace(&rec->data, (const char *)v, vlen);
+			dmo_buf_grow(&rec->data, (size_t)(end - q) + nf);
+		}
+		if (tag >= DMO_ARRAY && json_check(&st->stack,
 		    rec->data.p + off, rec->data.len - off,
 		    tag == DMO_ARRAY ? '[' : '{', &where) < 0) {
 			bad_value(rec, &bad, err, "field '%s': invalid "
-			    "JSON %s at byte %llu: %s", showname(name, nlen),
+			    "JSON %s at byte %llu: %s", fieldname(st, i),
 			    kind[tag], ok == vlen ? AT(v + where) : AT(v),
 			    dmo_quote(rec->data.p + off, rec->data.len - off));
 			continue;
 		}
-		put_value(rec, fast, name, nlen, tag, off);
+		put_value(rec, fast, &st->schema, i, tag, off);
 	}
 	if (q != end)
 		return fatal(r, err, DMO_EXIT_DATA,

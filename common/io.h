@@ -106,7 +106,7 @@ struct dmo_in {
 	unsigned long long bytes;	/* bytes read from the source */
 	size_t		 max_line;	/* 0: no limit */
 	void		 *follow_state;
-	void		(*warn)(const char *msg);	/* follow-mode notices */
+	void		(*warn)(const struct dmo_err *);	/* notices */
 };
 
 /* Open path ("-" or NULL: stdin). Returns NULL with err set (code IO). */

@@ -847,8 +847,12 @@ skip_bom(struct dmo_reader *r, struct json_state *st, struct dmo_err *err)
 	if (st->bom_checked)
 		return;
 	st->bom_checked = 1;
-	if (dmo_in_peek(in, 3, err) >= 3 &&
-	    memcmp(in->buf + in->pos, "\xef\xbb\xbf", 3) == 0)
+	ssize_t n = dmo_in_peek_some(in, 3, err);
+
+	/* Wait for all three bytes only when they may be a BOM. */
+	if (n > 0 && n < 3 && (unsigned char)in->buf[in->pos] == 0xef)
+		n = dmo_in_peek(in, 3, err);
+	if (n >= 3 && memcmp(in->buf + in->pos, "\xef\xbb\xbf", 3) == 0)
 		in->pos += 3;
 }
 

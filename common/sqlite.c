@@ -785,7 +785,7 @@ ensure_key(struct dmo_sqlite *s, struct dmo_err *err)
 		return -1;
 	}
 	notice(s, "table '%s': created unique index '%s' on key '%s'",
-	    s->table, name.p, s->keylist);
+	    s->table, dmo_buf_cstr(&name), s->keylist);
 	dmo_buf_release(&name);
 	s->keyready = 1;
 	return 0;
@@ -1206,14 +1206,12 @@ dmo_sqlite_open(const struct dmo_sqlite_opts *o, struct dmo_err *err)
 
 		dmo_err_set(err, DMO_EXIT_IO, &loc, "table '%s': %s", s->table,
 		    sqlite3_errstr(rc));
-		dmo_sqlite_close(s);
-		return NULL;
+		goto fail;
 	}
 	sqlite3_extended_result_codes(s->db, 1);
 	if (rc != SQLITE_OK) {
 		db_error(s, err, DMO_EXIT_IO, NULL);
-		dmo_sqlite_close(s);
-		return NULL;
+		goto fail;
 	}
 	sqlite3_busy_timeout(s->db, s->busy_ms);
 	/*
@@ -1222,11 +1220,13 @@ dmo_sqlite_open(const struct dmo_sqlite_opts *o, struct dmo_err *err)
 	 * keeps a large load from spilling to the file before COMMIT.
 	 */
 	if (exec(s, "PRAGMA cache_size = -65536", err) != 0 ||
-	    exec(s, "SELECT count(*) FROM sqlite_schema", err) != 0) {
-		dmo_sqlite_close(s);
-		return NULL;
-	}
+	    exec(s, "SELECT count(*) FROM sqlite_schema", err) != 0)
+		goto fail;
 	return s;
+fail:
+	err->loc.file = o->path;	/* s->path goes with s */
+	dmo_sqlite_close(s);
+	return NULL;
 }
 
 void

@@ -1,4 +1,4 @@
-/* test_archive.c - archive sniffing and member reading (common/archive.c). */
+/* test_archive.c - archives and compressed files (archive.c), follow mode. */
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include <sys/stat.h>
 
@@ -119,7 +119,8 @@ test_sniff(void)
 		{ "bzip2", "BZh91AY&SY", 10 },
 		{ "bzip2, empty", "BZh9\x17\x72\x45\x38\x50\x90", 10 },
 		{ "xz", "\xfd" "7zXZ\0\0\4", 8 },
-		{ "lzma", "\x5d\0\0\x80\0\xff\xff\xff\xff\xff\xff\xff\xff", 13 },
+		{ "lzma", "\x5d\0\0\x80\0\xff\xff\xff\xff\xff\xff\xff\xff",
+		    13 },
 		{ "lzma, known size", "\x5d\0\0\x10\0\x05\0\0\0\0\0\0\0", 13 },
 		{ "zstd", "\x28\xb5\x2f\xfd\x24\x04", 6 },
 		{ "lz4", "\x04\x22\x4d\x18\x64\x40", 6 },
@@ -368,6 +369,21 @@ test_tar_gz(void)
 		CHECK_STR(out.p, "t.tar/sub/c.csv|sub/c.csv|c\n3\n",
 		    "tar: members skipped by seeking");
 	}
+	/* A member bigger than any buffer, skipped with lseek, and not. */
+	if (sh("head -c 5000000 /dev/zero | tr '\\0' x >t/big.csv && "
+	    "tar -C t -cf big.tar big.csv a.csv && rm t/big.csv") == 0) {
+		r = read_all("big.tar", "big.tar", "a.csv", 0, &out, &err);
+		CHECK_STR(out.p, "big.tar/a.csv|a.csv|a,b\n1,2\n",
+		    "tar: a big member skipped by seeking");
+		r = read_all("big.tar", "big.tar", "a.csv", 1, &out, &err);
+		CHECK_STR(out.p, "big.tar/a.csv|a.csv|a,b\n1,2\n",
+		    "tar: a big member skipped by reading");
+		sh("head -c 3000000 big.tar >bigcut.tar");
+		r = read_all("bigcut.tar", "bigcut.tar", "a.csv", 0, &out,
+		    &err);
+		CHECK(r == 1 && last_code == DMO_EXIT_IO,
+		    "tar: skipping past the end of a cut tar is an error");
+	}
 	dmo_buf_release(&out);
 }
 
@@ -418,7 +434,8 @@ test_lone(void)
 	}
 	/* Peeked bytes are not lost, and a pipe does as well as a file. */
 	r = read_all("x.csv.gz", "x.csv.gz", NULL, 1, &out, &err);
-	CHECK_STR(out.p, "x.csv.gz|x.csv|a,b\n1,2\n", "lone: gzip through a pipe");
+	CHECK_STR(out.p, "x.csv.gz|x.csv|a,b\n1,2\n",
+	    "lone: gzip through a pipe");
 
 	/* Concatenated gzip members are one stream, as gzip -d has it. */
 	sh("cat x.csv.gz x.csv.gz >xx.csv.gz");
@@ -509,7 +526,8 @@ test_damage(void)
 	sh("printf '\\037\\213\\010\\000\\000\\000\\000\\000\\000\\003"
 	    "garbage that is not deflate' >bad.csv.gz");
 	r = read_all("bad.csv.gz", "bad.csv.gz", NULL, 0, &out, &err);
-	CHECK(r == -1 && last_code == DMO_EXIT_IO, "damage: bad gzip, status 3");
+	CHECK(r == -1 && last_code == DMO_EXIT_IO,
+	    "damage: bad gzip, status 3");
 	CHECK_STR(out.p, "open error: bad.csv.gz: gzip decompression failed\n",
 	    "damage: bad gzip, message");
 
@@ -622,6 +640,101 @@ test_hostile(void)
 	dmo_buf_release(&out);
 }
 
+/* --- follow mode (common/follow.c), without ever waiting ---------------- */
+
+static struct dmo_buf notices = DMO_BUF_INIT;
+
+static void
+notice(const char *msg)
+{
+	dmo_buf_adds(&notices, msg);
+	dmo_buf_addc(&notices, '\n');
+	dmo_buf_cstr(&notices);
+}
+
+/* The next line, which must be there already: follow mode never ends. */
+static const char *
+next_line(struct dmo_in *in)
+{
+	static char line[256];
+	struct dmo_err err;
+	const char *p;
+	size_t len;
+
+	dmo_err_clear(&err);
+	if ((p = dmo_in_line(in, &len, &err)) == NULL)
+		return "(none)";
+	snprintf(line, sizeof(line), "%.*s", (int)len, p);
+	return line;
+}
+
+static void
+append(const char *file, const char *text)
+{
+	FILE *fp = fopen(path(file), "a");
+
+	fputs(text, fp);
+	fclose(fp);
+}
+
+static void
+test_follow(void)
+{
+	struct dmo_in *in;
+	struct dmo_err err;
+	FILE *old;
+
+	sh("printf 'one\\ntwo, a longer line\\n' >f.log");
+	if ((in = dmo_in_open(path("f.log"), 1, &err)) == NULL) {
+		CHECK(0, "follow: open");
+		return;
+	}
+	in->name = "f.log";
+	in->warn = notice;
+	CHECK(in->follow, "follow: set for a regular file");
+	CHECK_STR(next_line(in), "one\n", "follow: first line");
+	CHECK_STR(next_line(in), "two, a longer line\n", "follow: second line");
+
+	/* Shorter than what was read: truncated, read from the top. */
+	sh(": >f.log && printf 'three\\n' >>f.log");
+	CHECK_STR(next_line(in), "three\n", "follow: after truncation");
+	CHECK_STR(notices.p, "'f.log': file truncated\n",
+	    "follow: truncation notice");
+
+	/* A partial line waits for its end. */
+	append("f.log", "fo");
+	append("f.log", "ur\n");
+	CHECK_STR(next_line(in), "four\n", "follow: a line in two writes");
+
+	/*
+	 * Rotation: the writer still has the old file and writes once more
+	 * after the rename; that line comes before the new file's.
+	 */
+	old = fopen(path("f.log"), "a");
+	sh("mv f.log f.log.1 && printf 'six\\n' >f.log");
+	fputs("five\n", old);
+	fclose(old);
+	notices.len = 0;
+	CHECK_STR(next_line(in), "five\n", "follow: old file read to its end");
+	CHECK_STR(next_line(in), "six\n", "follow: then the new file");
+	CHECK_STR(notices.p, "'f.log' has been replaced; following new file\n",
+	    "follow: rotation notice");
+
+	/* Removed and created again. */
+	sh("rm f.log && printf 'seven\\n' >f.log");
+	notices.len = 0;
+	CHECK_STR(next_line(in), "seven\n", "follow: recreated file");
+	CHECK_STR(notices.p, "'f.log' has been replaced; following new file\n",
+	    "follow: recreated notice");
+	dmo_in_free(in);
+
+	/* Not a regular file: no following (dmo_in_open decides). */
+	in = dmo_in_open("/dev/null", 1, &err);
+	CHECK(in != NULL && !in->follow, "follow: not for /dev/null");
+	dmo_in_free(in);
+	dmo_buf_release(&notices);
+}
+
 static void
 cleanup(void)
 {
@@ -647,6 +760,7 @@ main(void)
 	test_zip_7z();
 	test_damage();
 	test_hostile();
+	test_follow();
 	cleanup();
 	printf("1..%d\n", ntest);
 	return nfail == 0 ? 0 : 1;

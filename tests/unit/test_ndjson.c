@@ -638,6 +638,15 @@ test_duplicates(void)
 	EXPECT_MEM(t, &ro, "1: {\"a\":3,\"b\":2}\n2: {\"a\":4}\n",
 	    "duplicate keys: last, at the first position");
 	ro.dup = DMO_DUP_REJECT;
+	todo = "BUG: record.c dmo_record_reset: names of an unfinished record "
+	    "are taken as the finished shape";
+	EXPECT_MEM("{\"a\":1}\n{\"a\":1,\"a\":2 x\n{\"a\":1,\"a\":2}\n", &ro,
+	    "1: {\"a\":1}\n"
+	    "2:14: bad: invalid JSON: expected ',' or '}', found 'x' | "
+	    "{\"a\":1,\"a\":2 x\n"
+	    "3: bad: duplicate field name 'a' | {\"a\":1,\"a\":2}\n",
+	    "a bad line does not let the next record's duplicates through");
+	ro.dup = DMO_DUP_REJECT;
 	EXPECT_MEM("{\"a\":1,\"\\u0061\":2}\n", &ro,
 	    "1: bad: duplicate field name 'a' | {\"a\":1,\"\\u0061\":2}\n",
 	    "names compare decoded");

@@ -1,0 +1,162 @@
+/* fuzz_csv.c - libFuzzer target: the CSV/TSV reader, sniffer and writer. */
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "formatimpl.h"
+#include "value.h"
+
+/*
+ * Input: two option bytes, then the CSV text.  The options choose the
+ * dialect (sniffed or given), header, inference, ragged, duplicate and
+ * UTF-8 policies, a small record limit, and the size of the chunks the
+ * text is handed over in, so that refills land everywhere.  Every record
+ * read is written back as CSV (to /dev/null) to exercise the writer, and
+ * each record must obey the reader's promises.
+ */
+
+struct src {
+	const uint8_t	*p;
+	size_t		 n;
+	size_t		 off;
+	size_t		 chunk;
+};
+
+static ssize_t
+src_read(void *ctx, char *buf, size_t n, struct dmo_err *err)
+{
+	struct src *s = ctx;
+	size_t k = s->n - s->off;
+
+	(void)err;
+	if (k > n)
+		k = n;
+	if (k > s->chunk)
+		k = s->chunk;
+	memcpy(buf, s->p + s->off, k);
+	s->off += k;
+	return (ssize_t)k;
+}
+
+/* A record as the reader promises: a line, valid UTF-8 in every string. */
+static int
+check(const struct dmo_record *rec)
+{
+	size_t i, vl;
+
+	if (rec->loc.line == 0 || rec->recno == 0)
+		return -1;
+	for (i = 0; i < dmo_record_count(rec); i++) {
+		const char *v = dmo_record_value(rec, i, &vl);
+
+		if (dmo_record_type(rec, i) == DMO_STRING &&
+		    dmo_utf8_check(v, vl) != vl)
+			return -1;
+		if (dmo_record_type(rec, i) != DMO_NULL && v[vl] != '\0')
+			return -1;
+	}
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const int delims[] = { 0, ',', ';', '\t' };
+	static const size_t chunks[] = { (size_t)-1, 1, 3, 64 };
+	struct dmo_read_opts o;
+	struct dmo_write_opts wo;
+	struct dmo_reader r;
+	struct dmo_record rec;
+	struct dmo_err err;
+	struct dmo_writer *w;
+	struct dmo_out *out;
+	struct src s;
+	uint8_t a, b;
+	int rc, nullfd, d, q, h;
+
+	if (size < 2)
+		return 0;
+	a = data[0];
+	b = data[1];
+	data += 2;
+	size -= 2;
+
+	/* The sniffer alone, on the raw bytes. */
+	d = 0;
+	q = 0;
+	h = -1;
+	dmo_csv_sniff((const char *)data, size, &d, &q, &h);
+	if ((d != ',' && d != ';' && d != '\t' && d != '|') || q != '"' ||
+	    (h != 0 && h != 1))
+		abort();
+
+	memset(&o, 0, sizeof(o));
+	o.format = (a & 0x03) == 3 ? DMO_FMT_TSV : DMO_FMT_CSV;
+	o.delim = delims[a & 0x03];
+	o.quote = (a & 0x04) ? -1 : ((a & 0x80) ? 0 : '"');
+	o.header = ((a >> 3) & 0x03) == 0 ? -1 : ((a >> 3) & 0x03) == 1 ?
+	    0 : 1;
+	o.infer = (a >> 5) & 1;
+	o.utf8 = (a & 0x40) ? DMO_UTF8_REPLACE : DMO_UTF8_REJECT;
+	o.ragged = (enum dmo_ragged)(b % 3);
+	o.dup = (enum dmo_dup)((b / 3) % 3);
+	o.max_record = (b & 0x20) ? 48 : 0;
+
+	memset(&r, 0, sizeof(r));
+	r.opts = o;
+	r.format = o.format;
+	r.source = (char *)"fuzz.csv";
+	s.p = data;
+	s.n = size;
+	s.off = 0;
+	s.chunk = chunks[(b >> 6) & 3];
+	r.in = dmo_in_from_fn(src_read, &s, r.source);
+	r.ops = &dmo_csv_reader_ops;
+	dmo_record_init(&rec);
+	dmo_err_clear(&err);
+
+	memset(&wo, 0, sizeof(wo));
+	wo.format = o.format;
+	wo.header = 1;
+	wo.formula_escape = (b >> 4) & 1;
+	nullfd = open("/dev/null", O_WRONLY);
+	out = dmo_out_new(nullfd, "/dev/null");
+	w = dmo_writer_new(out, &wo, &err);
+
+	if (dmo_in_peek_some(r.in, 64 * 1024, &err) >= 0 &&
+	    r.ops->init(&r, &err) == 0) {
+		for (;;) {
+			dmo_err_clear(&err);
+			rc = r.ops->next(&r, &rec, &err);
+			if (rc == DMO_READ_EOF || rc == DMO_READ_FATAL)
+				break;
+			if (rc == DMO_READ_BAD) {
+				size_t rl;
+
+				(void)dmo_reader_raw(&r, &rl);
+				if (err.code != 1 || err.msg[0] == '\0')
+					abort();
+				continue;
+			}
+			if (rc != DMO_READ_RECORD)
+				abort();
+			if (check(&rec) != 0)
+				abort();
+			(void)dmo_writer_write(w, &rec, &err);
+		}
+		r.ops->fini(&r);
+	}
+	dmo_writer_finish(w, &err);
+	dmo_writer_free(w);
+	dmo_out_close(out, &err);
+	/* dmo_out_close closed nullfd. */
+	dmo_in_free(r.in);
+	dmo_buf_release(&r.raw);
+	dmo_record_release(&rec);
+	return 0;
+}
