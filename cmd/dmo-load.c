@@ -224,9 +224,11 @@ parse_target(struct load *L, const char *t, const struct opts *o,
 		else
 			L->path = dmo_xmemdup(t + 7, (size_t)(hash - (t + 7)));
 		if (*L->path == '\0')
-			dmo_usage_error(&L->run, "target %s: no database file", q);
+			dmo_usage_error(&L->run, "target %s: no database file",
+			    q);
 		if (hash != NULL && hash[1] == '\0')
-			dmo_usage_error(&L->run, "target %s: empty table name", q);
+			dmo_usage_error(&L->run, "target %s: empty table name",
+			    q);
 		L->table = hash != NULL ? dmo_xstrdup(hash + 1) :
 		    default_table(first_input);
 		if (o->format != NULL)
@@ -296,8 +298,8 @@ check_options(struct load *L, const struct opts *o)
 
 	if (o->delim != NULL) {
 		if (!csv)
-			usage_conflict(L, "--delimiter", "applies to CSV and TSV "
-			    "output only");
+			usage_conflict(L, "--delimiter", "applies to CSV and "
+			    "TSV output only");
 		if (dmo_parse_char(o->delim, &L->wopts.delim) != 0 ||
 		    L->wopts.delim < 0)
 			dmo_usage_error(&L->run, "option '--delimiter': not a "
@@ -305,8 +307,8 @@ check_options(struct load *L, const struct opts *o)
 			    dmo_quote(o->delim, strlen(o->delim)));
 	}
 	if (o->no_header && !csv)
-		usage_conflict(L, "--no-header", "applies to CSV and TSV output "
-		    "only");
+		usage_conflict(L, "--no-header", "applies to CSV and TSV "
+		    "output only");
 	if (o->formula_escape && !csv)
 		usage_conflict(L, "--formula-escape", "applies to CSV and TSV "
 		    "output only");
@@ -363,8 +365,8 @@ split_keys(struct load *L, const char *s, size_t *n)
 			cap = cap == 0 ? 4 : cap * 2;
 			v = dmo_xreallocarray(v, cap, sizeof(*v));
 		}
-		v[(*n)++] = comma != NULL ? dmo_xmemdup(p, (size_t)(comma - p)) :
-		    dmo_xstrdup(p);
+		v[(*n)++] = comma != NULL ?
+		    dmo_xmemdup(p, (size_t)(comma - p)) : dmo_xstrdup(p);
 		if (comma == NULL)
 			return v;
 		p = comma + 1;
@@ -400,26 +402,46 @@ target_error(struct load *L, const struct dmo_err *err)
 	L->target_failed = 1;
 }
 
-/* Periodic commits for streams (--commit-every, --commit-interval). */
+/* Commit now, unless a count limit of rejects is passed: then stop. */
 static void
-maybe_commit(struct load *L)
+maybe_commit_now(struct load *L)
 {
 	struct dmo_err err;
-	unsigned long long pending = dmo_sqlite_pending(L->db);
 
-	if (pending == 1)
-		clock_gettime(CLOCK_MONOTONIC, &L->tx_start);
-	if (!((L->commit_every > 0 && pending >= L->commit_every) ||
-	    (L->commit_interval > 0 && since(&L->tx_start) >=
-	    L->commit_interval)))
-		return;
-	/* A count limit already passed stops the load here. */
 	if (L->run.max_pct < 0 && dmo_run_over_limit(&L->run)) {
 		L->stop = 1;
 		return;
 	}
 	if (dmo_sqlite_commit(L->db, &err) != 0)
 		target_error(L, &err);
+}
+
+/* Periodic commits for streams (--commit-every, --commit-interval). */
+static void
+maybe_commit(struct load *L)
+{
+	unsigned long long pending = dmo_sqlite_pending(L->db);
+
+	if (pending == 1)
+		clock_gettime(CLOCK_MONOTONIC, &L->tx_start);
+	if ((L->commit_every > 0 && pending >= L->commit_every) ||
+	    (L->commit_interval > 0 && since(&L->tx_start) >=
+	    L->commit_interval))
+		maybe_commit_now(L);
+}
+
+/*
+ * The input is about to pause: in a stream, commit what is held, so that
+ * a burst of records does not wait for the next one (group commit: the
+ * slower the input, the smaller the transactions).
+ */
+static void
+on_wait(void *arg)
+{
+	struct load *L = arg;
+
+	if (!L->stop && L->db != NULL && dmo_sqlite_pending(L->db) > 0)
+		maybe_commit_now(L);
 }
 
 static void
@@ -470,6 +492,8 @@ load_input(struct load *L, const char *path, struct dmo_record *rec)
 	}
 	while (!L->stop) {
 		rc = dmo_reader_next(r, rec, &err);
+		if (L->stop)
+			break;	/* a commit while waiting stopped us */
 		if (rc == DMO_READ_RECORD)
 			put_record(L, rec);
 		else if (rc == DMO_READ_EOF) {
@@ -555,7 +579,7 @@ finish_file(struct load *L)
 	if (L->failed)
 		dmo_atomic_abort(L->atomic);
 	else
-		dmo_run_error(&L->run, &err);	/* commit removed the temp */
+		dmo_run_error(&L->run, &err);	/* the temp is gone */
 	if (!direct)
 		dmo_warnx("%s: left unchanged%s%s", L->path,
 		    *why != '\0' ? ": " : "", why);
@@ -655,6 +679,8 @@ open_db(struct load *L, const char **keys, size_t nkeys, const char *mode)
 		dmo_run_error(&L->run, &err);
 		exit(dmo_run_finish(&L->run));
 	}
+	if (L->commit_every > 0 || L->commit_interval > 0)
+		dmo_io_on_wait(on_wait, L);
 }
 
 int

@@ -103,6 +103,11 @@ showname(const char *p, size_t len)
 			*o++ = (char)c;
 	}
 	if (i < len) {
+		/* Cut at a character boundary. */
+		while (i > 0 && ((unsigned char)p[i] & 0xc0) == 0x80) {
+			i--;
+			o--;
+		}
 		memcpy(o, "...", 3);
 		o += 3;
 	}
@@ -492,6 +497,7 @@ magic_hint(const unsigned char *p, size_t n)
 		{ "\xc2\x89" "DMO", 5, " (re-encoded as UTF-8?)" },
 		{ "\xef\xbf\xbd" "DMO", 6, " (decoded as text?)" },
 		{ "\x89" "DMO\r\n\n", 7, " (end-of-file byte removed?)" },
+		{ "?DMO", 4, " (decoded as text?)" },
 	};
 	size_t i;
 
@@ -798,7 +804,8 @@ read_record(struct dmo_reader *r, struct frame_reader *st,
 		tag = *q++;
 		off = rec->data.len;
 		if (tag <= DMO_TRUE) {
-			put_value(rec, fast, &st->schema, i, tag, off);
+			if (!bad)
+				put_value(rec, fast, &st->schema, i, tag, off);
 			continue;
 		}
 		if (tag > DMO_OBJECT)
@@ -940,6 +947,12 @@ frame_reader_next(struct dmo_reader *r, struct dmo_record *rec,
 		len = le32_get(p + 1);
 		if (type != T_RECORD && type != T_SCHEMA && type != T_END &&
 		    (type < 'a' || type > 'z')) {
+			/* cat of a cut-short stream and another one */
+			if (memcmp(p, magic, FRAME_HDR) == 0)
+				return fatal(r, err, DMO_EXIT_DATA,
+				    "truncated binary stream: no end-of-stream "
+				    "trailer after %llu records (next stream "
+				    "at byte %llu)", st->nrec, st->off);
 			if (type >= 'A' && type <= 'Z')
 				return fatal(r, err, DMO_EXIT_DATA,
 				    "unknown critical frame type '%c' at byte "

@@ -18,6 +18,11 @@
 
 static struct dmo_out *outputs;		/* the flush list */
 
+static struct {
+	void	(*fn)(void *);
+	void	*arg;
+} waiters[4];
+
 struct dmo_out *
 dmo_out_new(int fd, const char *name)
 {
@@ -154,11 +159,28 @@ void
 dmo_io_before_wait(void)
 {
 	struct dmo_out *o;
+	size_t i;
 
 	for (o = outputs; o != NULL; o = o->next)
 		if (o->len > 0) {
 			drain(o, o->buf, o->len);
 			o->len = 0;
+		}
+	for (i = 0; i < sizeof(waiters) / sizeof(waiters[0]); i++)
+		if (waiters[i].fn != NULL)
+			waiters[i].fn(waiters[i].arg);
+}
+
+void
+dmo_io_on_wait(void (*fn)(void *), void *arg)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(waiters) / sizeof(waiters[0]); i++)
+		if (waiters[i].fn == NULL) {
+			waiters[i].fn = fn;
+			waiters[i].arg = arg;
+			return;
 		}
 }
 

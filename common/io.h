@@ -70,6 +70,12 @@ dmo_out_putc(struct dmo_out *o, int c)
 void	 dmo_io_before_wait(void);
 
 /*
+ * Also run fn(arg) in dmo_io_before_wait, after the flush: a loader in a
+ * stream commits what it holds when its input pauses.  At most 4.
+ */
+void	 dmo_io_on_wait(void (*fn)(void *), void *arg);
+
+/*
  * Raise a pipe's buffer to 1 MiB where the kernel allows (F_SETPIPE_SZ);
  * harmless on anything else.  Programs call it for stdin and stdout.
  */

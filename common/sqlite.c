@@ -96,8 +96,8 @@ db_error(struct dmo_sqlite *s, struct dmo_err *err, int code, const char *what)
 	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
 		dmo_err_set(err, code, &loc,
 		    "table '%s': %s%sdatabase is locked (waited %g seconds)",
-		    s->table, what != NULL ? what : "", what != NULL ? ": " : "",
-		    s->busy_ms / 1000.0);
+		    s->table, what != NULL ? what : "",
+		    what != NULL ? ": " : "", s->busy_ms / 1000.0);
 	else
 		dmo_err_set(err, code, &loc, "table '%s': %s%s%s", s->table,
 		    what != NULL ? what : "", what != NULL ? ": " : "",
@@ -775,9 +775,10 @@ ensure_key(struct dmo_sqlite *s, struct dmo_err *err)
 	    SQLITE_OK) {
 		if ((sqlite3_extended_errcode(s->db) & 0xff) ==
 		    SQLITE_CONSTRAINT)
-			dmo_err_set(err, DMO_EXIT_IO, &loc, "table '%s': cannot "
-			    "create a unique index on key '%s': existing rows "
-			    "have duplicate keys", s->table, s->keylist);
+			dmo_err_set(err, DMO_EXIT_IO, &loc, "table '%s': "
+			    "cannot create a unique index on key '%s': "
+			    "existing rows have duplicate keys", s->table,
+			    s->keylist);
 		else
 			db_error(s, err, DMO_EXIT_IO,
 			    "cannot create a unique index on the key");
@@ -919,8 +920,9 @@ get_shape(struct dmo_sqlite *s, const struct dmo_record *r, int *rc,
 	}
 	for (i = 0; i < s->nshapes; i++) {
 		sh = &s->shapes[i];
-		if (sh->keylen == s->key.len && sh->n == r->n &&
-		    memcmp(sh->key, s->key.p, s->key.len) == 0) {
+		if (sh->stmt != NULL && sh->keylen == s->key.len &&
+		    sh->n == r->n && (s->key.len == 0 ||
+		    memcmp(sh->key, s->key.p, s->key.len) == 0)) {
 			sh->recshape = r->shape;
 			sh->used = ++s->tick;
 			return s->last = sh;
@@ -961,7 +963,7 @@ get_shape(struct dmo_sqlite *s, const struct dmo_record *r, int *rc,
 				sh = &s->shapes[i];
 		shape_free(sh);
 	}
-	sh->key = dmo_xmemdup(s->key.p, s->key.len);
+	sh->key = dmo_xmemdup(dmo_buf_cstr(&s->key), s->key.len);
 	sh->keylen = s->key.len;
 	sh->n = r->n;
 	sh->colidx = dmo_xreallocarray(NULL, r->n + 1, sizeof(*sh->colidx));
@@ -979,11 +981,7 @@ get_shape(struct dmo_sqlite *s, const struct dmo_record *r, int *rc,
 	sh->recshape = r->shape;
 	sh->used = ++s->tick;
 	if (prepare_insert(s, sh, err) != 0) {
-		shape_free(sh);
-		if (sh == &s->shapes[s->nshapes - 1])
-			s->nshapes--;
-		else
-			sh->keylen = (size_t)-1;	/* never matches */
+		shape_free(sh);		/* an empty slot: stmt is NULL */
 		goto fail;
 	}
 	return s->last = sh;
@@ -1058,16 +1056,16 @@ bind_value(sqlite3_stmt *st, const struct dmo_record *r, size_t i,
 		 * write it, and the number fits exactly.
 		 */
 		if (!dmo_number_valid(v, len))
-			return inexact(r, i, a, "string would be changed into a "
-			    "number by", err);
+			return inexact(r, i, a, "string would be changed "
+			    "into a number by", err);
 		k = classify(v, len, &iv, &dv);
 		if (k == NUM_INT && (a != AFF_REAL || int_fits_double(iv)))
 			sqlite3_bind_int64(st, idx, iv);
 		else if (k == NUM_REAL)
 			sqlite3_bind_double(st, idx, dv);
 		else
-			return inexact(r, i, a, "string would be changed into a "
-			    "number by", err);
+			return inexact(r, i, a, "string would be changed "
+			    "into a number by", err);
 		return 0;
 	default:
 		break;	/* arrays and objects: their JSON text */

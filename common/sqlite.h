@@ -44,8 +44,9 @@ struct dmo_sqlite_opts {
 struct dmo_sqlite;
 
 /*
- * Open (or create) the database.  Returns NULL with err set (code
- * DMO_EXIT_IO) when it cannot be opened or is not a database.
+ * Open (or create) the database; the strings in opts are copied.  Returns
+ * NULL with err set (code DMO_EXIT_IO) when it cannot be opened or is not
+ * a database.
  */
 struct dmo_sqlite *dmo_sqlite_open(const struct dmo_sqlite_opts *,
 	    struct dmo_err *);

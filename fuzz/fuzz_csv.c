@@ -2,6 +2,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -13,10 +14,17 @@
  * Input: two option bytes, then the CSV text.  The options choose the
  * dialect (sniffed or given), header, inference, ragged, duplicate and
  * UTF-8 policies, a small record limit, and the size of the chunks the
- * text is handed over in, so that refills land everywhere.  Every record
- * read is written back as CSV (to /dev/null) to exercise the writer, and
- * each record must obey the reader's promises.
+ * text is handed over in, so that refills land everywhere.
+ *
+ * The text is read twice: with libcsv alone, all at once, and with the
+ * reader's fast path, in chunks.  Both must tell the same story, record
+ * for record (a differential check of the fast path against libcsv).
+ * Every record must keep the reader's promises, and is written back as
+ * CSV (to /dev/null) to exercise the writer.
  */
+
+/* csv.c: parse with libcsv alone. */
+extern int dmo_csv_libcsv_only;
 
 struct src {
 	const uint8_t	*p;
@@ -61,23 +69,107 @@ check(const struct dmo_record *rec)
 	return 0;
 }
 
+static void
+note_record(struct dmo_buf *t, const struct dmo_record *rec)
+{
+	size_t i, l;
+	const char *p;
+
+	dmo_buf_printf(t, "R %lu %llu %zu\n", rec->loc.line, rec->recno,
+	    dmo_record_count(rec));
+	for (i = 0; i < dmo_record_count(rec); i++) {
+		p = dmo_record_name(rec, i, &l);
+		dmo_buf_printf(t, "%zu:", l);
+		dmo_buf_add(t, p, l);
+		p = dmo_record_value(rec, i, &l);
+		dmo_buf_printf(t, " %d %zu:", (int)dmo_record_type(rec, i), l);
+		dmo_buf_add(t, p, l);
+		dmo_buf_addc(t, '\n');
+	}
+}
+
+/* Read the text; the story of what came out goes to t. */
+static void
+run(const uint8_t *data, size_t size, const struct dmo_read_opts *o,
+    size_t chunk, int formula, struct dmo_buf *t)
+{
+	struct dmo_reader r;
+	struct dmo_record rec;
+	struct dmo_err err;
+	struct dmo_write_opts wo;
+	struct dmo_writer *w;
+	struct dmo_out *out;
+	struct src s = { data, size, 0, chunk };
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	r.opts = *o;
+	r.format = o->format;
+	r.source = (char *)"fuzz.csv";
+	r.in = dmo_in_from_fn(src_read, &s, r.source);
+	r.ops = &dmo_csv_reader_ops;
+	dmo_record_init(&rec);
+	dmo_err_clear(&err);
+
+	memset(&wo, 0, sizeof(wo));
+	wo.format = o->format;
+	wo.header = 1;
+	wo.formula_escape = formula;
+	out = dmo_out_new(open("/dev/null", O_WRONLY), "/dev/null");
+	w = dmo_writer_new(out, &wo, &err);
+
+	if (dmo_in_peek_some(r.in, 64 * 1024, &err) >= 0 &&
+	    r.ops->init(&r, &err) == 0) {
+		for (;;) {
+			dmo_err_clear(&err);
+			rc = r.ops->next(&r, &rec, &err);
+			if (rc == DMO_READ_EOF)
+				break;
+			if (rc == DMO_READ_FATAL) {
+				dmo_buf_printf(t, "F %lu %s\n", err.loc.line,
+				    err.msg);
+				break;
+			}
+			if (rc == DMO_READ_BAD) {
+				size_t rl;
+				const char *raw = dmo_reader_raw(&r, &rl);
+
+				if (err.code != 1 || err.msg[0] == '\0' ||
+				    err.loc.line == 0)
+					abort();
+				dmo_buf_printf(t, "B %lu %llu %s\n%zu:",
+				    err.loc.line, rec.recno, err.msg, rl);
+				dmo_buf_add(t, raw, rl);
+				dmo_buf_addc(t, '\n');
+				continue;
+			}
+			if (rc != DMO_READ_RECORD || check(&rec) != 0)
+				abort();
+			note_record(t, &rec);
+			(void)dmo_writer_write(w, &rec, &err);
+		}
+		r.ops->fini(&r);
+	} else
+		dmo_buf_printf(t, "I %s\n", err.msg);
+	dmo_writer_finish(w, &err);
+	dmo_writer_free(w);
+	dmo_out_close(out, &err);	/* closes the fd */
+	dmo_in_free(r.in);
+	dmo_buf_release(&r.raw);
+	dmo_record_release(&rec);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const int delims[] = { 0, ',', ';', '\t' };
-	static const size_t chunks[] = { (size_t)-1, 1, 3, 64 };
+	static const size_t chunks[] = { 1, 3, 64, (size_t)-1 };
 	struct dmo_read_opts o;
-	struct dmo_write_opts wo;
-	struct dmo_reader r;
-	struct dmo_record rec;
-	struct dmo_err err;
-	struct dmo_writer *w;
-	struct dmo_out *out;
-	struct src s;
+	struct dmo_buf fast = DMO_BUF_INIT, slow = DMO_BUF_INIT;
 	uint8_t a, b;
-	int rc, nullfd, d, q, h;
+	int d, q, h;
 
 	if (size < 2)
 		return 0;
@@ -107,56 +199,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	o.dup = (enum dmo_dup)((b / 3) % 3);
 	o.max_record = (b & 0x20) ? 48 : 0;
 
-	memset(&r, 0, sizeof(r));
-	r.opts = o;
-	r.format = o.format;
-	r.source = (char *)"fuzz.csv";
-	s.p = data;
-	s.n = size;
-	s.off = 0;
-	s.chunk = chunks[(b >> 6) & 3];
-	r.in = dmo_in_from_fn(src_read, &s, r.source);
-	r.ops = &dmo_csv_reader_ops;
-	dmo_record_init(&rec);
-	dmo_err_clear(&err);
-
-	memset(&wo, 0, sizeof(wo));
-	wo.format = o.format;
-	wo.header = 1;
-	wo.formula_escape = (b >> 4) & 1;
-	nullfd = open("/dev/null", O_WRONLY);
-	out = dmo_out_new(nullfd, "/dev/null");
-	w = dmo_writer_new(out, &wo, &err);
-
-	if (dmo_in_peek_some(r.in, 64 * 1024, &err) >= 0 &&
-	    r.ops->init(&r, &err) == 0) {
-		for (;;) {
-			dmo_err_clear(&err);
-			rc = r.ops->next(&r, &rec, &err);
-			if (rc == DMO_READ_EOF || rc == DMO_READ_FATAL)
-				break;
-			if (rc == DMO_READ_BAD) {
-				size_t rl;
-
-				(void)dmo_reader_raw(&r, &rl);
-				if (err.code != 1 || err.msg[0] == '\0')
-					abort();
-				continue;
-			}
-			if (rc != DMO_READ_RECORD)
-				abort();
-			if (check(&rec) != 0)
-				abort();
-			(void)dmo_writer_write(w, &rec, &err);
-		}
-		r.ops->fini(&r);
+	run(data, size, &o, chunks[(b >> 6) & 3], (b >> 4) & 1, &fast);
+	dmo_csv_libcsv_only = 1;
+	run(data, size, &o, (size_t)-1, 0, &slow);
+	dmo_csv_libcsv_only = 0;
+	if (fast.len != slow.len || (fast.len > 0 &&
+	    memcmp(fast.p, slow.p, fast.len) != 0)) {
+		fprintf(stderr, "fast path:\n%.*s\nlibcsv alone:\n%.*s\n",
+		    (int)fast.len, fast.p, (int)slow.len, slow.p);
+		abort();
 	}
-	dmo_writer_finish(w, &err);
-	dmo_writer_free(w);
-	dmo_out_close(out, &err);
-	/* dmo_out_close closed nullfd. */
-	dmo_in_free(r.in);
-	dmo_buf_release(&r.raw);
-	dmo_record_release(&rec);
+	dmo_buf_release(&fast);
+	dmo_buf_release(&slow);
 	return 0;
 }

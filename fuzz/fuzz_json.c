@@ -6,7 +6,7 @@
  * another, pretty-printed or not.  The records are written as NDJSON and
  * read back with the NDJSON reader.
  *
- * Build: clang -fsanitize=fuzzer,address -Icommon -D_POSIX_C_SOURCE=200809L
+ * Build: clang -fsanitize=fuzzer,address -iquote common -D_POSIX_C_SOURCE=200809L
  *     -D_DEFAULT_SOURCE fuzz/fuzz_json.c common/[a-z]*.c -lcsv -ljansson
  *     -larchive -lsqlite3 -lm
  */

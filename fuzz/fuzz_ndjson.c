@@ -18,7 +18,7 @@
  *    a second memfd) read back, with default options, as exactly the
  *    same records: names, types and bytes.
  *
- * Build: clang -fsanitize=fuzzer,address -Icommon -D_POSIX_C_SOURCE=200809L
+ * Build: clang -fsanitize=fuzzer,address -iquote common -D_POSIX_C_SOURCE=200809L
  *     -D_DEFAULT_SOURCE fuzz/fuzz_ndjson.c common/[a-z]*.c -lcsv -ljansson
  *     -larchive -lsqlite3 -lm
  */

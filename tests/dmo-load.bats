@@ -168,6 +168,11 @@ q() {
 	    "dmo-load: bad.ndjson:2:1: not a JSON object: found 'n'")"
 	assert_equal "${#lines[@]}" 5
 	assert_line --index 3 '{"id":1,"v":"a"}'
+	# Binary output after a failed input has no trailer: the next
+	# program sees an incomplete stream.
+	run -1 --separate-stderr bash -c 'dmo-load -B - nope.ndjson orders.csv 2>/dev/null | dmo-load -'
+	assert_equal "${#lines[@]}" 3
+	[[ $stderr == 'dmo-load: <stdin>: truncated binary stream: '* ]]
 }
 
 @test "dmo-load: rejected records: messages, --rejects, --max-rejects and --stats" {
@@ -283,6 +288,12 @@ q() {
 	assert_equal "$(cat out.csv)" 'old content'
 	run -0 listing
 	refute_output --partial '.dmo-'
+	# On stdout the records pass, and the cut is passed on: no trailer.
+	run -1 --separate-stderr bash -c 'dmo-load -B - cut.dmo >again.dmo'
+	[[ $stderr == 'dmo-load: cut.dmo: truncated binary stream: '* ]]
+	run -1 --separate-stderr dmo-load - again.dmo
+	[[ $stderr == 'dmo-load: again.dmo: truncated binary stream: '* ]]
+	assert_equal "${#lines[@]}" 4
 }
 
 @test "dmo-load: writing a file to a full disk exits 3 and keeps nothing" {
@@ -598,19 +609,33 @@ EOF
 	assert_output 'name 123456'
 }
 
-@test "dmo-load: SQLite: with --commit-every a kill loses only the uncommitted tail" {
+@test "dmo-load: SQLite: with --commit-every records are committed as they go and when input pauses" {
 	mkfifo fifo
 	dmo-load --commit-every 2 'sqlite:db.sqlite#t' <fifo &
 	local pid=$!
 	BGPIDS+=("$pid")
 	exec 8>fifo
 	printf '%s\n' '{"n":1}' '{"n":2}' '{"n":3}' >&8
-	wait_for bash -c '[ "$(sqlite3 db.sqlite "SELECT count(*) FROM t" 2>/dev/null)" = 2 ]'
+	# 1 and 2 by the count, 3 because the input paused after it.
+	wait_for bash -c '[ "$(sqlite3 db.sqlite "SELECT count(*) FROM t" 2>/dev/null)" = 3 ]'
 	kill -9 "$pid"
 	exec 8>&-
 	wait "$pid" || true
 	run -0 q db.sqlite 'SELECT group_concat(n) FROM t'
-	assert_output '1,2'
+	assert_output '1,2,3'
+}
+
+@test "dmo-load: SQLite: with --commit-every a failure loses only the uncommitted tail" {
+	dmo-load -B - "$BATS_FILE_TMPDIR/big.ndjson" >full.dmo
+	head -c 1000000 full.dmo >cut.dmo
+	run -1 --separate-stderr dmo-load --commit-every 1000 'sqlite:db.sqlite#t' <cut.dmo
+	[[ ${stderr_lines[0]} == 'dmo-load: <stdin>: truncated binary stream: '* ]]
+	[[ ${stderr_lines[1]} =~ ^"dmo-load: db.sqlite: table 't': rolled back the last "([0-9]+)" records, "([0-9]+)" committed before"$ ]]
+	local tail=${BASH_REMATCH[1]} kept=${BASH_REMATCH[2]}
+	[ "$tail" -gt 0 ] && [ "$tail" -lt 1000 ]
+	[ "$kept" -gt 0 ] && [ $((kept % 1000)) -eq 0 ]
+	run -0 q db.sqlite 'SELECT count(*), max(id) FROM t'
+	assert_output "$kept|$kept"
 }
 
 @test "dmo-load: SQLite: --commit-every stops at a commit once rejects pass the limit" {
@@ -621,6 +646,23 @@ dmo-load: <stdin>:3:1: not a JSON object: found 'b'
 dmo-load: db.sqlite: table 't': rolled back the last 2 records, 2 committed before: 1 record rejected, more than the 0 allowed
 EOF
 )"
+	run -0 q db.sqlite 'SELECT group_concat(n) FROM t'
+	assert_output '1,2'
+}
+
+@test "dmo-load: SQLite: --commit-interval commits when the input pauses" {
+	mkfifo fifo
+	dmo-load --commit-interval 1h 'sqlite:db.sqlite#t' <fifo &
+	local pid=$!
+	BGPIDS+=("$pid")
+	exec 8>fifo
+	echo '{"n":1}' >&8
+	wait_for bash -c '[ "$(sqlite3 db.sqlite "SELECT count(*) FROM t" 2>/dev/null)" = 1 ]'
+	echo '{"n":2}' >&8
+	wait_for bash -c '[ "$(sqlite3 db.sqlite "SELECT count(*) FROM t" 2>/dev/null)" = 2 ]'
+	kill -9 "$pid"
+	exec 8>&-
+	wait "$pid" || true
 	run -0 q db.sqlite 'SELECT group_concat(n) FROM t'
 	assert_output '1,2'
 }

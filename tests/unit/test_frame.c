@@ -310,8 +310,9 @@ drain(const char *path, enum dmo_utf8 utf8, size_t max, struct result *res)
 	if (rc == DMO_READ_FATAL) {
 		res->code = err.code;
 		dmo_err_format(&err, res->msg, sizeof(res->msg));
-		/* A fatal error stays: the next call says it again. */
-		if (dmo_reader_next(r, &rec, &err) != DMO_READ_FATAL)
+		/* Nothing more comes from this source after a fatal error. */
+		rc = dmo_reader_next(r, &rec, &err);
+		if (rc != DMO_READ_FATAL && rc != DMO_READ_EOF)
 			res->rc = 98;
 	}
 	dmo_record_release(&rec);
@@ -883,8 +884,22 @@ test_concat(void)
 	    "header cut short at byte %zu", tpath("bytes.dmo"), n + 5);
 	CHECK_STR(res.msg, want, "concatenated: second header cut short");
 
+	/* A stream cut short, then another (cat cut.dmo a.dmo). */
+	b.len = 0;
+	dmo_buf_add(&b, p, n - 6);
+	dmo_buf_add(&b, p, n);
+	drain_bytes(b.p, b.len, &res);
+	snprintf(want, sizeof(want), "%s: truncated binary stream: no "
+	    "end-of-stream trailer after 2 records (next stream at byte %zu)",
+	    tpath("bytes.dmo"), n - 6);
+	CHECK(res.rc == DMO_READ_FATAL && res.nrec == 2,
+	    "concatenated: first stream cut short");
+	CHECK_STR(res.msg, want, "concatenated: first stream cut short: "
+	    "message");
+
 	/* Anything but a stream after a trailer. */
-	b.len = n;
+	b.len = 0;
+	dmo_buf_add(&b, p, n);
 	dmo_buf_adds(&b, "{\"a\":1}\n");
 	drain_bytes(b.p, b.len, &res);
 	snprintf(want, sizeof(want), "%s: unexpected data after "
