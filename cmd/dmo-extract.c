@@ -84,9 +84,21 @@ emit(struct extract *x, struct dmo_reader *r)
 	if (x->source_field != NULL) {
 		const char *src = x->rec.loc.file != NULL ? x->rec.loc.file :
 		    dmo_reader_source(r);
+		size_t flen = strlen(x->source_field);
+		long i = dmo_record_find(&x->rec, x->source_field, flen);
 
-		dmo_record_add(&x->rec, x->source_field,
-		    strlen(x->source_field), DMO_STRING, src, strlen(src));
+		if (i < 0)
+			dmo_record_add(&x->rec, x->source_field, flen,
+			    DMO_STRING, src, strlen(src));
+		else if (x->ropts.dup == DMO_DUP_REJECT) {
+			dmo_err_set(&err, DMO_EXIT_DATA, &x->rec.loc,
+			    "duplicate field name '%s'",
+			    x->source_field);
+			dmo_run_reject(&x->run, &err, &x->rec, NULL, 0);
+			return;
+		} else if (x->ropts.dup == DMO_DUP_LAST)
+			dmo_record_set(&x->rec, (size_t)i, DMO_STRING, src,
+			    strlen(src));
 		if (dmo_record_finish(&x->rec, x->ropts.dup, &err) != 0) {
 			dmo_run_reject(&x->run, &err, NULL, "", 0);
 			return;

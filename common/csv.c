@@ -1,4 +1,4 @@
-/* csv.c - CSV and TSV records through libcsv, with line numbers and sniffing. */
+/* csv.c - read CSV and TSV through libcsv, with line numbers; sniffing. */
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include <poll.h>
 #include <stdarg.h>
@@ -41,7 +41,7 @@
 
 #define SNIFF_BYTES	(64 * 1024)
 #define SNIFF_LINES	500
-#define RAW_TOOLONG_MAX	(64 * 1024)	/* raw text kept of an overlong record */
+#define RAW_TOOLONG_MAX	(64 * 1024)	/* kept of an overlong record */
 #define BLK_MIN		1024
 
 enum phase {
@@ -87,14 +87,14 @@ struct csv {
 	struct dmo_buf	 pend;		/* its text on earlier lines */
 	size_t		 pend_first;	/* how much of pend is its first line */
 	unsigned long	 start;		/* the line where it starts */
-	size_t		 roff;		/* where it starts in the current line */
+	size_t		 roff;		/* where it starts in this line */
 	int		 here;		/* it starts in the current line */
 	size_t		 nf;		/* fields so far */
 	int		 line_ok;	/* the current line is valid UTF-8 */
 	int		 rec_ok;	/* so are all the record's lines */
 	int		 done;		/* the row has ended */
 	int		 bad;		/* err says what is wrong with it */
-	int		 toolong;	/* over max: read to its end, keep nothing */
+	int		 toolong;	/* over max: read on, keep nothing */
 
 	/* Columns: colslot[k] is column k's field (-1: dropped duplicate). */
 	size_t		 ncols;

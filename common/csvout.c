@@ -1,5 +1,6 @@
 /* csvout.c - write records as CSV or TSV (RFC 4180 quoting, LF line ends). */
 /* SPDX-License-Identifier: BSD-2-Clause */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,7 +39,41 @@ struct csvw {
 	long		*hash;		/* open addressing: column + 1, or 0 */
 	size_t		 hmask;
 	unsigned char	 special[256];	/* bytes that force quoting */
+	uint64_t	 delim8;	/* the delimiter in every byte */
 };
+
+#define ONES	UINT64_C(0x0101010101010101)
+#define HIGHS	UINT64_C(0x8080808080808080)
+
+/* Nonzero when a byte of v is 0; its lowest set bit marks the first. */
+static inline uint64_t
+zero_byte(uint64_t v)
+{
+	return (v - ONES) & ~v & HIGHS;
+}
+
+/* Where the first byte that forces quoting is in v[0..n), or n. */
+static inline size_t
+find_special(const struct csvw *s, const char *v, size_t n)
+{
+	size_t i = 0;
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	for (; n - i >= 8; i += 8) {
+		uint64_t w, m;
+
+		memcpy(&w, v + i, 8);
+		m = zero_byte(w ^ s->delim8) | zero_byte(w ^ (ONES * '"')) |
+		    zero_byte(w ^ (ONES * '\r')) | zero_byte(w ^ (ONES * '\n'));
+		if (m != 0)
+			return i + (size_t)(__builtin_ctzll(m) >> 3);
+	}
+#endif
+	for (; i < n; i++)
+		if (s->special[(unsigned char)v[i]])
+			break;
+	return i;
+}
 
 static size_t
 hash_name(const char *p, size_t n)
@@ -94,9 +129,7 @@ put_cell(struct dmo_out *o, const struct csvw *s, const char *v, size_t n,
 	char *d;
 	size_t i;
 
-	for (i = 0; i < n; i++)
-		if (s->special[(unsigned char)v[i]])
-			break;
+	i = find_special(s, v, n);
 	if (i == n && !esc) {
 		dmo_out_write(o, v, n);
 		return;
@@ -302,6 +335,7 @@ csvw_init(struct dmo_writer *w, struct dmo_err *err)
 	s->delim = w->opts.format == DMO_FMT_TSV ? '\t' :
 	    w->opts.delim != 0 ? w->opts.delim : ',';
 	s->special[(unsigned char)s->delim] = 1;
+	s->delim8 = ONES * (unsigned char)s->delim;
 	s->special['"'] = 1;
 	s->special['\r'] = 1;
 	s->special['\n'] = 1;

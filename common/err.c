@@ -71,7 +71,7 @@ dmo_err_sys(struct dmo_err *e, int code, const struct dmo_loc *loc,
 const char *
 dmo_quote(const char *p, size_t len)
 {
-	static char bufs[4][160];
+	static char bufs[4][200];	/* 40 chars of up to 4 bytes, quotes, "..." */
 	static int next;
 	char *out = bufs[next++ & 3], *o = out;
 	size_t i = 0, room = 40;

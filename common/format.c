@@ -103,7 +103,15 @@ detect(const char *p, size_t n, const char *name)
 	enum dmo_format ext = by_name(name);
 	size_t i = 0;
 
-	if (n >= 4 && memcmp(p, DMO_FRAME_MAGIC, 4) == 0)
+	/*
+	 * The magic, or the magic with its first byte mangled (stripped to 7
+	 * bits, re-encoded as UTF-8, replaced): the frame reader then names
+	 * the damage instead of the CSV reader misreading it.
+	 */
+	if (n >= 4 && (memcmp(p, DMO_FRAME_MAGIC, 4) == 0 ||
+	    (n >= 5 && memcmp(p + 1, "DMO\r", 4) == 0) ||
+	    (n >= 5 && memcmp(p, "\xc2\x89" "DMO", 5) == 0) ||
+	    (n >= 6 && memcmp(p, "\xef\xbf\xbd" "DMO", 6) == 0)))
 		return DMO_FMT_BINARY;
 	if (ext == DMO_FMT_CSV || ext == DMO_FMT_TSV || ext == DMO_FMT_BINARY)
 		return ext;

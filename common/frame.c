@@ -187,6 +187,35 @@ le32_put(unsigned char *p, uint32_t v)
 }
 
 /*
+ * Copy a value.  Most are short: two overlapping words move them without
+ * a call.
+ */
+static inline void
+copy(void *dst, const void *src, size_t n)
+{
+	unsigned char *d = dst;
+	const unsigned char *s = src;
+	uint64_t a, b;
+	uint32_t x, y;
+
+	if (n > 16)
+		memcpy(d, s, n);
+	else if (n >= 8) {
+		memcpy(&a, s, 8);
+		memcpy(&b, s + n - 8, 8);
+		memcpy(d, &a, 8);
+		memcpy(d + n - 8, &b, 8);
+	} else if (n >= 4) {
+		memcpy(&x, s, 4);
+		memcpy(&y, s + n - 4, 4);
+		memcpy(d, &x, 4);
+		memcpy(d + n - 4, &y, 4);
+	} else
+		while (n-- > 0)
+			*d++ = *s++;
+}
+
+/*
  * Nested values.  Arrays and objects travel as compact JSON text; a
  * reader cannot trust a stream more than a file, so the text is checked:
  * RFC 8259 syntax, no whitespace outside strings, escapes well formed
@@ -765,6 +794,60 @@ fieldname(const struct frame_reader *st, size_t i)
 	return showname(name, nlen);
 }
 
+/*
+ * The common case, kept tight: rec already holds the schema's names and
+ * every value is good.  Values go straight into their slots.  Returns 0,
+ * or -1 at anything else (a bad or invalid UTF-8 value, damage), for the
+ * general code to go over the frame again and say what is wrong.
+ */
+static int
+decode_fast(struct frame_reader *st, struct dmo_record *rec,
+    const unsigned char *q, const unsigned char *end)
+{
+	struct dmo_val *val = rec->val, *vend = rec->val + st->schema.n;
+	char *dp = rec->data.p;
+	size_t dl = 0, where;
+	uint64_t vlen;
+	int tag;
+
+	for (; val < vend; val++) {
+		if (q == end)
+			return -1;
+		tag = *q++;
+		val->type = (enum dmo_type)tag;
+		val->off = dl;
+		if (tag > DMO_TRUE) {
+			if (tag > DMO_OBJECT)
+				return -1;
+			if (q < end && *q < 0x80)
+				vlen = *q++;
+			else if (varint_get(&q, end, &vlen) != VARINT_OK)
+				return -1;
+			if (vlen > (uint64_t)(end - q))
+				return -1;
+			if (tag == DMO_NUMBER) {
+				if (!dmo_number_valid((const char *)q, vlen))
+					return -1;
+			} else if (utf8_ok(q, vlen) != vlen)
+				return -1;
+			copy(dp + dl, q, vlen);
+			if (tag >= DMO_ARRAY && json_check(&st->stack, dp + dl,
+			    vlen, tag == DMO_ARRAY ? '[' : '{', &where) < 0)
+				return -1;
+			q += vlen;
+			dl += vlen;
+		} else
+			vlen = 0;
+		val->len = vlen;
+		dp[dl++] = '\0';
+	}
+	if (q != end)
+		return -1;
+	rec->data.len = dl;
+	rec->n = st->schema.n;
+	return 0;
+}
+
 static int
 read_record(struct dmo_reader *r, struct frame_reader *st,
     struct dmo_record *rec, const unsigned char *payload, size_t len,
@@ -795,6 +878,10 @@ read_record(struct dmo_reader *r, struct frame_reader *st,
 	rec->recno = st->nrec;
 	/* Values take at most the payload's bytes, plus a NUL each. */
 	dmo_buf_grow(&rec->data, len + nf);
+	if (fast && decode_fast(st, rec, payload, end) == 0)
+		return DMO_READ_RECORD;
+	rec->data.len = 0;
+	rec->n = 0;
 	for (i = 0; i < nf; i++) {
 		if (q == end)
 			return fatal(r, err, DMO_EXIT_DATA,
@@ -1121,26 +1208,74 @@ write_schema(struct dmo_writer *w, struct frame_writer *st,
 	return 0;
 }
 
+/* The exact payload size of rec's record frame. */
+static uint64_t
+measure(const struct dmo_record *rec)
+{
+	uint64_t total = 0;
+	size_t i;
+
+	for (i = 0; i < rec->n; i++)
+		total += rec->val[i].type <= DMO_TRUE ? 1 :
+		    1 + varint_len(rec->val[i].len) + rec->val[i].len;
+	return total;
+}
+
+/*
+ * Encode rec's values at p, not past lim.  Returns the end, or NULL when
+ * they do not fit.
+ */
+static unsigned char *
+encode_values(unsigned char *p, const unsigned char *lim,
+    const struct dmo_record *rec)
+{
+	const struct dmo_val *val = rec->val, *vend = rec->val + rec->n;
+	size_t vl, room;
+
+	for (; val < vend; val++) {
+		room = (size_t)(lim - p);
+		if (val->type <= DMO_TRUE) {
+			if (room < 1)
+				return NULL;
+			*p++ = (unsigned char)val->type;
+			continue;
+		}
+		vl = val->len;
+		if (vl >= room || 1 + varint_len(vl) > room - vl)
+			return NULL;
+		*p++ = (unsigned char)val->type;
+		p = varint_put(p, vl);
+		copy(p, rec->data.p + val->off, vl);
+		p += vl;
+	}
+	return p;
+}
+
+static int
+too_large(const struct dmo_record *rec, uint64_t total, struct dmo_err *err)
+{
+	dmo_err_set(err, DMO_EXIT_DATA, &rec->loc, "record too large for a "
+	    "binary frame: %llu bytes", (unsigned long long)total);
+	return -1;
+}
+
 static int
 frame_writer_write(struct dmo_writer *w, const struct dmo_record *rec,
     struct dmo_err *err)
 {
 	struct frame_writer *st = w->state;
-	const struct dmo_val *val = rec->val;
 	unsigned char *p, *start;
-	uint64_t total = 0;
-	size_t i, n = rec->n, size;
+	uint64_t total;
 
-	for (i = 0; i < n; i++)
-		total += val[i].type <= DMO_TRUE ? 1 :
-		    1 + varint_len(val[i].len) + val[i].len;
-	if (total > FRAME_MAXLEN) {
-		dmo_err_set(err, DMO_EXIT_DATA, &rec->loc, "record too large "
-		    "for a binary frame: %llu bytes",
-		    (unsigned long long)total);
-		return -1;
-	}
-	size = (size_t)total;
+	/*
+	 * Through the record API each value is a slice of data followed by
+	 * a NUL, so the values need at most data.len bytes, and the frame
+	 * at most this: room for it is reserved, and the record written in
+	 * one pass.  A huge record is measured first.
+	 */
+	total = (uint64_t)rec->n * (1 + VARINT_MAX) + rec->data.len;
+	if (total > FRAME_MAXLEN && (total = measure(rec)) > FRAME_MAXLEN)
+		return too_large(rec, total, err);
 	if (!st->open)
 		write_header(w, st);
 	if (!st->have_schema || rec->shape != st->shape || rec->shape == 0) {
@@ -1150,18 +1285,20 @@ frame_writer_write(struct dmo_writer *w, const struct dmo_record *rec,
 			return -1;
 		st->shape = rec->shape;
 	}
-	start = p = (unsigned char *)dmo_out_reserve(w->out, FRAME_HDR + size);
-	*p++ = T_RECORD;
-	le32_put(p, (uint32_t)size);
-	p += 4;
-	for (i = 0; i < n; i++) {
-		*p++ = (unsigned char)val[i].type;
-		if (val[i].type <= DMO_TRUE)
-			continue;
-		p = varint_put(p, val[i].len);
-		memcpy(p, rec->data.p + val[i].off, val[i].len);
-		p += val[i].len;
+	start = (unsigned char *)dmo_out_reserve(w->out,
+	    FRAME_HDR + (size_t)total);
+	p = encode_values(start + FRAME_HDR, start + FRAME_HDR + total, rec);
+	if (p == NULL) {
+		/* Values that share bytes: not made through the API. */
+		if ((total = measure(rec)) > FRAME_MAXLEN)
+			return too_large(rec, total, err);
+		start = (unsigned char *)dmo_out_reserve(w->out,
+		    FRAME_HDR + (size_t)total);
+		p = encode_values(start + FRAME_HDR, start + FRAME_HDR +
+		    total, rec);
 	}
+	start[0] = T_RECORD;
+	le32_put(start + 1, (uint32_t)(p - start - FRAME_HDR));
 	w->out->len += (size_t)(p - start);
 	st->nstream++;
 	return write_check(w, err);

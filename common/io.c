@@ -361,9 +361,17 @@ ssize_t
 dmo_in_peek_some(struct dmo_in *in, size_t n, struct dmo_err *err)
 {
 	while (in->end - in->pos < n) {
+		size_t have = in->end - in->pos;
 		ssize_t r;
 
-		if (in->end > in->pos) {
+		/*
+		 * Enough to go on: a whole first line (8 bytes at least, for
+		 * a magic number, unless it starts as text), or 512 bytes.
+		 * Wait no further for a source that pauses.
+		 */
+		if (have >= 512 || (have > 0 && (have >= 8 ||
+		    (unsigned char)in->buf[in->pos] >= 0x20) &&
+		    memchr(in->buf + in->pos, '\n', have) != NULL)) {
 			struct pollfd pfd = { in->fd, POLLIN, 0 };
 
 			if (in->follow || in->readfn != NULL)
@@ -406,7 +414,8 @@ dmo_in_line(struct dmo_in *in, size_t *len, struct dmo_err *err)
 
 			*len = (size_t)(nl + 1 - line);
 			in->pos += *len;
-			if (skipping) {
+			if (skipping || (in->max_line > 0 &&
+			    *len - 1 > in->max_line)) {
 				dmo_err_set(err, DMO_EXIT_DATA, NULL,
 				    "line too long: more than %zu bytes",
 				    in->max_line);
@@ -438,7 +447,8 @@ dmo_in_line(struct dmo_in *in, size_t *len, struct dmo_err *err)
 			}
 			*len = in->end - in->pos;
 			in->pos = in->end;
-			if (skipping) {
+			if (skipping || (in->max_line > 0 &&
+			    *len > in->max_line)) {
 				dmo_err_set(err, DMO_EXIT_DATA, NULL,
 				    "line too long: more than %zu bytes",
 				    in->max_line);

@@ -228,7 +228,8 @@ const struct dmo_writer_ops dmo_ndjson_writer_ops = {
 struct parser {
 	const char		*p;	/* next byte */
 	const char		*end;
-	const char		*line;	/* start of the line, for columns */
+	const char		*line;	/* start of the span, for columns */
+	unsigned long		 col0;	/* column of line[0] in its line */
 	struct dmo_reader	*r;
 	struct dmo_record	*rec;
 	struct dmo_err		*err;
@@ -253,6 +254,8 @@ fail(struct parser *ps, const char *at, const char *fmt, const char *what)
 				loc.line++;
 	}
 	loc.col = (unsigned long)(at - nl) + 1;
+	if (nl == ps->line)
+		loc.col += ps->col0;
 	dmo_err_set(ps->err, DMO_EXIT_DATA, &loc, fmt, what);
 	return -1;
 }
@@ -807,6 +810,7 @@ eof:
 struct json_state {
 	struct parser	 ps;
 	unsigned long	 line;		/* lines consumed before pos */
+	unsigned long	 col;		/* JSON: column (0-based) of pos */
 	int		 in_array;	/* JSON: inside the top-level [ ] */
 	int		 done;		/* JSON: the top-level array closed */
 	int		 bom_checked;
@@ -883,6 +887,11 @@ ndjson_next(struct dmo_reader *r, struct dmo_record *rec, struct dmo_err *err)
 		}
 		st->line++;
 		end = line + len;
+		/* The line end is not part of the record. */
+		if (end > line && end[-1] == '\n')
+			end--;
+		if (end > line && end[-1] == '\r')
+			end--;
 		p = skip_ws(line, end);
 		if (p == end)
 			continue;	/* blank lines are not records */
@@ -893,6 +902,7 @@ ndjson_next(struct dmo_reader *r, struct dmo_record *rec, struct dmo_err *err)
 		ps->p = p;
 		ps->end = end;
 		ps->line = line;
+		ps->col0 = 0;
 		ps->rec = rec;
 		ps->err = err;
 		p = parse_object(ps);
@@ -950,10 +960,13 @@ doc_peek(struct dmo_reader *r, struct json_state *st, struct dmo_err *err)
 		while (in->pos < in->end) {
 			char c = in->buf[in->pos];
 
-			if (c == '\n')
+			if (c == '\n') {
 				st->line++;
-			else if (c != ' ' && c != '\t' && c != '\r')
+				st->col = 0;
+			} else if (c != ' ' && c != '\t' && c != '\r')
 				return (unsigned char)c;
+			else
+				st->col++;
 			in->pos++;
 		}
 		if (dmo_in_fill(in, err) <= 0)
@@ -1036,6 +1049,7 @@ json_next(struct dmo_reader *r, struct dmo_record *rec, struct dmo_err *err)
 		if (st->in_array && st->done == 0 && c == ',') {
 			st->done = 2;	/* a value must follow */
 			in->pos++;
+			st->col++;
 			continue;
 		}
 		if (st->in_array && c == ']') {
@@ -1047,12 +1061,14 @@ json_next(struct dmo_reader *r, struct dmo_record *rec, struct dmo_err *err)
 			st->in_array = 0;
 			st->done = 0;
 			in->pos++;
+			st->col++;
 			continue;
 		}
 		if (!st->in_array && c == '[') {
 			st->in_array = 1;
 			st->done = 1;	/* no ',' before the first */
 			in->pos++;
+			st->col++;
 			continue;
 		}
 		if (st->in_array && st->done == 0) {
@@ -1085,9 +1101,22 @@ json_next(struct dmo_reader *r, struct dmo_record *rec, struct dmo_err *err)
 	ps->p = p;
 	ps->end = p + n;
 	ps->line = p;
+	ps->col0 = st->col;
 	ps->rec = rec;
 	ps->err = err;
-	st->line += count_lines(p, n);
+	{
+		size_t lines = count_lines(p, n);
+		const char *lastnl;
+
+		st->line += lines;
+		if (lines == 0)
+			st->col += n;
+		else {
+			for (lastnl = p + n - 1; *lastnl != '\n'; lastnl--)
+				continue;
+			st->col = (unsigned long)(p + n - lastnl - 1);
+		}
+	}
 	if (parse_object(ps) == NULL ||
 	    dmo_record_finish(rec, r->opts.dup, err) != 0) {
 		r->raw.len = 0;

@@ -27,6 +27,15 @@ dmo_record_release(struct dmo_record *r)
 void
 dmo_record_reset(struct dmo_record *r)
 {
+	/*
+	 * Names pushed by a record that was never finished (it failed to
+	 * parse) were never checked: forget them, so the next record cannot
+	 * pass for the last good shape.
+	 */
+	if (r->changed) {
+		r->nnames = 0;
+		r->names.len = 0;
+	}
 	r->n = 0;
 	r->data.len = 0;
 	r->changed = 0;
@@ -166,8 +175,7 @@ dmo_record_finish(struct dmo_record *r, enum dmo_dup policy,
 		 */
 		r->changed = 1;
 	}
-	if (r->changed && first_dup(r) < 0 && r->nnames != r->n)
-		r->nnames = r->n;
+	r->changed = 0;
 	return 0;
 }
 
@@ -234,6 +242,7 @@ dmo_record_copy(struct dmo_record *dst, const struct dmo_record *src)
 	/* Same names as src: same shape, so writers see no change. */
 	if (dst->changed || dst->shape == 0)
 		dst->shape = src->shape;
+	dst->changed = 0;
 	dst->loc = src->loc;
 	dst->recno = src->recno;
 }

@@ -132,20 +132,20 @@ setup_file() {
 	# same value pretty-printed in a JSON document.
 	awk 'BEGIN {
 		d = 100000
-		s = "{\"deep\":"
-		for (i = 0; i < d; i++) s = s (i % 2 ? "{\"k\":" : "[")
-		s = s "0"
-		for (i = d; i-- > 0;) s = s (i % 2 ? "}" : "]")
-		print s "}"
+		printf "{\"deep\":"
+		for (i = 0; i < d; i++) printf "%s", (i % 2 ? "{\"k\":" : "[")
+		printf "0"
+		for (i = d; i-- > 0;) printf "%s", (i % 2 ? "}" : "]")
+		print "}"
 		print "{\"after\":true}"
 	}' >deep.ndjson
 	awk 'BEGIN {
 		d = 100000
-		s = "[\n {\n  \"deep\": "
-		for (i = 0; i < d; i++) s = s (i % 2 ? "{ \"k\" :\n" : "[ ")
-		s = s "0"
-		for (i = d; i-- > 0;) s = s (i % 2 ? " }" : "\n]")
-		print s "\n },\n {\"after\": true}\n]"
+		printf "[\n {\n  \"deep\": "
+		for (i = 0; i < d; i++) printf "%s", (i % 2 ? "{ \"k\" :\n" : "[ ")
+		printf "0"
+		for (i = d; i-- > 0;) printf "%s", (i % 2 ? " }" : "\n]")
+		print "\n },\n {\"after\": true}\n]"
 	}' >deep.json
 }
 
@@ -286,7 +286,7 @@ setup_file() {
 
 @test "roundtrip: 100,000 unclosed brackets are one reject; the next line is read" {
 	cd "$BATS_TEST_TMPDIR"
-	awk 'BEGIN { s = "{\"a\":"; for (i = 0; i < 100000; i++) s = s "["; print s; print "{\"b\":1}" }' >open.ndjson
+	awk 'BEGIN { printf "{\"a\":"; for (i = 0; i < 100000; i++) printf "["; print ""; print "{\"b\":1}" }' >open.ndjson
 	run -1 --separate-stderr dmo-extract open.ndjson
 	[ "$output" = '{"b":1}' ]
 	[ "${#stderr_lines[@]}" -eq 1 ]
@@ -298,10 +298,13 @@ setup_file() {
 @test "roundtrip: a binary stream cut at every byte exits 1 or 3 with a message, inventing nothing" {
 	local n i full rc lines
 	cd "$BATS_TEST_TMPDIR"
-	dmo-extract -B "$REPO/tests/fixtures/extract/sample.ndjson" >full.dmo
+	# A small stream with two schema frames, nested values and a string.
+	printf '%s\n' '{"a":1,"b":"x\u0000"}' '{"a":2.50,"b":null}' \
+	    '{"c":[1,{"d":true}]}' | dmo-extract -B >full.dmo
 	dmo-extract full.dmo >full.out
+	[ "$(wc -l <full.out)" -eq 3 ]
 	n=$(wc -c <full.dmo)
-	[ "$n" -gt 100 ]
+	[ "$n" -gt 70 ]
 	for ((i = 0; i < n; i++)); do
 		head -c "$i" full.dmo >cut.dmo
 		rc=0
@@ -312,9 +315,10 @@ setup_file() {
 		    fail "cut at $i: stderr: $(cat cut.err)"
 		grep -q '^dmo-extract: cut\.dmo: truncated binary stream: ' cut.err ||
 		    fail "cut at $i: message: $(cat cut.err)"
-		lines=$(wc -l <cut.out)
-		head -n "$lines" full.out | cmp -s - cut.out ||
+		head -c "$(wc -c <cut.out)" full.out | cmp -s - cut.out ||
 		    fail "cut at $i: output is not a prefix of the whole stream's"
+		[ ! -s cut.out ] || [ "$(tail -c 1 cut.out)" = "" ] ||
+		    fail "cut at $i: a partial record"
 		# The same cut through a pipe, where only the bytes tell.
 		if [ "$i" -ge 4 ]; then
 			rc=0
@@ -377,13 +381,48 @@ same_when_trickled() {
 	same_when_trickled "$BATS_FILE_TMPDIR/medium.ndjson"
 	same_when_trickled extract/fidelity.ndjson
 	same_when_trickled extract/bad.ndjson
-	same_when_trickled extract/array.json
-	same_when_trickled extract/concatenated.json
-	same_when_trickled extract/truncated.json
+	# -f json: how the format is detected on a slow pipe is checked
+	# below, on its own.
+	same_when_trickled extract/array.json -f json
+	same_when_trickled extract/concatenated.json -f json
+	same_when_trickled extract/truncated.json -f json
 }
 
 @test "roundtrip: a binary stream read in chunks gives the same output" {
 	dmo-extract -B "$BATS_FILE_TMPDIR/medium.ndjson" >"$BATS_TEST_TMPDIR/m.dmo"
-	same_when_trickled "$BATS_TEST_TMPDIR/m.dmo"
+	same_when_trickled "$BATS_TEST_TMPDIR/m.dmo" -f binary
 	cmp "$BATS_FILE_TMPDIR/medium.ndjson" "$BATS_TEST_TMPDIR/direct.out"
+}
+
+# Send the first N bytes of a file, pause, then the rest: the reader's
+# first read is short for sure.  The pause makes the condition, nothing
+# is timed.
+split_send() {
+	head -c "$1" "$2"
+	sleep 0.5
+	tail -c +"$(($1 + 1))" "$2"
+}
+
+@test "roundtrip: the format is detected the same when the first read is one byte" {
+	local f
+	cd "$BATS_TEST_TMPDIR"
+	dmo-extract -B "$REPO/tests/fixtures/extract/sample.ndjson" >s.dmo
+	gzip -c "$REPO/tests/fixtures/extract/sample.csv" >s.csv.gz
+	cp "$REPO/tests/fixtures/extract/concatenated.json" .
+	cp "$REPO/tests/fixtures/extract/array.json" .
+	for f in s.dmo s.csv.gz concatenated.json array.json; do
+		dmo-extract <"$f" >direct.out 2>&1 || true
+		split_send 1 "$f" | dmo-extract >split.out 2>&1 || true
+		cmp direct.out split.out || fail "$f: $(head -n 2 split.out)"
+	done
+}
+
+@test "roundtrip: CSV header sniffing on a pipe that pauses after the first line" {
+	skip "BUG: csv.c sniff_window: decides the header from the first line alone when the pipe pauses"
+	cd "$BATS_TEST_TMPDIR"
+	printf '1,ada,12.5\n2,bob,7\n3,cy,8\n' >noheader.csv
+	dmo-extract <noheader.csv >direct.out
+	head -n 1 direct.out | grep -qx '{"field1":"1","field2":"ada","field3":"12.5"}'
+	split_send 11 noheader.csv | dmo-extract >split.out
+	cmp direct.out split.out
 }

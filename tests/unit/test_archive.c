@@ -645,9 +645,9 @@ test_hostile(void)
 static struct dmo_buf notices = DMO_BUF_INIT;
 
 static void
-notice(const char *msg)
+notice(const struct dmo_err *e)
 {
-	dmo_buf_adds(&notices, msg);
+	dmo_buf_adds(&notices, e->msg);
 	dmo_buf_addc(&notices, '\n');
 	dmo_buf_cstr(&notices);
 }

@@ -786,6 +786,78 @@ test_writer(void)
 	dmo_record_release(&recs[0]);
 }
 
+/*
+ * A special byte at every offset of a long value: the word-at-a-time
+ * searches of the reader and the writer must find each one.
+ */
+static void
+test_offsets(void)
+{
+	static const char specials[] = ",\"\r\n";
+	struct dmo_read_opts o = defaults();
+	struct dmo_write_opts wo;
+	struct dmo_record rec;
+	char v[40], want[200], errs[256], *got;
+	size_t i, j, k;
+	int all = 1, allr = 1;
+
+	memset(&wo, 0, sizeof(wo));
+	wo.format = DMO_FMT_CSV;
+	wo.header = 0;
+	for (j = 0; j < sizeof(specials) - 1; j++)
+		for (i = 0; i < 25; i++) {
+			memset(v, 'a', 25);
+			v[25] = '\0';
+			v[i] = specials[j];
+			mkrec(&rec, 1, "x", DMO_STRING, v);
+			got = write_csv(&rec, 1, &wo, errs, sizeof(errs));
+			k = 0;
+			want[k++] = '"';
+			memcpy(want + k, v, i);
+			k += i;
+			if (specials[j] == '"')
+				want[k++] = '"';
+			want[k++] = specials[j];
+			memcpy(want + k, v + i + 1, 25 - i - 1);
+			k += 25 - i - 1;
+			memcpy(want + k, "\"\n", 3);
+			if (strcmp(got, want) != 0) {
+				printf("# offset %zu: %s", i, got);
+				all = 0;
+			}
+			free(got);
+			dmo_record_release(&rec);
+		}
+	ok(all, "writer: a special byte at every offset is quoted");
+
+	for (i = 0; i < 30; i++) {
+		char in[80], exp[120], *t;
+
+		memset(v, 'b', 30);
+		v[30] = '\0';
+		memcpy(v + i, ",", 1);
+		snprintf(in, sizeof(in), "p,q\n%s\n", v);
+		snprintf(exp, sizeof(exp), "@2 p=\"%.*s\" q=\"%s\"\n", (int)i,
+		    v, v + i + 1);
+		t = transcript(in, strlen(in), &o);
+		if (strcmp(t, exp) != 0) {
+			printf("# offset %zu: %s", i, t);
+			allr = 0;
+		}
+		free(t);
+		v[i] = '"';
+		snprintf(in, sizeof(in), "p\n%s\n", v);
+		t = transcript(in, strlen(in), &o);
+		if (strncmp(t, i == 0 ? "BAD @2: unterminated" :
+		    "BAD @2: malformed quoting", 20) != 0) {
+			printf("# quote at offset %zu: %s", i, t);
+			allr = 0;
+		}
+		free(t);
+	}
+	ok(allr, "csv: a delimiter or a quote at every offset");
+}
+
 /* CSV -> records -> CSV: the same bytes. */
 static void
 roundtrip(const char *in, struct dmo_read_opts *o, const char *name)
@@ -868,6 +940,7 @@ main(void)
 	test_dialects();
 	test_sniff();
 	test_writer();
+	test_offsets();
 	test_roundtrip();
 	printf("1..%d\n", ntest);
 	return failed;

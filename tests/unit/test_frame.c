@@ -1187,6 +1187,49 @@ test_reuse(void)
 	dmo_buf_release(&b);
 }
 
+/*
+ * A record whose values share bytes (not made through the record API,
+ * but possible): the writer must notice it cannot trust data.len.
+ */
+static void
+test_shared_values(void)
+{
+	static const struct field want[] = {
+		F("a", DMO_STRING, "0123456789012345678901234567890123456789"
+		    "0123456789012345678901234567890123456789"),
+		F("b", DMO_STRING, "0123456789012345678901234567890123456789"
+		    "0123456789012345678901234567890123456789"),
+		F("c", DMO_STRING, "0123456789012345678901234567890123456789"
+		    "0123456789012345678901234567890123456789"), END
+	};
+	static const struct field start[] = {
+		F("a", DMO_STRING, "0123456789012345678901234567890123456789"
+		    "0123456789012345678901234567890123456789"),
+		F("b", DMO_NULL, NULL), F("c", DMO_NULL, NULL), END
+	};
+	const char *path = tpath("shared.dmo");
+	struct dmo_record rec;
+	struct dmo_reader *r;
+	struct dmo_err err;
+	struct wfile wf;
+	int ok;
+
+	dmo_record_init(&rec);
+	build(&rec, start);
+	rec.val[1] = rec.val[0];
+	rec.val[2] = rec.val[0];
+	wopen(&wf, path);
+	ok = wrec(&wf, &rec) == 0;
+	wclose(&wf);
+	r = ropen(path, DMO_FMT_BINARY, DMO_UTF8_REJECT, 0);
+	ok &= dmo_reader_next(r, &rec, &err) == DMO_READ_RECORD &&
+	    same(&rec, want);
+	ok &= dmo_reader_next(r, &rec, &err) == DMO_READ_EOF;
+	CHECK(ok, "writer: values that share bytes");
+	dmo_reader_free(r);
+	dmo_record_release(&rec);
+}
+
 /* Small seeds for fuzz/corpus/frame. */
 static void
 write_seeds(const char *dir)
@@ -1269,6 +1312,7 @@ main(int argc, char *argv[])
 	test_structure();
 	test_values();
 	test_reuse();
+	test_shared_values();
 	if (argc == 3 && strcmp(argv[1], "--seeds") == 0)
 		write_seeds(argv[2]);
 	cleanup();

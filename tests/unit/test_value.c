@@ -1,4 +1,4 @@
-/* test_value.c - unit tests for number lexemes, inference and UTF-8 (value.c). */
+/* test_value.c - unit tests for lexemes, inference and UTF-8 (value.c). */
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,7 +49,7 @@ test_numbers(void)
 			all = 0;
 		}
 	ok(all, "number: invalid lexemes (01, 1., .5, +1, NaN, ...)");
-	ok(!dmo_number_valid("12\0003", 4), "number: a NUL byte is not a digit");
+	ok(!dmo_number_valid("12\0003", 4), "number: NUL is not a digit");
 	ok(dmo_number_valid("123", 2), "number: the length bounds the lexeme");
 }
 
