@@ -335,43 +335,22 @@ dmo_in_fill(struct dmo_in *in, struct dmo_err *err)
 	return r;
 }
 
-ssize_t
-dmo_in_peek(struct dmo_in *in, size_t n, struct dmo_err *err)
-{
-	while (in->end - in->pos < n) {
-		ssize_t r;
-
-		if (in->pos > 0 || in->cap < n) {
-			/* Room for n bytes after compaction. */
-			if (in->cap < n) {
-				in->cap = n + IN_BUFSIZE;
-				in->buf = dmo_xrealloc(in->buf, in->cap + 1);
-			}
-		}
-		r = dmo_in_fill(in, err);
-		if (r < 0)
-			return -1;
-		if (r == 0)
-			break;
-	}
-	return (ssize_t)(in->end - in->pos);
-}
-
-ssize_t
-dmo_in_peek_some(struct dmo_in *in, size_t n, struct dmo_err *err)
+/*
+ * Make n bytes available.  With some set, stop early once there is
+ * enough to go on with: a whole first line (8 bytes at least, for a magic
+ * number, unless it starts as text), or 512 bytes, and the source has no
+ * more ready; a pipe or a followed file that pauses is not waited for.
+ */
+static ssize_t
+peek(struct dmo_in *in, size_t n, int some, struct dmo_err *err)
 {
 	while (in->end - in->pos < n) {
 		size_t have = in->end - in->pos;
 		ssize_t r;
 
-		/*
-		 * Enough to go on: a whole first line (8 bytes at least, for
-		 * a magic number, unless it starts as text), or 512 bytes.
-		 * Wait no further for a source that pauses.
-		 */
-		if (have >= 512 || (have > 0 && (have >= 8 ||
+		if (some && (have >= 512 || (have > 0 && (have >= 8 ||
 		    (unsigned char)in->buf[in->pos] >= 0x20) &&
-		    memchr(in->buf + in->pos, '\n', have) != NULL)) {
+		    memchr(in->buf + in->pos, '\n', have) != NULL))) {
 			struct pollfd pfd = { in->fd, POLLIN, 0 };
 
 			if (in->follow || in->readfn != NULL)
@@ -390,6 +369,18 @@ dmo_in_peek_some(struct dmo_in *in, size_t n, struct dmo_err *err)
 			break;
 	}
 	return (ssize_t)(in->end - in->pos);
+}
+
+ssize_t
+dmo_in_peek(struct dmo_in *in, size_t n, struct dmo_err *err)
+{
+	return peek(in, n, 0, err);
+}
+
+ssize_t
+dmo_in_peek_some(struct dmo_in *in, size_t n, struct dmo_err *err)
+{
+	return peek(in, n, 1, err);
 }
 
 /*

@@ -71,6 +71,12 @@ scan_plain(const char *p, const char *end)
 
 static const char hexdig[] = "0123456789abcdef";
 
+/* The one-letter escapes of JSON strings, decoded. */
+static const char unescape[256] = {
+	['"'] = '"', ['\\'] = '\\', ['/'] = '/', ['b'] = '\b', ['f'] = '\f',
+	['n'] = '\n', ['r'] = '\r', ['t'] = '\t',
+};
+
 /* Bytes that need escaping in JSON output: 1 escape, 2 UTF-8 lead/cont. */
 static inline size_t
 escape_into(char *o, const char *p, size_t n)
@@ -428,33 +434,12 @@ parse_string(struct parser *ps, const char *p, struct dmo_buf *out,
 			p += 2;
 			continue;
 		}
+		if (unescape[(unsigned char)p[1]] != 0) {
+			dmo_buf_addc(out, unescape[(unsigned char)p[1]]);
+			p += 2;
+			continue;
+		}
 		switch (p[1]) {
-		case '"':
-		case '\\':
-		case '/':
-			dmo_buf_addc(out, p[1]);
-			p += 2;
-			break;
-		case 'b':
-			dmo_buf_addc(out, '\b');
-			p += 2;
-			break;
-		case 'f':
-			dmo_buf_addc(out, '\f');
-			p += 2;
-			break;
-		case 'n':
-			dmo_buf_addc(out, '\n');
-			p += 2;
-			break;
-		case 'r':
-			dmo_buf_addc(out, '\r');
-			p += 2;
-			break;
-		case 't':
-			dmo_buf_addc(out, '\t');
-			p += 2;
-			break;
 		case 'u': {
 			unsigned v, lo;
 			const char *esc = p;
