@@ -23,12 +23,20 @@
  * returns each record as soon as its last byte is read, without looking
  * ahead (a followed file or a pipe shows each record at once).
  *
- * Field bytes go from libcsv's buffer straight into the caller's record
- * (dmo_record_set on a name list set once per header): no allocation per
- * field or row.  The text of a record that spans lines is kept (pend) so
- * that a bad record can be handed back whole, and so that an unterminated
- * quote at the end of the input can be re-parsed from the line after it
- * (resync) instead of swallowing the rest of the file.
+ * Field bytes go straight into the caller's record (the values of a
+ * name list set once per header): no allocation per field or row.  The
+ * text of a record that spans lines is kept (pend) so that a bad record
+ * can be handed back whole, and so that an unterminated quote at the end
+ * of the input can be re-parsed from the line after it (resync) instead
+ * of swallowing the rest of the file.
+ *
+ * Speed: libcsv costs some 40 instructions a byte.  A row starts on a
+ * fast path (scan) that splits unquoted fields itself and hands the rest
+ * of the row to libcsv at the first field with a quote in it, so libcsv
+ * still parses every quoted field and reports every quoting error.  The
+ * fuzzer and the unit tests check the fast path against libcsv alone
+ * (dmo_csv_libcsv_only).  UTF-8 is checked once a line, and per field
+ * only when a line is not valid.
  *
  * Spaces are data: libcsv's default of trimming blanks around fields is
  * turned off, so " a " stays " a " (RFC 4180, section 2.4).
@@ -342,9 +350,8 @@ find_stop(const struct csv *s, const unsigned char *q,
  * here, as libcsv would split them (at the delimiter, the row ending at
  * the segment's CR or LF, an empty field null), and the rest of the row
  * goes to libcsv from the first field that has a quote in it: libcsv
- * parses every quoted field and finds every quoting error.  This halves
- * the cost of a typical row (libcsv spends some 40 instructions a byte).
- * Returns how much of p[0..n) it used: n when it saw the row (or a blank
+ * parses every quoted field and finds every quoting error.  Reading a
+ * typical row gets about three times cheaper.  Returns how much of p[0..n) it used: n when it saw the row (or a blank
  * segment) through.  With quoting off, this is the parser.
  */
 static size_t

@@ -77,7 +77,34 @@ static const char unescape[256] = {
 	['n'] = '\n', ['r'] = '\r', ['t'] = '\t',
 };
 
-/* Bytes that need escaping in JSON output: 1 escape, 2 UTF-8 lead/cont. */
+/* Length of the valid UTF-8 sequence at p (lead byte >= 0x80), or 0. */
+static inline size_t
+utf8_seq(const unsigned char *p, size_t n)
+{
+	unsigned char c = p[0];
+
+	if (c >= 0xc2 && c <= 0xdf)
+		return n >= 2 && (p[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (c >= 0xe0 && c <= 0xef) {
+		if (n < 3 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 ||
+		    (c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f))
+			return 0;
+		return 3;
+	}
+	if (c >= 0xf0 && c <= 0xf4) {
+		if (n < 4 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 ||
+		    (p[3] & 0xc0) != 0x80 || (c == 0xf0 && p[1] < 0x90) ||
+		    (c == 0xf4 && p[1] > 0x8f))
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+/*
+ * Escape p[0..n) into o, which has room for 6n bytes.  Plain bytes are
+ * copied eight at a time as they are checked.
+ */
 static inline size_t
 escape_into(char *o, const char *p, size_t n)
 {
@@ -85,30 +112,32 @@ escape_into(char *o, const char *p, size_t n)
 	size_t i = 0;
 
 	while (i < n) {
-		size_t run = (size_t)(scan_plain(p + i, p + n) - p);
 		unsigned char c;
 
-		memcpy(o, p + i, run - i);
-		o += run - i;
-		if ((i = run) >= n)
+		while (n - i >= 8 && !stop8(p + i)) {
+			memcpy(o, p + i, 8);
+			o += 8;
+			i += 8;
+		}
+		while (i < n && str_stop[c = (unsigned char)p[i]] == 0) {
+			*o++ = (char)c;
+			i++;
+		}
+		if (i >= n)
 			break;
-		c = (unsigned char)p[i];
 		if (c >= 0x80) {
-			size_t ok = dmo_utf8_check(p + i, n - i < 4 ? n - i : 4);
-			size_t cl = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+			size_t cl = utf8_seq((const unsigned char *)p + i, n - i);
 
-			if (ok >= cl && c >= 0xc2 && c <= 0xf4) {
+			if (cl > 0) {
 				memcpy(o, p + i, cl);
 				o += cl;
 				i += cl;
 			} else {
 				/* Invalid: U+FFFD keeps the output JSON. */
-				size_t skip = ok > 0 ? ok : 1;
-
 				*o++ = (char)0xef;
 				*o++ = (char)0xbf;
 				*o++ = (char)0xbd;
-				i += skip;
+				i++;
 			}
 			continue;
 		}
@@ -215,18 +244,79 @@ dmo_json_put_record(struct dmo_out *out, const struct dmo_record *r)
 	dmo_out_putc(out, '}');
 }
 
+/*
+ * The writer keeps the escaped keys of the current shape, each with its
+ * separator and colon ("{\"id\":", ",\"name\":"), so a record whose names
+ * did not change costs no key escaping.
+ */
+struct ndjson_writer {
+	unsigned long	 shape;
+	struct dmo_buf	 keys;
+	size_t		*off;	/* off[i]..off[i+1]: key i */
+	size_t		 cap;
+};
+
+static void
+cache_keys(struct ndjson_writer *nw, const struct dmo_record *r)
+{
+	size_t i;
+
+	nw->keys.len = 0;
+	if (nw->cap < r->n + 1) {
+		nw->cap = r->n + 1;
+		nw->off = dmo_xreallocarray(nw->off, nw->cap, sizeof(*nw->off));
+	}
+	for (i = 0; i < r->n; i++) {
+		size_t nl;
+		const char *nm = dmo_record_name(r, i, &nl);
+
+		nw->off[i] = nw->keys.len;
+		dmo_buf_addc(&nw->keys, i == 0 ? '{' : ',');
+		dmo_json_buf_string(&nw->keys, nm, nl);
+		dmo_buf_addc(&nw->keys, ':');
+	}
+	nw->off[r->n] = nw->keys.len;
+	nw->shape = r->shape;
+}
+
 static int
 ndjson_write(struct dmo_writer *w, const struct dmo_record *r,
     struct dmo_err *err)
 {
+	struct ndjson_writer *nw = w->state;
+	size_t i;
+
 	(void)err;
-	dmo_json_put_record(w->out, r);
-	dmo_out_putc(w->out, '\n');
+	if (nw == NULL)
+		nw = w->state = dmo_xcalloc(1, sizeof(*nw));
+	if (r->shape != nw->shape || r->shape == 0)
+		cache_keys(nw, r);
+	if (r->n == 0)
+		dmo_out_putc(w->out, '{');
+	for (i = 0; i < r->n; i++) {
+		dmo_out_write(w->out, nw->keys.p + nw->off[i],
+		    nw->off[i + 1] - nw->off[i]);
+		dmo_json_put_value(w->out, r, i);
+	}
+	dmo_out_write(w->out, "}\n", 2);
 	return 0;
 }
 
+static void
+ndjson_fini(struct dmo_writer *w)
+{
+	struct ndjson_writer *nw = w->state;
+
+	if (nw == NULL)
+		return;
+	dmo_buf_release(&nw->keys);
+	free(nw->off);
+	free(nw);
+	w->state = NULL;
+}
+
 const struct dmo_writer_ops dmo_ndjson_writer_ops = {
-	NULL, ndjson_write, NULL, NULL, NULL
+	NULL, ndjson_write, NULL, NULL, ndjson_fini
 };
 
 /* ---------------------------------------------------------------- in */
