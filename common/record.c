@@ -197,7 +197,9 @@ dmo_record_reset_values(struct dmo_record *r)
 {
 	size_t i;
 
+	/* One NUL at offset 0 that every NULL value points at. */
 	r->data.len = 0;
+	dmo_buf_addc(&r->data, '\0');
 	r->n = r->nnames;
 	if (r->valcap < r->n) {
 		r->valcap = r->n;
