@@ -33,6 +33,8 @@ COMMON_SRC = $(sort $(wildcard common/*.c))
 COMMON_OBJ = $(COMMON_SRC:.c=.o)
 UNIT_SRC   = $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN   = $(UNIT_SRC:.c=)
+FUZZ_SRC   = $(sort $(wildcard fuzz/fuzz_*.c))
+FUZZ_REPLAY = $(FUZZ_SRC:fuzz/%.c=fuzz/bin/replay/%)
 BINS	   = $(addprefix bin/,$(PROGRAMS))
 
 all: $(BINS)
@@ -51,14 +53,23 @@ bin/%: cmd/%.o common/libdmo.a
 tests/unit/%: tests/unit/%.o common/libdmo.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< common/libdmo.a $(DMO_LIBS)
 
+# The fuzz targets as plain programs that replay their corpus (fuzz/replay,
+# tests/fuzz.bats); `make fuzz` builds them with libFuzzer instead.
+fuzz/bin/replay/%: fuzz/%.c fuzz/standalone.c common/libdmo.a
+	@mkdir -p fuzz/bin/replay
+	$(CC) $(DMO_CPPFLAGS) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) $(LDFLAGS) \
+	    -o $@ $< fuzz/standalone.c common/libdmo.a $(DMO_LIBS)
+
 deps:
 	@sh scripts/install-deps
 
 check: deps
-	$(MAKE) all units
+	$(MAKE) all units fuzz-replay
 	sh scripts/check
 
 units: $(UNIT_BIN)
+
+fuzz-replay: $(FUZZ_REPLAY)
 
 demo: deps
 	$(MAKE) all
@@ -89,7 +100,7 @@ clean:
 	rm -rf bin common/*.o common/*.d common/libdmo.a cmd/*.o cmd/*.d \
 	    tests/unit/*.o tests/unit/*.d $(UNIT_BIN) fuzz/bin
 
-.PHONY: all check units demo bench fuzz install clean deps
+.PHONY: all check units fuzz-replay demo bench fuzz install clean deps
 .SECONDARY:
 
 -include $(wildcard common/*.d cmd/*.d tests/unit/*.d)
