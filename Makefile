@@ -55,7 +55,8 @@ tests/unit/%: tests/unit/%.o common/libdmo.a
 
 # The fuzz targets as plain programs that replay their corpus (fuzz/replay,
 # tests/fuzz.bats); `make fuzz` builds them with libFuzzer instead.
-fuzz/bin/replay/%: fuzz/%.c fuzz/standalone.c common/libdmo.a
+fuzz/bin/replay/%: fuzz/%.c fuzz/standalone.c fuzz/fuzzhelp.h tests/unit/testhelp.h \
+    common/libdmo.a
 	@mkdir -p fuzz/bin/replay
 	$(CC) $(DMO_CPPFLAGS) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) $(LDFLAGS) \
 	    -o $@ $< fuzz/standalone.c common/libdmo.a $(DMO_LIBS)

@@ -129,6 +129,19 @@ struct csv {
  */
 int	dmo_csv_libcsv_only;
 
+/*
+ * Bytes put into the replay buffer, over the life of the process: tests
+ * and the fuzzer check that a resync reads no line again more than once.
+ */
+unsigned long long	dmo_csv_replayed;
+
+/* "s" after a count other than 1. */
+static const char *
+plural(size_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
 /* Blanks are data, not padding. */
 static int
 no_space(unsigned char c)
@@ -259,6 +272,9 @@ store(struct csv *s, size_t k, const char *v, size_t len, int null)
 		len = s->tmp.len;
 	}
 	t = s->infer ? dmo_infer(v, len) : DMO_STRING;
+	/* record.h: null, false and true hold no bytes. */
+	if (t <= DMO_TRUE)
+		len = 0;
 	put(s->rec, (size_t)slot, t, v, len);
 }
 
@@ -351,8 +367,9 @@ find_stop(const struct csv *s, const unsigned char *q,
  * the segment's CR or LF, an empty field null), and the rest of the row
  * goes to libcsv from the first field that has a quote in it: libcsv
  * parses every quoted field and finds every quoting error.  Reading a
- * typical row gets about three times cheaper.  Returns how much of p[0..n) it used: n when it saw the row (or a blank
- * segment) through.  With quoting off, this is the parser.
+ * typical row gets about three times cheaper.  Returns how much of
+ * p[0..n) it used: n when it saw the row (or a blank segment) through.
+ * With quoting off, this is the parser.
  */
 static size_t
 scan(struct csv *s, const char *p, size_t n)
@@ -379,6 +396,15 @@ scan(struct csv *s, const char *p, size_t n)
 	return n;
 }
 
+/* Drop the line ends at the end of b. */
+static void
+chop_eol(struct dmo_buf *b)
+{
+	while (b->len > 0 && (b->p[b->len - 1] == '\n' ||
+	    b->p[b->len - 1] == '\r'))
+		b->len--;
+}
+
 /* r->raw = the record's text: pend and the current line up to end. */
 static void
 set_raw(struct csv *s, size_t end, size_t cap)
@@ -394,9 +420,7 @@ set_raw(struct csv *s, size_t end, size_t cap)
 		dmo_buf_add(raw, s->line + from, end - from);
 	if (cap > 0 && raw->len > cap)
 		raw->len = cap;
-	while (raw->len > 0 && (raw->p[raw->len - 1] == '\n' ||
-	    raw->p[raw->len - 1] == '\r'))
-		raw->len--;
+	chop_eol(raw);
 	while (i < raw->len && (raw->p[i] == '\n' || raw->p[i] == '\r'))
 		i++;
 	if (i > 0) {
@@ -421,8 +445,9 @@ fatal(struct csv *s)
 	return DMO_READ_FATAL;
 }
 
+/* The record that starts at s->start is rejected: say where in err. */
 static int
-bad(struct csv *s, size_t end, size_t cap)
+reject(struct csv *s)
 {
 	struct dmo_loc loc = { s->r->source, s->start, 0 };
 
@@ -432,9 +457,15 @@ bad(struct csv *s, size_t end, size_t cap)
 		dmo_record_reset_values(s->rec);
 	s->rec->loc = loc;
 	s->rec->recno = ++s->recno;
+	return DMO_READ_BAD;
+}
+
+static int
+bad(struct csv *s, size_t end, size_t cap)
+{
 	set_raw(s, end, cap);
 	end_record(s);
-	return DMO_READ_BAD;
+	return reject(s);
 }
 
 static int
@@ -557,9 +588,10 @@ finish_row(struct csv *s, size_t end)
 	if (s->toolong) {
 		if (s->phase == PH_HEADER)
 			return header_fatal(s, "header too long: more than "
-			    "%zu bytes", s->max);
+			    "%zu byte%s", s->max, plural(s->max));
 		dmo_err_set(s->err, DMO_EXIT_DATA, NULL,
-		    "record too long: more than %zu bytes", s->max);
+		    "record too long: more than %zu byte%s", s->max,
+		    plural(s->max));
 		return bad(s, end, RAW_TOOLONG_MAX);
 	}
 	if (s->phase == PH_HEADER) {
@@ -581,8 +613,8 @@ finish_row(struct csv *s, size_t end)
 		if (s->ragged == DMO_RAGGED_REJECT ||
 		    (s->ragged == DMO_RAGGED_PAD && s->nf > s->ncols)) {
 			s->bad = 0;
-			mark_bad(s, "ragged row: %zu fields, expected %zu",
-			    s->nf, s->ncols);
+			mark_bad(s, "ragged row: %zu field%s, expected %zu",
+			    s->nf, plural(s->nf), s->ncols);
 		} else if (s->nf < s->ncols)
 			for (i = 0; i < s->nslots; i++)
 				if (s->slotcol[i] >= s->nf)
@@ -652,15 +684,52 @@ keep_line(struct csv *s)
 }
 
 /*
- * End of input.  A quoted field left open: report its record, then parse
- * the lines after its first line again, so that one stray quote does not
- * take the rest of the file with it.
+ * A record that began on an earlier line cannot be read as it stands: a
+ * quote opened a field that the end of the input leaves open, or that a
+ * quote on a later line closes with text after it (libcsv: malformed).
+ * Either way the quote may be a stray one, so the record is rejected
+ * with its first line alone as its raw text, and the lines after that
+ * line are parsed again: one stray quote does not take other lines with
+ * it, and none is lost or handed out twice.  pend holds the record's
+ * text up to where it went wrong, current line included; err is set.
+ *
+ * The lines parsed again cannot start another record that spans them
+ * (inside the first parse's quotes, every line end is outside quotes
+ * the second time round), so a line is put into the replay at most once
+ * and the input is parsed at most twice over: no stray quote makes this
+ * quadratic.  The fuzzer checks this with dmo_csv_replayed.
  */
+static int
+resync(struct csv *s)
+{
+	struct dmo_buf *raw = &s->r->raw;
+	struct dmo_buf t;
+
+	/* Lines still to be replayed come after the record's. */
+	if (s->replay_off < s->replay.len)
+		dmo_buf_add(&s->pend, s->replay.p + s->replay_off,
+		    s->replay.len - s->replay_off);
+	raw->len = 0;
+	dmo_buf_add(raw, s->pend.p, s->pend_first);
+	chop_eol(raw);
+	dmo_csv_replayed += s->pend.len - s->pend_first;
+	t = s->replay;
+	s->replay = s->pend;
+	s->replay_off = s->pend_first;
+	s->pend = t;
+	s->pend.len = 0;
+	s->pend_first = 0;
+	s->lineno = s->start;
+	s->line = NULL;
+	s->len = s->off = 0;
+	s->here = 0;
+	return reject(s);
+}
+
+/* End of input, perhaps with a quoted field left open. */
 static int
 at_eof(struct csv *s)
 {
-	struct dmo_buf t;
-
 	s->line = NULL;
 	s->here = 0;
 	if (s->quote < 0 || !row_pending(s)) {
@@ -681,30 +750,7 @@ at_eof(struct csv *s)
 		return header_fatal(s,
 		    "unterminated quoted field in header");
 	dmo_err_set(s->err, DMO_EXIT_DATA, NULL, "unterminated quoted field");
-	/* The rest of the record's text becomes the lines to read next. */
-	t = s->replay;
-	s->replay = s->pend;
-	s->replay_off = s->pend_first;
-	s->pend = t;
-	s->pend.len = 0;
-	s->lineno = s->start;
-	{
-		struct dmo_loc loc = { s->r->source, s->start, 0 };
-		struct dmo_buf *raw = &s->r->raw;
-
-		s->err->loc = loc;
-		if (s->phase == PH_BODY)
-			dmo_record_reset_values(s->rec);
-		s->rec->loc = loc;
-		s->rec->recno = ++s->recno;
-		raw->len = 0;
-		dmo_buf_add(raw, s->replay.p, s->pend_first);
-		while (raw->len > 0 && (raw->p[raw->len - 1] == '\n' ||
-		    raw->p[raw->len - 1] == '\r'))
-			raw->len--;
-	}
-	s->pend_first = 0;
-	return DMO_READ_BAD;
+	return resync(s);
 }
 
 /* A line over the limit, skipped by dmo_in_line or here. */
@@ -722,8 +768,8 @@ line_too_long(struct csv *s)
 	} else
 		s->start = s->lineno;
 	if (s->phase == PH_HEADER)
-		return header_fatal(s, "header too long: more than %zu bytes",
-		    s->max);
+		return header_fatal(s, "header too long: more than %zu byte%s",
+		    s->max, plural(s->max));
 	s->toolong = 1;
 	return finish_row(s, 0);
 }
@@ -804,12 +850,19 @@ parse_row(struct csv *s)
 					    csv_error(&s->p)));
 					return fatal(s);
 				}
-				/* Resume at the next line. */
 				parser_reset(s);
-				s->off = s->len;
 				if (s->phase == PH_HEADER)
 					return header_fatal(s,
 					    "malformed quoting in header");
+				if (!s->toolong && !s->here) {
+					/* Its opening quote was stray. */
+					dmo_buf_add(&s->pend, s->line, s->len);
+					dmo_err_set(err, DMO_EXIT_DATA, NULL,
+					    "unterminated quoted field");
+					return resync(s);
+				}
+				/* Resume at the next line. */
+				s->off = s->len;
 				if (s->toolong)
 					return finish_row(s, s->len);
 				s->bad = 0;
@@ -861,12 +914,16 @@ readable(int fd)
 /*
  * Bytes to sniff at in->buf + in->pos: up to SNIFF_BYTES or SNIFF_LINES
  * lines, fewer at the end of the input, or when the source would make us
- * wait (a pipe or a followed file: sniff what has come).  -1 on error.
+ * wait (a pipe or a followed file: sniff what has come).  It waits for
+ * two whole lines all the same, since the header is told from the rows
+ * under it: one line alone would always look like a header.  Nothing can
+ * be handed out before the header is known, so the wait delays nothing.
+ * -1 on error.
  */
 static ssize_t
 sniff_window(struct dmo_in *in, struct dmo_err *err)
 {
-	size_t scanned = 0, lines = 0;
+	size_t scanned = 0, bol = 0, lines = 0, full = 0;
 
 	for (;;) {
 		size_t have = in->end - in->pos;
@@ -881,6 +938,11 @@ sniff_window(struct dmo_in *in, struct dmo_err *err)
 				break;
 			}
 			scanned = (size_t)(nl + 1 - p);
+			/* Blank lines are no rows to judge by. */
+			if (scanned - bol > 2 || (scanned - bol == 2 &&
+			    p[bol] != '\r'))
+				full++;
+			bol = scanned;
 			if (++lines == SNIFF_LINES)
 				return (ssize_t)(scanned < SNIFF_BYTES ?
 				    scanned : SNIFF_BYTES);
@@ -889,7 +951,7 @@ sniff_window(struct dmo_in *in, struct dmo_err *err)
 			return SNIFF_BYTES;
 		if (in->eof)
 			return (ssize_t)have;
-		if (lines > 0 && (in->follow ||
+		if (full >= 2 && (in->follow ||
 		    (in->fd >= 0 && in->may_block && !readable(in->fd))))
 			return (ssize_t)have;
 		switch (dmo_in_fill(in, err)) {
@@ -933,7 +995,8 @@ csv_init_source(struct dmo_reader *r, struct dmo_err *err)
 	if (n >= 3 && memcmp(in->buf + in->pos, "\xef\xbb\xbf", 3) == 0)
 		in->pos += 3;
 
-	if (s->delim == 0 || s->quote == 0 || header < 0) {
+	/* The quote is not sniffed: it need not wait for lines. */
+	if (s->delim == 0 || header < 0) {
 		if ((n = sniff_window(in, err)) < 0)
 			return -1;
 		dmo_csv_sniff(in->buf + in->pos, (size_t)n, &s->delim,

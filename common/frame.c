@@ -685,8 +685,9 @@ read_schema(struct dmo_reader *r, struct frame_reader *st,
 	}
 	if (q != end)
 		return fatal(r, err, DMO_EXIT_DATA,
-		    "schema frame at byte %llu: %zu bytes left over at "
-		    "byte %llu", foff, (size_t)(end - q), AT(q));
+		    "schema frame at byte %llu: %zu byte%s left over at "
+		    "byte %llu", foff, (size_t)(end - q),
+		    end - q == 1 ? "" : "s", AT(q));
 	if ((d = schema_dup(st)) >= 0) {
 		size_t dl;
 		const char *dn = names_get(&st->schema, (size_t)d, &dl);
@@ -955,8 +956,9 @@ read_record(struct dmo_reader *r, struct frame_reader *st,
 	}
 	if (q != end)
 		return fatal(r, err, DMO_EXIT_DATA,
-		    "record frame at byte %llu: %zu bytes left over at byte "
-		    "%llu", foff, (size_t)(end - q), AT(q));
+		    "record frame at byte %llu: %zu byte%s left over at byte "
+		    "%llu", foff, (size_t)(end - q), end - q == 1 ? "" : "s",
+		    AT(q));
 	if (!bad && (fast || dmo_record_finish(rec, r->opts.dup, err) == 0)) {
 		st->built = rec;
 		st->built_shape = rec->shape;
@@ -986,13 +988,14 @@ read_trailer(struct dmo_reader *r, struct frame_reader *st,
 		    "the frame" : "varint overflow", AT(q));
 	if (q != end)
 		return fatal(r, err, DMO_EXIT_DATA,
-		    "end-of-stream trailer at byte %llu: %zu bytes left over "
-		    "at byte %llu", foff, (size_t)(end - q), AT(q));
+		    "end-of-stream trailer at byte %llu: %zu byte%s left over "
+		    "at byte %llu", foff, (size_t)(end - q),
+		    end - q == 1 ? "" : "s", AT(q));
 	if (count != st->nstream)
 		return fatal(r, err, DMO_EXIT_DATA,
 		    "end-of-stream trailer at byte %llu: stream has %llu "
-		    "records, trailer says %llu", foff, st->nstream,
-		    (unsigned long long)count);
+		    "record%s, trailer says %llu", foff, st->nstream,
+		    st->nstream == 1 ? "" : "s", (unsigned long long)count);
 	st->phase = PH_AFTER;
 	return 0;
 }
@@ -1024,7 +1027,8 @@ frame_reader_next(struct dmo_reader *r, struct dmo_record *rec,
 			if (avail == 0)
 				return fatal(r, err, DMO_EXIT_DATA,
 				    "truncated binary stream: no end-of-stream "
-				    "trailer after %llu records", st->nrec);
+				    "trailer after %llu record%s", st->nrec,
+				    st->nrec == 1 ? "" : "s");
 			return fatal(r, err, DMO_EXIT_DATA,
 			    "truncated binary stream: frame cut short at byte "
 			    "%llu", st->off + avail);
@@ -1038,8 +1042,9 @@ frame_reader_next(struct dmo_reader *r, struct dmo_record *rec,
 			if (memcmp(p, magic, FRAME_HDR) == 0)
 				return fatal(r, err, DMO_EXIT_DATA,
 				    "truncated binary stream: no end-of-stream "
-				    "trailer after %llu records (next stream "
-				    "at byte %llu)", st->nrec, st->off);
+				    "trailer after %llu record%s (next stream "
+				    "at byte %llu)", st->nrec,
+				    st->nrec == 1 ? "" : "s", st->off);
 			if (type >= 'A' && type <= 'Z')
 				return fatal(r, err, DMO_EXIT_DATA,
 				    "unknown critical frame type '%c' at byte "

@@ -35,6 +35,7 @@ dmo_record_reset(struct dmo_record *r)
 	if (r->changed) {
 		r->nnames = 0;
 		r->names.len = 0;
+		r->shape = 0;
 	}
 	r->n = 0;
 	r->data.len = 0;

@@ -1,14 +1,10 @@
 /* fuzz_csv.c - libFuzzer target: the CSV/TSV reader, sniffer and writer. */
 /* SPDX-License-Identifier: BSD-2-Clause */
+#include "fuzzhelp.h"
+
 #include <fcntl.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 #include "formatimpl.h"
-#include "value.h"
 
 /*
  * Input: two option bytes, then the CSV text.  The options choose the
@@ -19,98 +15,26 @@
  * The text is read twice: with libcsv alone, all at once, and with the
  * reader's fast path, in chunks.  Both must tell the same story, record
  * for record (a differential check of the fast path against libcsv).
- * Every record must keep the reader's promises, and is written back as
- * CSV (to /dev/null) to exercise the writer.
+ * Every record must keep the reader's promises (fz_check_record), and is
+ * written back as CSV (to /dev/null) to exercise the writer.  A resync
+ * after a stray quote must read no byte again more than once, so that
+ * no input makes the reader quadratic.
  */
-
-/* csv.c: parse with libcsv alone. */
-extern int dmo_csv_libcsv_only;
-
-struct src {
-	const uint8_t	*p;
-	size_t		 n;
-	size_t		 off;
-	size_t		 chunk;
-};
-
-static ssize_t
-src_read(void *ctx, char *buf, size_t n, struct dmo_err *err)
-{
-	struct src *s = ctx;
-	size_t k = s->n - s->off;
-
-	(void)err;
-	if (k > n)
-		k = n;
-	if (k > s->chunk)
-		k = s->chunk;
-	memcpy(buf, s->p + s->off, k);
-	s->off += k;
-	return (ssize_t)k;
-}
-
-/* A record as the reader promises: a line, valid UTF-8 in every string. */
-static int
-check(const struct dmo_record *rec)
-{
-	size_t i, vl;
-
-	if (rec->loc.line == 0 || rec->recno == 0)
-		return -1;
-	for (i = 0; i < dmo_record_count(rec); i++) {
-		const char *v = dmo_record_value(rec, i, &vl);
-
-		if (dmo_record_type(rec, i) == DMO_STRING &&
-		    dmo_utf8_check(v, vl) != vl)
-			return -1;
-		if (dmo_record_type(rec, i) != DMO_NULL && v[vl] != '\0')
-			return -1;
-	}
-	return 0;
-}
-
-static void
-note_record(struct dmo_buf *t, const struct dmo_record *rec)
-{
-	size_t i, l;
-	const char *p;
-
-	dmo_buf_printf(t, "R %lu %llu %zu\n", rec->loc.line, rec->recno,
-	    dmo_record_count(rec));
-	for (i = 0; i < dmo_record_count(rec); i++) {
-		p = dmo_record_name(rec, i, &l);
-		dmo_buf_printf(t, "%zu:", l);
-		dmo_buf_add(t, p, l);
-		p = dmo_record_value(rec, i, &l);
-		dmo_buf_printf(t, " %d %zu:", (int)dmo_record_type(rec, i), l);
-		dmo_buf_add(t, p, l);
-		dmo_buf_addc(t, '\n');
-	}
-}
 
 /* Read the text; the story of what came out goes to t. */
 static void
 run(const uint8_t *data, size_t size, const struct dmo_read_opts *o,
     size_t chunk, int formula, struct dmo_buf *t)
 {
-	struct dmo_reader r;
+	struct th_mem m;
 	struct dmo_record rec;
 	struct dmo_err err;
 	struct dmo_write_opts wo;
 	struct dmo_writer *w;
 	struct dmo_out *out;
-	struct src s = { data, size, 0, chunk };
 	int rc;
 
-	memset(&r, 0, sizeof(r));
-	r.opts = *o;
-	r.format = o->format;
-	r.source = (char *)"fuzz.csv";
-	r.in = dmo_in_from_fn(src_read, &s, r.source);
-	r.ops = &dmo_csv_reader_ops;
 	dmo_record_init(&rec);
-	dmo_err_clear(&err);
-
 	memset(&wo, 0, sizeof(wo));
 	wo.format = o->format;
 	wo.header = 1;
@@ -118,11 +42,11 @@ run(const uint8_t *data, size_t size, const struct dmo_read_opts *o,
 	out = dmo_out_new(open("/dev/null", O_WRONLY), "/dev/null");
 	w = dmo_writer_new(out, &wo, &err);
 
-	if (dmo_in_peek_some(r.in, 64 * 1024, &err) >= 0 &&
-	    r.ops->init(&r, &err) == 0) {
+	dmo_csv_replayed = 0;
+	if (th_mem_open(&m, &dmo_csv_reader_ops, data, size, chunk, o,
+	    "fuzz.csv", &err) == 0) {
 		for (;;) {
-			dmo_err_clear(&err);
-			rc = r.ops->next(&r, &rec, &err);
+			rc = th_mem_next(&m, &rec, &err);
 			if (rc == DMO_READ_EOF)
 				break;
 			if (rc == DMO_READ_FATAL) {
@@ -132,34 +56,33 @@ run(const uint8_t *data, size_t size, const struct dmo_read_opts *o,
 			}
 			if (rc == DMO_READ_BAD) {
 				size_t rl;
-				const char *raw = dmo_reader_raw(&r, &rl);
+				const char *raw = dmo_reader_raw(&m.r, &rl);
 
-				if (err.code != 1 || err.msg[0] == '\0' ||
-				    err.loc.line == 0)
-					abort();
+				ASSERT(err.code == DMO_EXIT_DATA &&
+				    err.msg[0] != '\0' && err.loc.line > 0);
 				dmo_buf_printf(t, "B %lu %llu %s\n%zu:",
 				    err.loc.line, rec.recno, err.msg, rl);
 				dmo_buf_add(t, raw, rl);
 				dmo_buf_addc(t, '\n');
 				continue;
 			}
-			if (rc != DMO_READ_RECORD || check(&rec) != 0)
-				abort();
-			note_record(t, &rec);
+			ASSERT(rc == DMO_READ_RECORD);
+			fz_check_record(&rec);
+			dmo_buf_printf(t, "R %lu %llu ", rec.loc.line,
+			    rec.recno);
+			fz_canon_fields(t, &rec);
 			(void)dmo_writer_write(w, &rec, &err);
 		}
-		r.ops->fini(&r);
 	} else
 		dmo_buf_printf(t, "I %s\n", err.msg);
+	/* A resync reads no byte again more than once. */
+	ASSERT(dmo_csv_replayed <= size);
+	th_mem_close(&m);
 	dmo_writer_finish(w, &err);
 	dmo_writer_free(w);
 	dmo_out_close(out, &err);	/* closes the fd */
-	dmo_in_free(r.in);
-	dmo_buf_release(&r.raw);
 	dmo_record_release(&rec);
 }
-
-int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -183,9 +106,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	q = 0;
 	h = -1;
 	dmo_csv_sniff((const char *)data, size, &d, &q, &h);
-	if ((d != ',' && d != ';' && d != '\t' && d != '|') || q != '"' ||
-	    (h != 0 && h != 1))
-		abort();
+	ASSERT((d == ',' || d == ';' || d == '\t' || d == '|') && q == '"' &&
+	    (h == 0 || h == 1));
 
 	memset(&o, 0, sizeof(o));
 	o.format = (a & 0x03) == 3 ? DMO_FMT_TSV : DMO_FMT_CSV;

@@ -16,50 +16,13 @@
 #include "exitcode.h"
 #include "io.h"
 
+#include "testhelp.h"
+
 /*
- * Prints "ok N - name" or "not ok N - name" for each check and exits 1 if
- * any failed.  The archives are made with tar, gzip, zip and friends in a
- * temporary directory (system(3)); a check whose tool is missing is
- * reported as skipped.
+ * The archives are made with tar, gzip, zip and friends in a temporary
+ * directory (system(3)); a check whose tool is missing is reported as
+ * skipped.
  */
-
-static int ntest, nfail;
-static char tmpdir[] = "/tmp/test_archive.XXXXXX";
-
-static int
-check(int ok, const char *name, int line, const char *expr)
-{
-	ntest++;
-	printf("%sok %d - %s\n", ok ? "" : "not ", ntest, name);
-	if (!ok) {
-		printf("# line %d: %s\n", line, expr);
-		nfail++;
-	}
-	return ok;
-}
-
-#define CHECK(cond, name)	check((cond) != 0, (name), __LINE__, #cond)
-
-static int
-check_str(const char *got, const char *want, const char *name, int line)
-{
-	int ok = got != NULL && strcmp(got, want) == 0;
-
-	check(ok, name, line, "strings differ");
-	if (!ok)
-		printf("#   got:  %s\n#   want: %s\n", got ? got : "(null)",
-		    want);
-	return ok;
-}
-
-#define CHECK_STR(got, want, name) check_str((got), (want), (name), __LINE__)
-
-static void
-skip(const char *name, const char *why)
-{
-	ntest++;
-	printf("ok %d - %s # SKIP %s\n", ntest, name, why);
-}
 
 /* Run a shell command in tmpdir; 0 on success. */
 static int
@@ -76,7 +39,7 @@ sh(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(part, sizeof(part), fmt, ap);
 	va_end(ap);
-	dmo_buf_printf(&cmd, "cd '%s' && { %s; } >/dev/null 2>&1", tmpdir,
+	dmo_buf_printf(&cmd, "cd '%s' && { %s; } >/dev/null 2>&1", th_dir,
 	    part);
 	rc = system(dmo_buf_cstr(&cmd));
 	dmo_buf_release(&cmd);
@@ -90,17 +53,6 @@ have(const char *tool)
 
 	snprintf(cmd, sizeof(cmd), "command -v %s >/dev/null 2>&1", tool);
 	return system(cmd) == 0;
-}
-
-static const char *
-path(const char *name)
-{
-	static char buf[4][512];
-	static int i;
-
-	i = (i + 1) % 4;
-	snprintf(buf[i], sizeof(buf[i]), "%s/%s", tmpdir, name);
-	return buf[i];
 }
 
 /* --- sniffing ----------------------------------------------------------- */
@@ -265,11 +217,11 @@ read_all(const char *file, const char *name, const char *glob, int pipe,
 	last_code = 0;
 	dmo_err_clear(err);
 	if (pipe) {
-		snprintf(cmd, sizeof(cmd), "cat '%s'", path(file));
+		snprintf(cmd, sizeof(cmd), "cat '%s'", th_path(file));
 		if ((fp = popen(cmd, "r")) == NULL)
 			return -1;
 		in = dmo_in_from_fd(fileno(fp), name, 0);
-	} else if ((in = dmo_in_open(path(file), 0, err)) == NULL)
+	} else if ((in = dmo_in_open(th_path(file), 0, err)) == NULL)
 		return -1;
 	in->max_line = 1000;
 	if (dmo_in_peek(in, 512, err) < 0 ||
@@ -335,7 +287,7 @@ test_tar_gz(void)
 		return;
 	}
 	r = read_all("t.tar.gz", "t.tar.gz", NULL, 0, &out, &err);
-	CHECK(r == 0, "tar.gz: no errors");
+	CHECK_EQ(r, 0, "tar.gz: no errors");
 	CHECK_STR(out.p,
 	    "t.tar.gz/a.csv|a.csv|a,b\n1,2\n"
 	    "t.tar.gz/sub/b.ndjson|sub/b.ndjson|{\"x\":1}\n"
@@ -429,7 +381,7 @@ test_lone(void)
 		dmo_buf_printf(&want, "%s|%s|a,b\n1,2\n", lone[i].file, inner);
 		r = read_all(lone[i].file, lone[i].file, "*.json", 0, &out,
 		    &err);
-		CHECK(r == 0, name);
+		CHECK_EQ(r, 0, name);
 		CHECK_STR(out.p, dmo_buf_cstr(&want), name);
 	}
 	/* Peeked bytes are not lost, and a pipe does as well as a file. */
@@ -446,7 +398,7 @@ test_lone(void)
 	/* An empty compressed file: no member, no error. */
 	sh(": | gzip -c >empty.csv.gz");
 	r = read_all("empty.csv.gz", "empty.csv.gz", NULL, 0, &out, &err);
-	CHECK(r == 0, "lone: empty gzip, no error");
+	CHECK_EQ(r, 0, "lone: empty gzip, no error");
 	dmo_buf_release(&out);
 	dmo_buf_release(&want);
 }
@@ -478,7 +430,7 @@ test_zip_7z(void)
 		sh("cd t && zip -q -P secret ../enc.zip a.csv && "
 		    "zip -q ../enc.zip sub/c.csv");
 		r = read_all("enc.zip", "enc.zip", NULL, 0, &out, &err);
-		CHECK(r == 1, "zip: encrypted member, one error");
+		CHECK_EQ(r, 1, "zip: encrypted member, one error");
 		CHECK_STR(out.p,
 		    "error: enc.zip: member 'a.csv': encrypted, skipped\n"
 		    "enc.zip/sub/c.csv|sub/c.csv|c\n3\n",
@@ -601,7 +553,7 @@ test_hostile(void)
 	r = read_all("dots.tar", "dots.tar", NULL, 0, &out, &err);
 	CHECK(r == 0 && strstr(out.p, "|../../dmo-evil-") != NULL &&
 	    strstr(out.p, "|k\nv\n") != NULL, "hostile: '..' name read");
-	CHECK(stat(path("../../dmo-evil"), &st) != 0,
+	CHECK(stat(th_path("../../dmo-evil"), &st) != 0,
 	    "hostile: nothing created above");
 
 	/* Control bytes in a member name do not reach a message raw. */
@@ -620,11 +572,11 @@ test_hostile(void)
 		const char *d, *inner, *line;
 		size_t len;
 
-		in = dmo_in_open(path("long.csv.gz"), 0, &err);
+		in = dmo_in_open(th_path("long.csv.gz"), 0, &err);
 		in->max_line = 1 << 20;
 		ar = dmo_archive_open(in, "long.csv.gz", NULL, &err);
 		r = dmo_archive_next(ar, &m, &d, &inner, collect, &err);
-		CHECK(r == 1, "hostile: a line bomb is a member");
+		CHECK_EQ(r, 1, "hostile: a line bomb is a member");
 		if (r == 1) {
 			line = dmo_in_line(m, &len, &err);
 			CHECK(line == NULL && err.code == DMO_EXIT_DATA,
@@ -671,7 +623,7 @@ next_line(struct dmo_in *in)
 static void
 append(const char *file, const char *text)
 {
-	FILE *fp = fopen(path(file), "a");
+	FILE *fp = fopen(th_path(file), "a");
 
 	fputs(text, fp);
 	fclose(fp);
@@ -685,7 +637,7 @@ test_follow(void)
 	FILE *old;
 
 	sh("printf 'one\\ntwo, a longer line\\n' >f.log");
-	if ((in = dmo_in_open(path("f.log"), 1, &err)) == NULL) {
+	if ((in = dmo_in_open(th_path("f.log"), 1, &err)) == NULL) {
 		CHECK(0, "follow: open");
 		return;
 	}
@@ -710,7 +662,7 @@ test_follow(void)
 	 * Rotation: the writer still has the old file and writes once more
 	 * after the rename; that line comes before the new file's.
 	 */
-	old = fopen(path("f.log"), "a");
+	old = fopen(th_path("f.log"), "a");
 	sh("mv f.log f.log.1 && printf 'six\\n' >f.log");
 	fputs("five\n", old);
 	fclose(old);
@@ -735,24 +687,11 @@ test_follow(void)
 	dmo_buf_release(&notices);
 }
 
-static void
-cleanup(void)
-{
-	char cmd[600];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	(void)system(cmd);
-	dmo_buf_release(&warnings);
-}
-
 int
 main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (mkdtemp(tmpdir) == NULL) {
-		printf("# mkdtemp: %s\n", strerror(errno));
-		return 1;
-	}
+	th_tmpdir("test_archive");
 	test_sniff();
 	make_tree();
 	test_tar_gz();
@@ -761,7 +700,6 @@ main(void)
 	test_damage();
 	test_hostile();
 	test_follow();
-	cleanup();
-	printf("1..%d\n", ntest);
-	return nfail == 0 ? 0 : 1;
+	dmo_buf_release(&warnings);
+	return done();
 }

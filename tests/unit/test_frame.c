@@ -18,45 +18,15 @@
 #include "io.h"
 #include "record.h"
 
+#include "testhelp.h"
+
 /*
- * Run with no argument: prints "ok N - name" or "not ok N - name" for
- * each check and exits 1 if any failed.  With --seeds DIR it also writes
- * the fuzzing seeds (fuzz/corpus/frame) into DIR.
+ * Run with no argument: the checks, in TAP.  With --seeds DIR it also
+ * writes the fuzzing seeds (fuzz/corpus/frame) into DIR.
  */
 
-static int ntest, nfail;
-static char tmpdir[] = "/tmp/test_frame.XXXXXX";
 static const char *argv0;
 static struct dmo_err err_dummy;	/* errors not looked at */
-
-static int
-check(int ok, const char *name, int line, const char *expr)
-{
-	ntest++;
-	printf("%sok %d - %s\n", ok ? "" : "not ", ntest, name);
-	if (!ok) {
-		printf("# line %d: %s\n", line, expr);
-		nfail++;
-	}
-	return ok;
-}
-
-#define CHECK(cond, name)	check((cond) != 0, (name), __LINE__, #cond)
-
-/* Like CHECK for strings: shows both sides when they differ. */
-static int
-check_str(const char *got, const char *want, const char *name, int line)
-{
-	int ok = got != NULL && strcmp(got, want) == 0;
-
-	check(ok, name, line, "strings differ");
-	if (!ok)
-		printf("#   got:  %s\n#   want: %s\n", got ? got : "(null)",
-		    want);
-	return ok;
-}
-
-#define CHECK_STR(got, want, name) check_str((got), (want), (name), __LINE__)
 
 /* The hex example of dmo-frame(5): see EXAMPLES there. */
 static const unsigned char example[] = {
@@ -93,10 +63,8 @@ build(struct dmo_record *rec, const struct field *f)
 		dmo_record_add(rec, f->name, strlen(f->name), f->type, v,
 		    f->len != 0 ? f->len : strlen(v));
 	}
-	if (dmo_record_finish(rec, DMO_DUP_REJECT, &err) != 0) {
-		printf("# build: %s\n", err.msg);
-		exit(1);
-	}
+	if (dmo_record_finish(rec, DMO_DUP_REJECT, &err) != 0)
+		bail("build: %s", err.msg);
 }
 
 /* Does rec hold exactly the fields f? */
@@ -126,48 +94,6 @@ same(const struct dmo_record *rec, const struct field *f)
 	return i == dmo_record_count(rec);
 }
 
-static char *
-tpath(const char *name)
-{
-	static char bufs[4][256];
-	static int next;
-	char *p = bufs[next++ & 3];
-
-	snprintf(p, sizeof(bufs[0]), "%s/%s", tmpdir, name);
-	return p;
-}
-
-static void
-put_file(const char *path, const void *p, size_t n)
-{
-	FILE *fp = fopen(path, "wb");
-
-	if (fp == NULL || fwrite(p, 1, n, fp) != n || fclose(fp) != 0) {
-		printf("# %s: %s\n", path, strerror(errno));
-		exit(1);
-	}
-}
-
-static unsigned char *
-get_file(const char *path, size_t *n)
-{
-	FILE *fp = fopen(path, "rb");
-	struct dmo_buf b = DMO_BUF_INIT;
-	char chunk[4096];
-	size_t got;
-
-	if (fp == NULL) {
-		printf("# %s: %s\n", path, strerror(errno));
-		exit(1);
-	}
-	while ((got = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-		dmo_buf_add(&b, chunk, got);
-	fclose(fp);
-	dmo_buf_grow(&b, 0);
-	*n = b.len;
-	return (unsigned char *)b.p;
-}
-
 /* A writer on a new file. */
 struct wfile {
 	struct dmo_out		*out;
@@ -181,17 +107,13 @@ wopen(struct wfile *wf, const char *path)
 	struct dmo_err err;
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 
-	if (fd < 0) {
-		printf("# %s: %s\n", path, strerror(errno));
-		exit(1);
-	}
+	if (fd < 0)
+		bail("%s: %s", path, strerror(errno));
 	memset(&o, 0, sizeof(o));
 	o.format = DMO_FMT_BINARY;
 	wf->out = dmo_out_new(fd, path);
-	if ((wf->w = dmo_writer_new(wf->out, &o, &err)) == NULL) {
-		printf("# writer: %s\n", err.msg);
-		exit(1);
-	}
+	if ((wf->w = dmo_writer_new(wf->out, &o, &err)) == NULL)
+		bail("writer: %s", err.msg);
 }
 
 static int
@@ -227,13 +149,11 @@ write_stream(const char *path, const struct field *const *recs)
 	wopen(&wf, path);
 	for (; *recs != NULL; recs++) {
 		build(&rec, *recs);
-		if (wrec(&wf, &rec) != 0) {
-			printf("# write failed\n");
-			exit(1);
-		}
+		if (wrec(&wf, &rec) != 0)
+			bail("%s: write failed", path);
 	}
 	if (wclose(&wf) != 0)
-		exit(1);
+		bail("%s: close failed", path);
 	dmo_record_release(&rec);
 }
 
@@ -249,10 +169,8 @@ ropen(const char *path, enum dmo_format fmt, enum dmo_utf8 utf8, size_t max)
 	o.header = -1;
 	o.utf8 = utf8;
 	o.max_record = max;
-	if ((r = dmo_reader_open(path, &o, &err)) == NULL) {
-		printf("# open %s: %s\n", path, err.msg);
-		exit(1);
-	}
+	if ((r = dmo_reader_open(path, &o, &err)) == NULL)
+		bail("open %s: %s", path, err.msg);
 	return r;
 }
 
@@ -323,9 +241,9 @@ drain(const char *path, enum dmo_utf8 utf8, size_t max, struct result *res)
 static void
 drain_bytes(const void *p, size_t n, struct result *res)
 {
-	const char *path = tpath("bytes.dmo");
+	const char *path = th_path("bytes.dmo");
 
-	put_file(path, p, n);
+	th_put_file(path, p, n);
 	drain(path, DMO_UTF8_REJECT, 0, res);
 }
 
@@ -420,7 +338,7 @@ test_roundtrip(void)
 {
 	static const struct field *const recs[] = { every, every, every,
 	    NULL };
-	const char *path = tpath("every.dmo");
+	const char *path = th_path("every.dmo");
 	struct dmo_reader *r;
 	struct dmo_record rec;
 	struct dmo_err err;
@@ -436,10 +354,10 @@ test_roundtrip(void)
 		    strcmp(rec.loc.file, path) != 0)
 			good = 0;
 	}
-	CHECK(rc == DMO_READ_EOF, "round trip: ends with EOF");
+	CHECK_EQ(rc, DMO_READ_EOF, "round trip: ends with EOF");
 	if (rc != DMO_READ_EOF)
 		printf("# %d %s\n", rc, err.msg);
-	CHECK(n == 3, "round trip: three records");
+	CHECK_EQ(n, 3, "round trip: three records");
 	CHECK(good, "round trip: every type, lexemes and NUL bytes kept");
 	CHECK(dmo_reader_complete(r), "round trip: stream complete");
 	dmo_reader_free(r);
@@ -463,7 +381,7 @@ test_example(void)
 		F("id", DMO_NUMBER, "12.30"), F("name", DMO_NULL, NULL), END
 	};
 	static const struct field *const recs[] = { r1, r2, NULL };
-	const char *path = tpath("example.dmo");
+	const char *path = th_path("example.dmo");
 	unsigned char *p, man[256];
 	size_t n, nman = 0;
 	char line[512], mpath[1024];
@@ -472,7 +390,7 @@ test_example(void)
 	int i;
 
 	write_stream(path, recs);
-	p = get_file(path, &n);
+	p = th_get_file(path, &n);
 	CHECK(n == sizeof(example) && memcmp(p, example, n) == 0,
 	    "hex example: the writer's bytes");
 	free(p);
@@ -488,8 +406,7 @@ test_example(void)
 	for (i = 0; fp == NULL && i < 3; i++)
 		fp = fopen(tries[i], "r");
 	if (fp == NULL) {
-		printf("ok %d - hex example: man page # SKIP not found\n",
-		    ++ntest);
+		skip("hex example: the dump in dmo-frame(5)", "not found");
 		return;
 	}
 	while (fgets(line, sizeof(line), fp) != NULL) {
@@ -522,7 +439,7 @@ test_schema_change(void)
 {
 	static const struct field *const recs[] = { rec_ab1, rec_ab2, rec_ba,
 	    rec_ba, rec_x, rec_none, rec_none, rec_ab1, NULL };
-	const char *path = tpath("schema.dmo");
+	const char *path = th_path("schema.dmo");
 	struct dmo_reader *r;
 	struct dmo_record rec, rec2;
 	struct dmo_err err;
@@ -533,7 +450,7 @@ test_schema_change(void)
 	int rc, good = 1;
 
 	write_stream(path, recs);
-	p = get_file(path, &n);
+	p = th_get_file(path, &n);
 	count_frames(p, n, counts);
 	free(p);
 	CHECK(counts['S'] == 5 && counts['R'] == 8 && counts['E'] == 1,
@@ -562,7 +479,7 @@ test_schema_change(void)
 	wrec(&wf, &rec2);
 	wrec(&wf, &rec);
 	wclose(&wf);
-	p = get_file(path, &n);
+	p = th_get_file(path, &n);
 	count_frames(p, n, counts);
 	free(p);
 	CHECK(rec.shape != rec2.shape && counts['S'] == 1 &&
@@ -579,7 +496,7 @@ test_schema_change(void)
 static void
 test_control(void)
 {
-	const char *path = tpath("ctl.dmo"), *path2 = tpath("ctl2.dmo");
+	const char *path = th_path("ctl.dmo"), *path2 = th_path("ctl2.dmo");
 	struct dmo_control c1 = { 'c', "checkpoint 1", 12 };
 	struct dmo_control c2 = { 'm', "\0\x01meta\xff", 7 };
 	struct dmo_control c3 = { 'z', "", 0 };
@@ -628,8 +545,8 @@ test_control(void)
 	CHECK(rc == DMO_READ_EOF && seq == 21212 && good,
 	    "control: frames come back in place, payloads intact");
 	dmo_reader_free(r);
-	p = get_file(path, &n);
-	p2 = get_file(path2, &n2);
+	p = th_get_file(path, &n);
+	p2 = th_get_file(path2, &n2);
 	CHECK(n == n2 && memcmp(p, p2, n) == 0,
 	    "control: a filter's output is its input, byte for byte");
 	free(p);
@@ -649,7 +566,7 @@ test_truncation(void)
 {
 	static const struct field *const recs[] = { rec_ab1, rec_ab2, rec_x,
 	    every, NULL };
-	const char *path = tpath("trunc.dmo");
+	const char *path = th_path("trunc.dmo");
 	struct dmo_control c = { 'c', "ckpt", 4 };
 	struct dmo_record rec;
 	struct result res;
@@ -670,7 +587,7 @@ test_truncation(void)
 	}
 	wclose(&wf);
 	dmo_record_release(&rec);
-	p = get_file(path, &n);
+	p = th_get_file(path, &n);
 
 	/* Frame boundaries and the records before them. */
 	for (k = 10; k < n; ) {
@@ -688,19 +605,19 @@ test_truncation(void)
 		if (k < 10)
 			snprintf(want, sizeof(want), "%s: truncated binary "
 			    "stream: stream header cut short at byte %zu",
-			    tpath("bytes.dmo"), k);
+			    th_path("bytes.dmo"), k);
 		else {
 			for (j = 0; j < nb && bounds[j] != k; j++)
 				;
 			if (j < nb)
 				snprintf(want, sizeof(want), "%s: truncated "
 				    "binary stream: no end-of-stream trailer "
-				    "after %zu records", tpath("bytes.dmo"),
-				    recs_before);
+				    "after %zu record%s", th_path("bytes.dmo"),
+				    recs_before, recs_before == 1 ? "" : "s");
 			else
 				snprintf(want, sizeof(want), "%s: truncated "
 				    "binary stream: frame cut short at byte "
-				    "%zu", tpath("bytes.dmo"), k);
+				    "%zu", th_path("bytes.dmo"), k);
 		}
 		if (res.rc != DMO_READ_FATAL || res.code != DMO_EXIT_DATA ||
 		    res.complete || strcmp(res.msg, want) != 0) {
@@ -709,7 +626,7 @@ test_truncation(void)
 				    res.rc, res.code, res.msg);
 		}
 	}
-	CHECK(bad == 0, "truncation: every prefix is a fatal, exact error");
+	CHECK_EQ(bad, 0, "truncation: every prefix is a fatal, exact error");
 	drain_bytes(p, n, &res);
 	CHECK(res.rc == DMO_READ_EOF && res.complete && res.nrec == 4 &&
 	    res.nctl == 1, "truncation: the whole stream reads complete");
@@ -729,7 +646,7 @@ test_header(void)
 	s[8] = 2;
 	drain_bytes(s, sizeof(s), &res);
 	snprintf(want, sizeof(want), "%s: unsupported binary stream version 2 "
-	    "at byte 8", tpath("bytes.dmo"));
+	    "at byte 8", th_path("bytes.dmo"));
 	CHECK(res.rc == DMO_READ_FATAL && res.code == DMO_EXIT_DATA,
 	    "bad version: fatal");
 	CHECK_STR(res.msg, want, "bad version: message");
@@ -738,7 +655,7 @@ test_header(void)
 	s[9] = 0x80;
 	drain_bytes(s, sizeof(s), &res);
 	snprintf(want, sizeof(want), "%s: unsupported binary stream flags "
-	    "0x80 at byte 9", tpath("bytes.dmo"));
+	    "0x80 at byte 9", th_path("bytes.dmo"));
 	CHECK_STR(res.msg, want, "bad flags: message");
 
 	for (i = 0; i < 8; i++)
@@ -754,7 +671,7 @@ test_header(void)
 					    res.msg);
 			}
 		}
-	CHECK(bad == 0, "magic: every bit flip is caught");
+	CHECK_EQ(bad, 0, "magic: every bit flip is caught");
 
 	/* Text-mode damage gets a hint. */
 	{
@@ -766,7 +683,7 @@ test_header(void)
 		snprintf(want, sizeof(want), "%s: bad binary stream magic at "
 		    "byte 0 (CR LF converted to LF?): "
 		    "\"\\x89DMO\\n\\x1a\\n\\x01\\x00S\\t\\x00\"",
-		    tpath("bytes.dmo"));
+		    th_path("bytes.dmo"));
 		CHECK_STR(res.msg, want, "magic: newline conversion named");
 		dmo_buf_release(&b);
 	}
@@ -783,7 +700,7 @@ test_limits(void)
 	struct dmo_buf b = DMO_BUF_INIT;
 	struct result res;
 	char want[300];
-	const char *path = tpath("bytes.dmo");
+	const char *path = th_path("bytes.dmo");
 
 	/* A length of 4 GiB - 1. */
 	start_ab(&b);
@@ -791,11 +708,11 @@ test_limits(void)
 	drain_bytes(b.p, b.len, &res);
 	snprintf(want, sizeof(want), "%s: frame too large at byte 20: "
 	    "4294967295 bytes, limit 268435456", path);
-	CHECK(res.rc == DMO_READ_FATAL, "huge length: fatal");
+	CHECK_EQ(res.rc, DMO_READ_FATAL, "huge length: fatal");
 	CHECK_STR(res.msg, want, "huge length: message");
 
 	/* --max-record-size applies to frames. */
-	put_file(path, example, sizeof(example));
+	th_put_file(path, example, sizeof(example));
 	drain(path, DMO_UTF8_REJECT, 8, &res);
 	CHECK(res.rc == DMO_READ_FATAL && strstr(res.msg, "frame too large "
 	    "at byte 10: 9 bytes, limit 8") != NULL, "max record: schema "
@@ -849,7 +766,7 @@ static void
 test_concat(void)
 {
 	static const struct field *const recs[] = { rec_ab1, rec_x, NULL };
-	const char *a = tpath("a.dmo");
+	const char *a = th_path("a.dmo");
 	struct dmo_buf b = DMO_BUF_INIT;
 	struct dmo_reader *r;
 	struct dmo_record rec;
@@ -861,13 +778,13 @@ test_concat(void)
 	int rc, i, good = 1;
 
 	write_stream(a, recs);
-	p = get_file(a, &n);
+	p = th_get_file(a, &n);
 	dmo_buf_add(&b, p, n);
 	dmo_buf_add(&b, example, sizeof(example));
 	dmo_buf_add(&b, p, n);
-	put_file(tpath("cat.dmo"), b.p, b.len);
+	th_put_file(th_path("cat.dmo"), b.p, b.len);
 
-	r = ropen(tpath("cat.dmo"), DMO_FMT_BINARY, DMO_UTF8_REJECT, 0);
+	r = ropen(th_path("cat.dmo"), DMO_FMT_BINARY, DMO_UTF8_REJECT, 0);
 	dmo_record_init(&rec);
 	for (i = 0; (rc = dmo_reader_next(r, &rec, &err)) ==
 	    DMO_READ_RECORD; i++)
@@ -881,7 +798,7 @@ test_concat(void)
 	/* Cut inside the second magic. */
 	drain_bytes(b.p, n + 5, &res);
 	snprintf(want, sizeof(want), "%s: truncated binary stream: stream "
-	    "header cut short at byte %zu", tpath("bytes.dmo"), n + 5);
+	    "header cut short at byte %zu", th_path("bytes.dmo"), n + 5);
 	CHECK_STR(res.msg, want, "concatenated: second header cut short");
 
 	/* A stream cut short, then another (cat cut.dmo a.dmo). */
@@ -891,7 +808,7 @@ test_concat(void)
 	drain_bytes(b.p, b.len, &res);
 	snprintf(want, sizeof(want), "%s: truncated binary stream: no "
 	    "end-of-stream trailer after 2 records (next stream at byte %zu)",
-	    tpath("bytes.dmo"), n - 6);
+	    th_path("bytes.dmo"), n - 6);
 	CHECK(res.rc == DMO_READ_FATAL && res.nrec == 2,
 	    "concatenated: first stream cut short");
 	CHECK_STR(res.msg, want, "concatenated: first stream cut short: "
@@ -904,7 +821,7 @@ test_concat(void)
 	drain_bytes(b.p, b.len, &res);
 	snprintf(want, sizeof(want), "%s: unexpected data after "
 	    "end-of-stream trailer at byte %zu: \"{\\\"a\\\":1}\\n\"",
-	    tpath("bytes.dmo"), n);
+	    th_path("bytes.dmo"), n);
 	CHECK(res.rc == DMO_READ_FATAL && res.nrec == 2 && !res.complete,
 	    "trailing garbage: fatal after the good records");
 	CHECK_STR(res.msg, want, "trailing garbage: message");
@@ -912,8 +829,8 @@ test_concat(void)
 	/* A stream with no records: header and trailer. */
 	free(p);
 	write_stream(a, (const struct field *const[]){ NULL });
-	p = get_file(a, &n);
-	CHECK(n == 16, "empty stream: 16 bytes");
+	p = th_get_file(a, &n);
+	CHECK_EQ(n, 16, "empty stream: 16 bytes");
 	drain(a, DMO_UTF8_REJECT, 0, &res);
 	CHECK(res.rc == DMO_READ_EOF && res.complete && res.nrec == 0,
 	    "empty stream: complete, no records");
@@ -926,7 +843,7 @@ test_structure(void)
 {
 	struct dmo_buf b = DMO_BUF_INIT;
 	struct result res;
-	const char *path = tpath("bytes.dmo");
+	const char *path = th_path("bytes.dmo");
 	char want[300];
 
 #define EXPECT(msgtail, name) do {					\
@@ -955,17 +872,17 @@ test_structure(void)
 	start_ab(&b);
 	add_frame(&b, 'R', "\x00\x00", 2);
 	add_frame(&b, 'E', "\x02", 1);
-	EXPECT("end-of-stream trailer at byte 27: stream has 1 records, "
+	EXPECT("end-of-stream trailer at byte 27: stream has 1 record, "
 	    "trailer says 2", "trailer count");
 
 	start_ab(&b);
 	add_frame(&b, 'E', "\x00\x00", 2);
-	EXPECT("end-of-stream trailer at byte 20: 1 bytes left over at "
+	EXPECT("end-of-stream trailer at byte 20: 1 byte left over at "
 	    "byte 26", "trailer left over");
 
 	start_ab(&b);
 	add_frame(&b, 'R', "\x00\x00\x00", 3);
-	EXPECT("record frame at byte 20: 1 bytes left over at byte 27",
+	EXPECT("record frame at byte 20: 1 byte left over at byte 27",
 	    "record left over");
 
 	start_ab(&b);
@@ -994,6 +911,19 @@ test_structure(void)
 	add_frame(&b, 'S', "\x01\x05" "a", 3);
 	EXPECT("schema frame at byte 10: field name 1 runs past the end of "
 	    "the frame at byte 16", "name past the frame");
+
+	b.len = 0;
+	add_header(&b);
+	add_frame(&b, 'S', "\x01\x01" "a" "\x00", 4);
+	EXPECT("schema frame at byte 10: 1 byte left over at byte 18",
+	    "schema left over");
+
+	/* One record, no trailer, and another stream (cat cut.dmo a.dmo). */
+	start_ab(&b);
+	add_frame(&b, 'R', "\x00\x00", 2);
+	add_header(&b);
+	EXPECT("truncated binary stream: no end-of-stream trailer after 1 "
+	    "record (next stream at byte 27)", "cut short after one record");
 
 	b.len = 0;
 	add_header(&b);
@@ -1075,7 +1005,7 @@ test_values(void)
 		add_frame(&b, 'R', "\x00\x00", 2);
 		add_frame(&b, 'E', "\x02", 1);
 		drain_bytes(b.p, b.len, &res);
-		snprintf(want, sizeof(want), "%s:1: %s", tpath("bytes.dmo"),
+		snprintf(want, sizeof(want), "%s:1: %s", th_path("bytes.dmo"),
 		    cases[i].msg);
 		snprintf(want_raw, sizeof(want_raw), "binary record 1 at byte "
 		    "20 (%zu bytes)", payload.len + 5);
@@ -1099,13 +1029,13 @@ test_values(void)
 		struct dmo_reader *r;
 		struct dmo_record rec;
 		struct dmo_err err;
-		const char *path = tpath("bytes.dmo");
+		const char *path = th_path("bytes.dmo");
 
 		start_ab(&b);
 		add_frame(&b, 'R', "\x03\x01" "5" "\x04\x04" "ab\xc3(", 9);
 		add_frame(&b, 'R', "\x03\x01" "5" "\x05\x05" "[\"\xff\"]", 10);
 		add_frame(&b, 'E', "\x02", 1);
-		put_file(path, b.p, b.len);
+		th_put_file(path, b.p, b.len);
 		r = ropen(path, DMO_FMT_BINARY, DMO_UTF8_REPLACE, 0);
 		dmo_record_init(&rec);
 		CHECK(dmo_reader_next(r, &rec, &err) == DMO_READ_RECORD &&
@@ -1139,7 +1069,7 @@ test_reuse(void)
 		F("a", DMO_NUMBER, "3"), F("b", DMO_NULL, NULL), END
 	};
 	struct dmo_buf b = DMO_BUF_INIT;
-	const char *path = tpath("bytes.dmo");
+	const char *path = th_path("bytes.dmo");
 	struct dmo_record rec, other;
 	struct dmo_reader *r;
 	struct dmo_err err;
@@ -1154,7 +1084,7 @@ test_reuse(void)
 	add_frame(&b, 'R', "\x03\x01" "2" "\x04\x01" "y", 6);
 	add_frame(&b, 'R', "\x03\x01" "3" "\x00", 4);
 	add_frame(&b, 'E', "\x07", 1);
-	put_file(path, b.p, b.len);
+	th_put_file(path, b.p, b.len);
 	r = ropen(path, DMO_FMT_BINARY, DMO_UTF8_REJECT, 0);
 	dmo_record_init(&rec);
 	dmo_record_init(&other);
@@ -1207,7 +1137,7 @@ test_shared_values(void)
 		    "0123456789012345678901234567890123456789"),
 		F("b", DMO_NULL, NULL), F("c", DMO_NULL, NULL), END
 	};
-	const char *path = tpath("shared.dmo");
+	const char *path = th_path("shared.dmo");
 	struct dmo_record rec;
 	struct dmo_reader *r;
 	struct dmo_err err;
@@ -1246,7 +1176,7 @@ write_seeds(const char *dir)
 	size_t n;
 
 	snprintf(path, sizeof(path), "%s/example", dir);
-	put_file(path, example, sizeof(example));
+	th_put_file(path, example, sizeof(example));
 	snprintf(path, sizeof(path), "%s/every-type", dir);
 	write_stream(path, one);
 	snprintf(path, sizeof(path), "%s/schema-change", dir);
@@ -1267,40 +1197,27 @@ write_seeds(const char *dir)
 	snprintf(path, sizeof(path), "%s/concatenated", dir);
 	dmo_buf_add(&b, example, sizeof(example));
 	dmo_buf_add(&b, example, sizeof(example));
-	put_file(path, b.p, b.len);
+	th_put_file(path, b.p, b.len);
 
 	snprintf(path, sizeof(path), "%s/bad-values", dir);
 	start_ab(&b);
 	add_frame(&b, 'R', "\x03\x02" "01" "\x04\x02" "\xc3(", 8);
 	add_frame(&b, 'R', "\x05\x04" "[1,]" "\x06\x0a" "{\"a\":[{}]}", 18);
 	add_frame(&b, 'E', "\x02", 1);
-	put_file(path, b.p, b.len);
+	th_put_file(path, b.p, b.len);
 
 	snprintf(path, sizeof(path), "%s/truncated", dir);
-	p = get_file(tpath("every.dmo"), &n);
-	put_file(path, p, n / 2);
+	p = th_get_file(th_path("every.dmo"), &n);
+	th_put_file(path, p, n / 2);
 	free(p);
 	dmo_buf_release(&b);
-}
-
-static void
-cleanup(void)
-{
-	char cmd[300];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		printf("# could not remove %s\n", tmpdir);
 }
 
 int
 main(int argc, char *argv[])
 {
 	argv0 = argv[0];
-	if (mkdtemp(tmpdir) == NULL) {
-		printf("# mkdtemp: %s\n", strerror(errno));
-		return 1;
-	}
+	th_tmpdir("test_frame");
 	test_example();
 	test_roundtrip();
 	test_schema_change();
@@ -1315,7 +1232,5 @@ main(int argc, char *argv[])
 	test_shared_values();
 	if (argc == 3 && strcmp(argv[1], "--seeds") == 0)
 		write_seeds(argv[2]);
-	cleanup();
-	printf("1..%d\n", ntest);
-	return nfail == 0 ? 0 : 1;
+	return done();
 }
