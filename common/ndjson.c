@@ -571,6 +571,7 @@ static const char *
 scan_number(struct parser *ps, const char *p)
 {
 	const char *s = p, *end = ps->end;
+	size_t n;
 
 	if (p < end && *p == '-')
 		p++;
@@ -579,35 +580,15 @@ scan_number(struct parser *ps, const char *p)
 		    *p == 'I' ? "Infinity" : "NaN");
 		return NULL;
 	}
-	if (p >= end || *p < '0' || *p > '9')
-		goto bad;
-	if (*p == '0') {
-		p++;
-		if (p < end && *p >= '0' && *p <= '9')
-			goto bad;
-	} else
-		while (p < end && *p >= '0' && *p <= '9')
-			p++;
-	if (p < end && *p == '.') {
-		p++;
-		if (p >= end || *p < '0' || *p > '9')
-			goto bad;
-		while (p < end && *p >= '0' && *p <= '9')
-			p++;
-	}
-	if (p < end && (*p == 'e' || *p == 'E')) {
-		p++;
-		if (p < end && (*p == '+' || *p == '-'))
-			p++;
-		if (p >= end || *p < '0' || *p > '9')
-			goto bad;
-		while (p < end && *p >= '0' && *p <= '9')
-			p++;
+	n = dmo_number_scan(s, (size_t)(end - s));
+	p = s + n;
+	/* "01", "1.", "1e+" are not numbers followed by something else. */
+	if (n == 0 || (p < end && ((*p >= '0' && *p <= '9') || *p == '.' ||
+	    *p == 'e' || *p == 'E'))) {
+		fail(ps, s, "invalid JSON: bad number%s", "");
+		return NULL;
 	}
 	return p;
-bad:
-	fail(ps, s, "invalid JSON: bad number%s", "");
-	return NULL;
 }
 
 static const char *

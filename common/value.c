@@ -10,11 +10,11 @@
  *	-? (0 | [1-9][0-9]*) (\.[0-9]+)? ([eE][+-]?[0-9]+)?
  * "-0" and "1e400" are numbers; "01", "1.", ".5" and "+1" are not.
  */
-int
-dmo_number_valid(const char *p, size_t n)
+size_t
+dmo_number_scan(const char *p, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)p;
-	const unsigned char *e = s + n;
+	const unsigned char *e = s + n, *t;
 
 	if (s < e && *s == '-')
 		s++;
@@ -27,23 +27,29 @@ dmo_number_valid(const char *p, size_t n)
 			s++;
 	else
 		return 0;
-	if (s < e && *s == '.') {
-		s++;
-		if (s == e || *s < '0' || *s > '9')
-			return 0;
+	/* A fraction or an exponent counts only when it is whole. */
+	if (s + 1 < e && *s == '.' && s[1] >= '0' && s[1] <= '9') {
+		s += 2;
 		while (s < e && *s >= '0' && *s <= '9')
 			s++;
 	}
 	if (s < e && (*s == 'e' || *s == 'E')) {
-		s++;
-		if (s < e && (*s == '+' || *s == '-'))
-			s++;
-		if (s == e || *s < '0' || *s > '9')
-			return 0;
-		while (s < e && *s >= '0' && *s <= '9')
-			s++;
+		t = s + 1;
+		if (t < e && (*t == '+' || *t == '-'))
+			t++;
+		if (t < e && *t >= '0' && *t <= '9') {
+			while (t < e && *t >= '0' && *t <= '9')
+				t++;
+			s = t;
+		}
 	}
-	return s == e;
+	return (size_t)(s - (const unsigned char *)p);
+}
+
+int
+dmo_number_valid(const char *p, size_t n)
+{
+	return n > 0 && dmo_number_scan(p, n) == n;
 }
 
 enum dmo_type

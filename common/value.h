@@ -11,6 +11,8 @@
 
 /* Is p[0..n) a JSON number lexeme (RFC 8259)?  1 yes, 0 no. */
 int	 dmo_number_valid(const char *p, size_t n);
+/* Length of the longest JSON number lexeme that p[0..n) starts with. */
+size_t	 dmo_number_scan(const char *p, size_t n);
 
 /*
  * The type --infer gives a CSV field: DMO_NUMBER for a JSON number lexeme
