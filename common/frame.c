@@ -879,8 +879,12 @@ read_record(struct dmo_reader *r, struct frame_reader *st,
 	rec->recno = st->nrec;
 	/* Values take at most the payload's bytes, plus a NUL each. */
 	dmo_buf_grow(&rec->data, len + nf);
-	if (fast && decode_fast(st, rec, payload, end) == 0)
+	if (fast && decode_fast(st, rec, payload, end) == 0) {
+		/* Every value is as in the frame: the frame can be reused. */
+		rec->frame = (const char *)payload;
+		rec->framelen = len;
 		return DMO_READ_RECORD;
+	}
 	rec->data.len = 0;
 	rec->n = 0;
 	for (i = 0; i < nf; i++) {
@@ -1290,6 +1294,14 @@ frame_writer_write(struct dmo_writer *w, const struct dmo_record *rec,
 			return -1;
 		st->shape = rec->shape;
 	}
+	if (rec->frame != NULL && rec->shape == st->shape) {
+		/* Unchanged since the binary reader decoded it: copy. */
+		start = (unsigned char *)dmo_out_reserve(w->out,
+		    FRAME_HDR + rec->framelen);
+		memcpy(start + FRAME_HDR, rec->frame, rec->framelen);
+		p = start + FRAME_HDR + rec->framelen;
+		goto done;
+	}
 	start = (unsigned char *)dmo_out_reserve(w->out,
 	    FRAME_HDR + (size_t)total);
 	p = encode_values(start + FRAME_HDR, start + FRAME_HDR + total, rec);
@@ -1302,6 +1314,7 @@ frame_writer_write(struct dmo_writer *w, const struct dmo_record *rec,
 		p = encode_values(start + FRAME_HDR, start + FRAME_HDR +
 		    total, rec);
 	}
+done:
 	start[0] = T_RECORD;
 	le32_put(start + 1, (uint32_t)(p - start - FRAME_HDR));
 	w->out->len += (size_t)(p - start);

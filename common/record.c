@@ -40,6 +40,7 @@ dmo_record_reset(struct dmo_record *r)
 	r->n = 0;
 	r->data.len = 0;
 	r->changed = 0;
+	r->frame = NULL;
 }
 
 static inline void
@@ -82,6 +83,7 @@ dmo_record_push(struct dmo_record *r, const char *name, size_t nlen,
 {
 	size_t i = r->n;
 
+	r->frame = NULL;
 	set_name(r, i, name, nlen);
 	grow_vals(r);
 	r->val[i].type = type;
@@ -199,6 +201,7 @@ dmo_record_reset_values(struct dmo_record *r)
 	size_t i;
 
 	/* One NUL at offset 0 that every NULL value points at. */
+	r->frame = NULL;
 	r->data.len = 0;
 	dmo_buf_addc(&r->data, '\0');
 	r->n = r->nnames;
@@ -217,6 +220,7 @@ void
 dmo_record_set(struct dmo_record *r, size_t i, enum dmo_type type,
     const char *v, size_t vlen)
 {
+	r->frame = NULL;
 	r->val[i].type = type;
 	r->val[i].off = r->data.len;
 	r->val[i].len = vlen;

@@ -72,6 +72,14 @@ struct dmo_record {
 	int		 changed;	/* names changed since reset */
 	struct dmo_loc	 loc;		/* where the record starts */
 	unsigned long long recno;	/* 1-based number in its source */
+	/*
+	 * The binary reader's frame payload this record was decoded from,
+	 * exactly (valid until the next read from that reader), so a binary
+	 * writer with the same schema copies it instead of encoding again.
+	 * Every change made through this API sets it back to NULL.
+	 */
+	const char	*frame;
+	size_t		 framelen;
 };
 
 void	 dmo_record_init(struct dmo_record *);
