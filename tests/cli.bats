@@ -106,6 +106,18 @@ man_synopsis() {
 	done
 }
 
+@test "cli: an unreadable file exits 3 with 'PROG: secret.csv: Permission denied'" {
+	need_unprivileged
+	printf 'a\n1\n' >secret.csv
+	chmod 000 secret.csv
+	for p in "${DMO_PROGRAMS[@]}"; do
+		run -3 --separate-stderr unprivileged "$REPO/bin/$p" \
+		    $(dmo_input_args "$p") secret.csv
+		[ "$stderr" = "$p: secret.csv: Permission denied" ] ||
+		    fail "$p: stderr: $stderr"
+	done
+}
+
 @test "cli: a directory as input exits 3 with 'PROG: somedir: Is a directory'" {
 	mkdir somedir
 	for p in "${DMO_PROGRAMS[@]}"; do

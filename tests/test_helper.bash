@@ -62,6 +62,25 @@ dmo_input_args() {
 	esac
 }
 
+# unprivileged CMD...: run CMD as the user nobody when the tests run as
+# root, for whom chmod 000 changes nothing; as it is otherwise.
+unprivileged() {
+	if [ "$(id -u)" -ne 0 ]; then
+		"$@"
+		return
+	fi
+	setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"
+}
+
+# need_unprivileged: skip the test when root cannot run the built
+# programs as nobody here (no setpriv, or a checkout nobody cannot reach).
+need_unprivileged() {
+	[ "$(id -u)" -ne 0 ] && return 0
+	command -v setpriv >/dev/null || skip "running as root without setpriv"
+	unprivileged "$REPO/bin/dmo-extract" --version >/dev/null 2>&1 ||
+	    skip "the user nobody cannot run the programs in $REPO"
+}
+
 # The program a .bats file is about: dmo-extract.bats -> dmo-extract.
 dmo_test_prog() {
 	local base=${BATS_TEST_FILENAME##*/}
