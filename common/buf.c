@@ -79,6 +79,17 @@ dmo_xmemdup(const void *p, size_t n)
 	return s;
 }
 
+size_t
+dmo_hash(const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	uint64_t h = 14695981039346656037ULL;
+
+	while (n-- > 0)
+		h = (h ^ *s++) * 1099511628211ULL;
+	return (size_t)h;
+}
+
 void
 dmo_buf_grow_slow(struct dmo_buf *b, size_t n)
 {

@@ -30,6 +30,9 @@ struct dmo_buf {
 
 #define DMO_BUF_INIT	{ NULL, 0, 0 }
 
+/* FNV-1a over p[0..n): for the small hash tables of names. */
+size_t	 dmo_hash(const void *p, size_t n);
+
 void	 dmo_buf_grow_slow(struct dmo_buf *, size_t);
 void	 dmo_buf_release(struct dmo_buf *);
 void	 dmo_buf_printf(struct dmo_buf *, const char *, ...)

@@ -501,7 +501,7 @@ add_name(struct csv *s, size_t i, const char *p, size_t n)
 static int
 set_columns(struct csv *s)
 {
-	size_t n = s->nf, i, j;
+	size_t n = s->nf, i, j, cap, *seen;
 	struct dmo_buf nm = DMO_BUF_INIT;
 	struct dmo_span *sp;
 	char gen[32];
@@ -542,24 +542,31 @@ set_columns(struct csv *s)
 	s->names.len = 0;
 	s->nslots = 0;
 	s->hasdups = 0;
+	/* Names seen, hashed (column + 1; 0 empty): a wide header is cheap. */
+	for (cap = 32; cap < n * 2; cap *= 2)
+		continue;
+	seen = dmo_xcalloc(cap, sizeof(*seen));
 	for (i = 0; i < n; i++) {
 		const char *name = nm.p + sp[i].off;
+		size_t h = dmo_hash(name, sp[i].len) & (cap - 1);
 
-		for (j = 0; j < i; j++)
-			if (sp[j].len == sp[i].len &&
-			    memcmp(nm.p + sp[j].off, name, sp[i].len) == 0)
-				break;
-		if (j == i) {
+		while ((j = seen[h]) != 0 && !(sp[j - 1].len == sp[i].len &&
+		    memcmp(nm.p + sp[j - 1].off, name, sp[i].len) == 0))
+			h = (h + 1) & (cap - 1);
+		if (j == 0) {
+			seen[h] = i + 1;
 			s->colslot[i] = (long)s->nslots;
 			s->slotcol[s->nslots] = i;
 			add_name(s, s->nslots++, name, sp[i].len);
 			continue;
 		}
+		j--;
 		if (s->dup == DMO_DUP_REJECT) {
 			struct dmo_loc loc = { s->r->source, s->start, 0 };
 
 			dmo_err_set(s->err, DMO_EXIT_DATA, &loc,
 			    "duplicate field name '%s' in header", name);
+			free(seen);
 			free(sp);
 			dmo_buf_release(&nm);
 			return -1;
@@ -568,6 +575,7 @@ set_columns(struct csv *s)
 		/* first: later columns dropped; last: they overwrite. */
 		s->colslot[i] = s->dup == DMO_DUP_FIRST ? -1 : s->colslot[j];
 	}
+	free(seen);
 	free(sp);
 	dmo_buf_release(&nm);
 	s->shape = 0;

@@ -112,31 +112,52 @@ name_eq(const struct dmo_record *r, size_t i, size_t j)
 }
 
 /*
- * Index of the first name that repeats an earlier one, or -1.  Quadratic
- * for short lists, which is what records have; long lists use a sort of
- * indices.  Runs only when the shape changes.
+ * Find repeated names.  With DMO_DUP_REJECT, return the index of the
+ * first name that repeats an earlier one, or -1.  Otherwise remove each
+ * repeat, keeping the first position and the first (DMO_DUP_FIRST) or
+ * last (DMO_DUP_LAST) value, and return -1.  Runs only when the shape
+ * changes; short lists are compared pairwise, long ones hashed, so a
+ * hostile record of a million fields costs linear time, not quadratic.
  */
 static long
-first_dup(const struct dmo_record *r)
+dedupe(struct dmo_record *r, enum dmo_dup policy)
 {
-	size_t i, j;
+	size_t i, j, k, cap, *slot;
 
-	for (i = 1; i < r->nnames; i++)
-		for (j = 0; j < i; j++)
-			if (name_eq(r, i, j))
+	if (r->nnames <= 16) {
+		for (i = 1; i < r->nnames; i++)
+			for (j = 0; j < i; j++)
+				if (name_eq(r, i, j))
+					goto slow;
+		return -1;
+	}
+slow:
+	for (cap = 32; cap < r->nnames * 2; cap *= 2)
+		continue;
+	slot = dmo_xcalloc(cap, sizeof(*slot));	/* index + 1; 0 empty */
+	for (i = k = 0; i < r->nnames; i++) {
+		size_t h = dmo_hash(r->names.p + r->name[i].off,
+		    r->name[i].len) & (cap - 1);
+
+		while (slot[h] != 0 && !name_eq(r, slot[h] - 1, i))
+			h = (h + 1) & (cap - 1);
+		if (slot[h] != 0) {
+			if (policy == DMO_DUP_REJECT) {
+				free(slot);
 				return (long)i;
+			}
+			if (policy == DMO_DUP_LAST)
+				r->val[slot[h] - 1] = r->val[i];
+			continue;
+		}
+		/* Kept: move it down over the repeats dropped so far. */
+		r->name[k] = r->name[i];
+		r->val[k] = r->val[i];
+		slot[h] = ++k;
+	}
+	free(slot);
+	r->nnames = r->n = k;
 	return -1;
-}
-
-/* Remove field i (names and values); the name bytes stay, unused. */
-static void
-remove_field(struct dmo_record *r, size_t i)
-{
-	memmove(&r->name[i], &r->name[i + 1],
-	    (r->nnames - i - 1) * sizeof(*r->name));
-	memmove(&r->val[i], &r->val[i + 1], (r->n - i - 1) * sizeof(*r->val));
-	r->nnames--;
-	r->n--;
 }
 
 int
@@ -154,29 +175,13 @@ dmo_record_finish(struct dmo_record *r, enum dmo_dup policy,
 	if (!r->changed && r->shape != 0)
 		return 0;
 	r->shape = ++next_shape;
-	while ((d = first_dup(r)) >= 0) {
-		size_t i = (size_t)d, j;
-
-		if (policy == DMO_DUP_REJECT) {
-			dmo_err_set(err, DMO_EXIT_DATA, &r->loc,
-			    "duplicate field name '%s'",
-			    r->names.p + r->name[i].off);
-			/* Force a fresh shape for the next record. */
-			r->nnames = 0;
-			r->names.len = 0;
-			return -1;
-		}
-		for (j = 0; j < i; j++)
-			if (name_eq(r, i, j))
-				break;
-		if (policy == DMO_DUP_LAST)
-			r->val[j] = r->val[i];
-		remove_field(r, i);
-		/*
-		 * The deduplicated list no longer matches the input's, so the
-		 * next record must not be taken for the same shape.
-		 */
-		r->changed = 1;
+	if ((d = dedupe(r, policy)) >= 0) {
+		dmo_err_set(err, DMO_EXIT_DATA, &r->loc,
+		    "duplicate field name '%s'", r->names.p + r->name[d].off);
+		/* Force a fresh shape for the next record. */
+		r->nnames = 0;
+		r->names.len = 0;
+		return -1;
 	}
 	r->changed = 0;
 	return 0;

@@ -606,3 +606,22 @@ stream_check() {
 	exec {r}<&-
 	[ "$got" = '{"a":1}' ]
 }
+
+# 2026-11-21: repeated names were found by comparing every pair, so one
+# hostile record or header of 200,000 fields took minutes.  The timeout
+# only keeps a regression from hanging the suite; it measures nothing.
+@test "dmo-extract: records and headers of 200,000 fields, with repeats, are read" {
+	cd "$BATS_TEST_TMPDIR"
+	awk 'BEGIN { printf "{"; for (i = 0; i < 200000; i++)
+	    printf "%s\"k%d\":%d", i ? "," : "", i % 1000, i; print "}" }' >wide.ndjson
+	run -0 timeout 60 dmo-extract --duplicate-keys last wide.ndjson
+	[[ $output == '{"k0":199000,"k1":199001,'* ]]
+	run -1 --separate-stderr timeout 60 dmo-extract wide.ndjson
+	[ "$stderr" = "dmo-extract: wide.ndjson:1: duplicate field name 'k0'" ]
+	awk 'BEGIN { for (r = 0; r < 2; r++) { for (i = 0; i < 200000; i++)
+	    printf "%s%s%d", i ? "," : "", r ? "" : "c", r ? i : i % 1000
+	    print "" } }' >wide.csv
+	run -0 timeout 60 dmo-extract --duplicate-keys first wide.csv
+	[[ $output == '{"c0":"0","c1":"1","c2":"2",'* ]]
+	[ "$(printf '%s' "$output" | tr -cd ':' | wc -c)" -eq 1000 ]
+}
