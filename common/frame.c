@@ -805,7 +805,8 @@ static int
 decode_fast(struct frame_reader *st, struct dmo_record *rec,
     const unsigned char *q, const unsigned char *end)
 {
-	struct dmo_val *val = rec->val, *vend = rec->val + st->schema.n;
+	struct dmo_val *val = rec->val;
+	struct dmo_val *vend = st->schema.n > 0 ? val + st->schema.n : val;
 	char *dp = rec->data.p;
 	size_t dl = 0, where;
 	uint64_t vlen;
@@ -1238,10 +1239,12 @@ static unsigned char *
 encode_values(unsigned char *p, const unsigned char *lim,
     const struct dmo_record *rec)
 {
-	const struct dmo_val *val = rec->val, *vend = rec->val + rec->n;
+	const struct dmo_val *val = rec->val, *vend;
 	size_t vl, room;
 
-	for (; val < vend; val++) {
+	if (rec->n == 0)
+		return p;	/* val may be NULL: no arithmetic on it */
+	for (vend = val + rec->n; val < vend; val++) {
 		room = (size_t)(lim - p);
 		if (val->type <= DMO_TRUE) {
 			if (room < 1)
