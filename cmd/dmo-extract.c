@@ -134,13 +134,9 @@ extract_one(struct extract *x, const char *path)
 			if (dmo_writer_control(x->w, dmo_reader_control(r),
 			    &err) != 0)
 				write_failed(x, &err);
-		} else if (rc == DMO_READ_BAD) {
-			size_t len;
-			const char *raw = dmo_reader_raw(r, &len);
-
-			x->run.in++;
-			dmo_run_reject(&x->run, &err, NULL, raw, len);
-		} else {
+		} else if (rc == DMO_READ_BAD)
+			dmo_run_reject_read(&x->run, r, &err);
+		else {
 			/* The next read goes on with the next member, if any. */
 			dmo_run_error(&x->run, &err);
 		}

@@ -319,18 +319,21 @@ check_options(struct load *L, const struct opts *o)
 		L->wopts.delim = '\t';
 
 	if (L->kind != T_SQLITE) {
-		if (o->mode != NULL)
-			usage_conflict(L, "--mode", "applies to SQLite targets "
-			    "only");
-		if (o->keys != NULL)
-			usage_conflict(L, "--key", "applies to SQLite targets "
-			    "only");
-		if (o->commit_every != NULL)
-			usage_conflict(L, "--commit-every", "applies to SQLite "
-			    "targets only");
-		if (o->commit_interval != NULL)
-			usage_conflict(L, "--commit-interval", "applies to "
-			    "SQLite targets only");
+		const struct {
+			const char	*given;
+			const char	*name;
+		} only[] = {
+			{ o->mode, "--mode" },
+			{ o->keys, "--key" },
+			{ o->commit_every, "--commit-every" },
+			{ o->commit_interval, "--commit-interval" },
+		};
+		size_t i;
+
+		for (i = 0; i < sizeof(only) / sizeof(only[0]); i++)
+			if (only[i].given != NULL)
+				usage_conflict(L, only[i].name, "applies to "
+				    "SQLite targets only");
 		return;
 	}
 	if (o->commit_every != NULL &&
@@ -482,8 +485,6 @@ load_input(struct load *L, const char *path, struct dmo_record *rec)
 {
 	struct dmo_reader *r;
 	struct dmo_err err;
-	const char *raw;
-	size_t rawlen;
 	int rc;
 
 	if ((r = dmo_reader_open(path, &L->ropts, &err)) == NULL) {
@@ -496,23 +497,11 @@ load_input(struct load *L, const char *path, struct dmo_record *rec)
 			break;	/* a commit while waiting stopped us */
 		if (rc == DMO_READ_RECORD)
 			put_record(L, rec);
-		else if (rc == DMO_READ_EOF) {
-			if (dmo_reader_format(r) == DMO_FMT_BINARY &&
-			    !dmo_reader_complete(r)) {
-				struct dmo_loc loc = { dmo_reader_source(r), 0,
-				    0 };
-
-				dmo_err_set(&err, DMO_EXIT_DATA, &loc,
-				    "truncated binary stream: no end-of-stream "
-				    "trailer");
-				input_error(L, &err);
-			}
-			break;
-		} else if (rc == DMO_READ_BAD) {
-			L->run.in++;
-			raw = dmo_reader_raw(r, &rawlen);
-			dmo_run_reject(&L->run, &err, NULL, raw, rawlen);
-		} else if (rc == DMO_READ_CONTROL) {
+		else if (rc == DMO_READ_EOF)
+			break;	/* a cut binary stream is DMO_READ_FATAL */
+		else if (rc == DMO_READ_BAD)
+			dmo_run_reject_read(&L->run, r, &err);
+		else if (rc == DMO_READ_CONTROL) {
 			if (L->writer != NULL && dmo_writer_control(L->writer,
 			    dmo_reader_control(r), &err) != 0)
 				target_error(L, &err);

@@ -156,6 +156,17 @@ dmo_run_reject(struct dmo_run *run, const struct dmo_err *err,
 }
 
 void
+dmo_run_reject_read(struct dmo_run *run, const struct dmo_reader *r,
+    const struct dmo_err *err)
+{
+	size_t len;
+	const char *raw = dmo_reader_raw(r, &len);
+
+	run->in++;
+	dmo_run_reject(run, err, NULL, raw, len);
+}
+
+void
 dmo_run_error(struct dmo_run *run, const struct dmo_err *err)
 {
 	dmo_report(err);
@@ -165,18 +176,15 @@ dmo_run_error(struct dmo_run *run, const struct dmo_err *err)
 void
 dmo_run_warn(const struct dmo_err *err)
 {
-	char buf[1024];
-
 	if (err->loc.file != NULL && err->loc.line > 0)
 		fprintf(stderr, "%s: %s:%lu: warning: %s\n", dmo_getprogname(),
 		    err->loc.file, err->loc.line, err->msg);
 	else if (err->loc.file != NULL)
 		fprintf(stderr, "%s: %s: warning: %s\n", dmo_getprogname(),
 		    err->loc.file, err->msg);
-	else {
-		snprintf(buf, sizeof(buf), "%s", err->msg);
-		fprintf(stderr, "%s: warning: %s\n", dmo_getprogname(), buf);
-	}
+	else
+		fprintf(stderr, "%s: warning: %s\n", dmo_getprogname(),
+		    err->msg);
 }
 
 int

@@ -89,6 +89,13 @@ void	 dmo_run_start(struct dmo_run *);
 void	 dmo_run_reject(struct dmo_run *, const struct dmo_err *,
 	    const struct dmo_record *, const char *raw, size_t rawlen);
 
+/*
+ * dmo_reader_next said DMO_READ_BAD: count the record in and reject it
+ * with the reader's raw text.
+ */
+void	 dmo_run_reject_read(struct dmo_run *, const struct dmo_reader *,
+	    const struct dmo_err *);
+
 /* A problem that is not a rejected record: report it, remember status. */
 void	 dmo_run_error(struct dmo_run *, const struct dmo_err *);
 void	 dmo_run_warn(const struct dmo_err *);	/* "warning:" message */

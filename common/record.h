@@ -90,7 +90,7 @@ void	 dmo_record_reset(struct dmo_record *);
 
 /*
  * Append field r->n.  dmo_record_add copies value bytes.  For values built
- * in place, append bytes to r->data (see dmo_record_data) and then call
+ * in place, append bytes to r->data and then call
  * dmo_record_push with the offset where the value began: the value is
  * data[off..data.len).
  */
@@ -98,11 +98,6 @@ void	 dmo_record_add(struct dmo_record *, const char *name, size_t nlen,
 	    enum dmo_type, const char *v, size_t vlen);
 void	 dmo_record_push(struct dmo_record *, const char *name, size_t nlen,
 	    enum dmo_type, size_t off);
-static inline struct dmo_buf *
-dmo_record_data(struct dmo_record *r)
-{
-	return &r->data;
-}
 
 /*
  * Finish a record built with add/push: settles the shape and applies the
