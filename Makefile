@@ -10,7 +10,7 @@ CFLAGS	?= -O2 -g
 PKG_CONFIG ?= pkg-config
 
 PROGRAMS = dmo-extract dmo-load
-PKGS	 = jansson libarchive sqlite3
+PKGS	 = jansson libarchive sqlite3 libcurl libpq libcrypto libutf8proc
 
 WARNINGS = -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wformat=2 -Wwrite-strings -Wvla \
@@ -18,6 +18,8 @@ WARNINGS = -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
 ifdef DEVELOPER
 WARNINGS += -Werror
 endif
+# Each program links only the libraries its objects use.
+LDFLAGS	+= -Wl,--as-needed
 ifdef SANITIZE
 CFLAGS	+= -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
 LDFLAGS	+= -fsanitize=$(SANITIZE)
@@ -25,7 +27,7 @@ endif
 
 DMO_CPPFLAGS = -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -iquote common \
 	   $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-DMO_LIBS = -lcsv $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -ljansson -larchive -lsqlite3)
+DMO_LIBS = -lcsv $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -ljansson -larchive -lsqlite3 -lcurl -lpq -lcrypto -lutf8proc)
 
 ALL_CFLAGS = $(DMO_CPPFLAGS) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) -MMD -MP
 
