@@ -244,6 +244,19 @@ dmo_run_finish(struct dmo_run *run)
 		dmo_doc_set_int(d, "bytes_in", (long long)run->bytes_in);
 		dmo_doc_set_int(d, "bytes_out", (long long)run->bytes_out);
 		dmo_doc_set_real(d, "seconds", elapsed(run));
+		if (run->target.name != NULL) {
+			struct dmo_doc *t = dmo_doc_object();
+
+			dmo_doc_set_str(t, "name", run->target.name);
+			dmo_doc_set_int(t, "records",
+			    (long long)run->target.records);
+			dmo_doc_set_int(t, "batches",
+			    (long long)run->target.batches);
+			dmo_doc_set_int(t, "retries",
+			    (long long)run->target.retries);
+			dmo_doc_set_real(t, "seconds", run->target.seconds);
+			dmo_doc_set(d, "target", t);
+		}
 		dmo_doc_set_int(d, "status", run->status);
 		s = dmo_doc_dump(d);
 		dmo_doc_free(d);

@@ -42,6 +42,20 @@ enum {
 	{ "version",		no_argument,		NULL, 'V' }
 
 /*
+ * What a loader did to its target, for the run summary ("target" in the
+ * --stats JSON, when name is set): records written and committed, batches
+ * (transactions, files, requests), retries, and the seconds spent in
+ * writing and committing.
+ */
+struct dmo_run_target {
+	const char		*name;		/* the target operand */
+	unsigned long long	 records;
+	unsigned long long	 batches;
+	unsigned long long	 retries;
+	double			 seconds;
+};
+
+/*
  * A run: counters, the rejects file and its limits, and the summary.
  * in = out + rejected holds at the end of every run (dmo(7)).
  */
@@ -62,6 +76,7 @@ struct dmo_run {
 	int			 verbose;
 	int			 status;	/* the worst so far */
 	unsigned long		 messages;	/* reject messages printed */
+	struct dmo_run_target	 target;
 };
 
 void	 dmo_run_init(struct dmo_run *, const char *synopsis, const char *help);
