@@ -692,6 +692,14 @@ dmo_archive_writer_new(struct dmo_out *out, enum dmo_archive_type type,
 			break;
 		case DMO_ARCHIVE_TAR_GZ:
 			rc = archive_write_add_filter_gzip(w->a);
+			/*
+			 * No time in the gzip header (gzip -n): the members
+			 * carry theirs, and the same input gives the same
+			 * bytes.
+			 */
+			if (rc == ARCHIVE_OK)
+				(void)archive_write_set_filter_option(w->a,
+				    "gzip", "timestamp", NULL);
 			break;
 		case DMO_ARCHIVE_TAR_XZ:
 			rc = archive_write_add_filter_xz(w->a);

@@ -62,6 +62,7 @@ struct dmo_partition {
 	/* A directory: the staging directory, locked while it lives. */
 	char		*staging;
 	int		 lockfd;
+	int		 created;	/* the run made the directory */
 	/* An archive. */
 	struct dmo_atomic *atomic;
 	struct dmo_archive_writer *aw;
@@ -69,6 +70,7 @@ struct dmo_partition {
 	/* Scratch. */
 	struct dmo_buf	 key;
 	struct dmo_buf	 tmp;
+	struct dmo_buf	 errfile;	/* err->loc.file outlives the part */
 	struct dmo_record proj;
 	/* Counters. */
 	unsigned long long files;
@@ -245,6 +247,8 @@ open_dir(struct dmo_partition *P, struct dmo_err *err)
 	const char *x;
 	char *made;
 
+	if (access(P->path, F_OK) != 0)
+		P->created = 1;
 	if (mkdirs(P->path) != 0) {
 		dmo_err_sys(err, DMO_EXIT_IO, &loc, "%s", "");
 		return -1;
@@ -322,6 +326,9 @@ dmo_partition_open(const struct dmo_partition_opts *o, struct dmo_err *err)
 	    dmo_xmemdup(P->path, (size_t)(slash - P->path));
 	return P;
 fail:
+	/* Names in err go with P: point at the caller's. */
+	if (err->loc.file != NULL)
+		err->loc.file = o->path;
 	dmo_partition_abort(P);
 	dmo_partition_free(P);
 	return NULL;
@@ -405,6 +412,20 @@ part_name(struct dmo_partition *P, const struct part *p, unsigned long seq)
 	return dmo_buf_cstr(&P->tmp);
 }
 
+/*
+ * An error's location may name a part file whose name goes with it:
+ * keep a copy that lives as long as P.
+ */
+static void
+keep_loc(struct dmo_partition *P, struct dmo_err *err)
+{
+	if (err->loc.file == NULL || err->loc.file == P->errfile.p)
+		return;
+	P->errfile.len = 0;
+	dmo_buf_adds(&P->errfile, err->loc.file);
+	err->loc.file = dmo_buf_cstr(&P->errfile);
+}
+
 /* Drop the open file of p: nothing of it is kept. */
 static void
 part_drop(struct dmo_partition *P, struct part *p)
@@ -466,6 +487,7 @@ part_close(struct dmo_partition *P, struct part *p, struct dmo_err *err)
 	p->fd = -1;
 	if (rc != 0) {
 		dmo_err_sys(err, DMO_EXIT_IO, &loc, "write error");
+		keep_loc(P, err);
 		free(p->display);
 		p->display = NULL;
 		lru_unlink(P, p);
@@ -482,6 +504,7 @@ part_close(struct dmo_partition *P, struct part *p, struct dmo_err *err)
 	p->nrec = 0;
 	return 0;
 fail:
+	keep_loc(P, err);
 	part_drop(P, p);
 	return -1;
 }
@@ -537,6 +560,7 @@ part_open(struct dmo_partition *P, struct part *p, struct dmo_err *err)
 	dmo_buf_release(&b);
 	p->out = dmo_out_new(p->fd, p->display);
 	if ((p->writer = dmo_writer_new(p->out, &P->o.wopts, err)) == NULL) {
+		keep_loc(P, err);
 		dmo_out_free(p->out);
 		p->out = NULL;
 		close(p->fd);
@@ -550,6 +574,7 @@ part_open(struct dmo_partition *P, struct part *p, struct dmo_err *err)
 	P->nopen++;
 	return 0;
 fail:
+	keep_loc(P, err);
 	dmo_buf_release(&b);
 	free(p->display);
 	p->display = NULL;
@@ -743,6 +768,8 @@ dmo_partition_write(struct dmo_partition *P, const struct dmo_record *rec,
 	rc = dmo_writer_write(p->writer, rec, err);
 	if (rc == 0)
 		p->nrec++;
+	else if (rc == -2)
+		keep_loc(P, err);
 	return rc;
 }
 
@@ -823,6 +850,8 @@ publish_append(struct dmo_partition *P, struct part *p, struct dmo_err *err)
 	}
 	rc = 0;
 out:
+	if (rc != 0)
+		keep_loc(P, err);
 	free((char *)loc.file);
 	dmo_buf_release(&from);
 	dmo_buf_release(&to);
@@ -891,6 +920,8 @@ publish_replace(struct dmo_partition *P, struct part *p, size_t nth,
 	}
 	rc = 0;
 out:
+	if (rc != 0)
+		keep_loc(P, err);
 	dmo_buf_release(&from);
 	dmo_buf_release(&to);
 	dmo_buf_release(&old);
@@ -903,8 +934,9 @@ dmo_partition_commit(struct dmo_partition *P, struct dmo_err *err)
 	struct dmo_loc loc = { P->path, 0, 0 };
 	size_t i;
 
-	while (P->head != NULL)
-		if (part_close(P, P->head, err) != 0)
+	/* In the order first seen: members of an archive in input order. */
+	for (i = 0; i < P->nparts; i++)
+		if (part_close(P, P->parts[i], err) != 0)
 			return -1;
 	P->current = NULL;
 	if (P->aw != NULL) {
@@ -959,6 +991,9 @@ dmo_partition_abort(struct dmo_partition *P)
 	P->atomic = NULL;
 	if (P->staging != NULL)
 		rm_tree(P->staging);
+	/* A directory this run made and left empty goes too. */
+	if (P->created && P->published == 0)
+		(void)rmdir(P->path);
 	P->files = P->records = P->published = 0;
 }
 
@@ -987,6 +1022,7 @@ dmo_partition_free(struct dmo_partition *P)
 	free(P->path);
 	dmo_buf_release(&P->key);
 	dmo_buf_release(&P->tmp);
+	dmo_buf_release(&P->errfile);
 	dmo_record_release(&P->proj);
 	free(P);
 }
