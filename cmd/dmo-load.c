@@ -362,12 +362,18 @@ split_fields(struct load *L, const char *opt, const char *s, size_t *n)
 	const char *p = s, *comma;
 	size_t cap = 0;
 
+	/* Check first: a usage error exits, and nothing is held then. */
+	for (comma = strchr(s, ','); ; comma = strchr(comma + 1, ',')) {
+		if (*s == ',' || *s == '\0' || (comma != NULL &&
+		    (comma[1] == ',' || comma[1] == '\0')))
+			dmo_usage_error(&L->run, "option '%s': empty field "
+			    "name in %s", opt, dmo_quote(s, strlen(s)));
+		if (comma == NULL)
+			break;
+	}
 	*n = 0;
 	for (;;) {
 		comma = strchr(p, ',');
-		if ((comma != NULL ? (size_t)(comma - p) : strlen(p)) == 0)
-			dmo_usage_error(&L->run, "option '%s': empty field "
-			    "name in %s", opt, dmo_quote(s, strlen(s)));
 		if (*n == cap) {
 			cap = cap == 0 ? 4 : cap * 2;
 			v = dmo_xreallocarray(v, cap, sizeof(*v));
@@ -719,9 +725,16 @@ finish_parts(struct load *L)
 		L->failed = 1;
 	}
 	if (L->failed) {
+		unsigned long long done = dmo_partition_count(L->parts);
+
 		dmo_partition_abort(L->parts);
-		dmo_warnx("%s: left unchanged%s%s", L->path,
-		    *why != '\0' ? ": " : "", why);
+		if (done > 0)
+			dmo_warnx("%s: %llu partition%s written before the "
+			    "failure, the others left unchanged", L->path, done,
+			    done == 1 ? "" : "s");
+		else
+			dmo_warnx("%s: left unchanged%s%s", L->path,
+			    *why != '\0' ? ": " : "", why);
 	}
 	L->run.bytes_out = dmo_partition_bytes(L->parts);
 	L->run.target.records = dmo_partition_records(L->parts);

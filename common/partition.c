@@ -955,6 +955,29 @@ dmo_partition_commit(struct dmo_partition *P, struct dmo_err *err)
 		P->done = 1;
 		return 0;
 	}
+	/*
+	 * Look before moving anything: a partition's place taken by a file
+	 * fails the run with nothing published.
+	 */
+	for (i = 0; i < P->nparts; i++) {
+		struct dmo_buf b = DMO_BUF_INIT;
+		struct stat st;
+		int bad;
+
+		if (P->parts[i]->seq == 0)
+			continue;
+		dmo_buf_printf(&b, "%s/%s", P->path, P->parts[i]->rel);
+		bad = lstat(dmo_buf_cstr(&b), &st) == 0 && !S_ISDIR(st.st_mode);
+		if (bad) {
+			loc.file = b.p;
+			errno = ENOTDIR;
+			dmo_err_sys(err, DMO_EXIT_IO, &loc, "%s", "");
+			keep_loc(P, err);
+		}
+		dmo_buf_release(&b);
+		if (bad)
+			return -1;
+	}
 	for (i = 0; i < P->nparts; i++) {
 		struct part *p = P->parts[i];
 
@@ -994,7 +1017,7 @@ dmo_partition_abort(struct dmo_partition *P)
 	/* A directory this run made and left empty goes too. */
 	if (P->created && P->published == 0)
 		(void)rmdir(P->path);
-	P->files = P->records = P->published = 0;
+	P->files = P->records = 0;
 }
 
 void

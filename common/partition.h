@@ -86,7 +86,10 @@ void	 dmo_partition_free(struct dmo_partition *);
 /* Committed: part files or members, and the records in them. */
 unsigned long long dmo_partition_files(const struct dmo_partition *);
 unsigned long long dmo_partition_records(const struct dmo_partition *);
-/* Partitions (directories) made visible, and bytes written. */
+/*
+ * Partitions (directories) made visible, even by a commit that failed
+ * part-way (each partition is switched whole), and bytes written.
+ */
 unsigned long long dmo_partition_count(const struct dmo_partition *);
 unsigned long long dmo_partition_bytes(const struct dmo_partition *);
 
