@@ -697,8 +697,14 @@ finish_file(struct load *L)
 		target_error(L, &err);
 	dmo_writer_free(L->writer);
 	L->run.bytes_out = dmo_atomic_out(L->atomic)->bytes;
-	if (!L->failed && dmo_atomic_commit(L->atomic, &err) == 0)
+	if (!L->failed && dmo_atomic_commit(L->atomic, &err) == 0) {
+		/* One file, one batch. */
+		L->run.target.name = L->target;
+		L->run.target.records = L->run.out;
+		L->run.target.batches = 1;
+		L->run.target.seconds = since(&L->tx_start);
 		return;
+	}
 	if (L->failed)
 		dmo_atomic_abort(L->atomic);
 	else
@@ -826,6 +832,7 @@ open_target(struct load *L)
 		L->out = dmo_out_new(STDOUT_FILENO, "<stdout>");
 		break;
 	case T_FILE:
+		clock_gettime(CLOCK_MONOTONIC, &L->tx_start);
 		if ((L->atomic = dmo_atomic_open(L->path, &err)) == NULL) {
 			dmo_run_error(&L->run, &err);
 			exit(dmo_run_finish(&L->run));

@@ -213,10 +213,14 @@ noise() {
 	assert_output '[3,2,1,"out.zip",2,1]'
 }
 
-@test "dmo-load-archive: --stats reports members as batches" {
+@test "dmo-load-archive: --stats reports members as batches, a plain file as one" {
 	dmo-load --stats st.json x.tar.xz a.ndjson b.csv
 	run -0 jq -c '[.records_out, .target.name, .target.records, .target.batches, .target.retries, (.target.seconds >= 0)]' st.json
 	assert_output '[5,"x.tar.xz",5,2,0,true]'
+	# A plain file is one batch.
+	dmo-load --stats st.json csv:x.txt b.csv
+	run -0 jq -c '[.target.name, .target.records, .target.batches]' st.json
+	assert_output '["csv:x.txt",2,1]'
 }
 
 @test "dmo-load-archive: SOURCE_DATE_EPOCH makes the archive reproducible" {
