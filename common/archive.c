@@ -31,6 +31,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fnmatch.h>
+#include <locale.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +60,37 @@ struct dmo_archive {
 	struct dmo_buf	 display;
 	struct dmo_buf	 inner;
 };
+
+/*
+ * libarchive converts names through the locale's character set, and the
+ * programs run in the C locale, where a UTF-8 name cannot be converted:
+ * a zip member flagged UTF-8 reads as "", and libarchive 3.6 crashes
+ * (NULL in its error message) writing a first member whose name is not
+ * ASCII.  Names are UTF-8 bytes to us: every libarchive call that may
+ * convert one runs with a UTF-8 LC_CTYPE for this thread only.
+ */
+static locale_t
+enter(void)
+{
+	static locale_t utf8;
+	static int tried;
+
+	if (!tried) {
+		tried = 1;
+		utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+		if (utf8 == (locale_t)0)
+			utf8 = newlocale(LC_CTYPE_MASK, "en_US.UTF-8",
+			    (locale_t)0);
+	}
+	return utf8 != (locale_t)0 ? uselocale(utf8) : (locale_t)0;
+}
+
+static void
+leave(locale_t old)
+{
+	if (old != (locale_t)0)
+		(void)uselocale(old);
+}
 
 /* Suffixes a lone compressed file's inner name loses ("x.csv.gz"). */
 static const char *const suffixes[] = {
@@ -298,7 +330,9 @@ dmo_archive_open(struct dmo_in *in, const char *name, const char *glob,
 {
 	struct dmo_archive *ar;
 	struct stat st;
+	locale_t old;
 	off_t cur;
+	int rc;
 
 	ar = dmo_xcalloc(1, sizeof(*ar));
 	ar->in = in;
@@ -357,7 +391,10 @@ dmo_archive_open(struct dmo_in *in, const char *name, const char *glob,
 	}
 	archive_read_set_read_callback(ar->a, arc_read);
 	archive_read_set_callback_data(ar->a, ar);
-	if (archive_read_open1(ar->a) != ARCHIVE_OK) {
+	old = enter();
+	rc = archive_read_open1(ar->a);
+	leave(old);
+	if (rc != ARCHIVE_OK) {
 		/* The caller's name: ours is freed below. */
 		set_error(ar, err, name, "cannot open archive");
 		goto fail;
@@ -442,6 +479,7 @@ dmo_archive_next(struct dmo_archive *ar, struct dmo_in **member,
 	struct dmo_err w;
 	const char *path, *s;
 	char pbuf[256];
+	locale_t old;
 	int r;
 
 	if (ar->member != NULL) {
@@ -452,7 +490,9 @@ dmo_archive_next(struct dmo_archive *ar, struct dmo_in **member,
 	if (ar->fatal || ar->done)
 		return 0;
 	for (;;) {
+		old = enter();
 		r = archive_read_next_header(ar->a, &e);
+		leave(old);
 		if (r == ARCHIVE_EOF) {
 			ar->done = 1;
 			return 0;
@@ -479,7 +519,9 @@ dmo_archive_next(struct dmo_archive *ar, struct dmo_in **member,
 			ar->started = 1;
 			ar->raw = archive_format(ar->a) == ARCHIVE_FORMAT_RAW;
 		}
+		old = enter();
 		path = entry_path(e);
+		leave(old);
 		if (archive_entry_filetype(e) == AE_IFDIR)
 			continue;
 		/* A lone compressed file is its only member: no glob. */
@@ -660,9 +702,11 @@ dmo_archive_writer_new(struct dmo_out *out, enum dmo_archive_type type,
 	struct dmo_archive_writer *w = dmo_xcalloc(1, sizeof(*w));
 	struct dmo_loc loc = { name, 0, 0 };
 	int rc = ARCHIVE_OK;
+	locale_t old;
 
 	w->out = out;
 	w->name = dmo_xstrdup(name);
+	old = enter();
 	if ((w->a = archive_write_new()) == NULL) {
 		dmo_err_set(err, DMO_EXIT_IO, &loc, "out of memory");
 		goto fail;
@@ -723,8 +767,10 @@ dmo_archive_writer_new(struct dmo_out *out, enum dmo_archive_type type,
 		set_write_error(w, err, NULL, "cannot start the archive");
 		goto fail;
 	}
+	leave(old);
 	return w;
 fail:
+	leave(old);
 	dmo_archive_writer_free(w);
 	return NULL;
 }
@@ -739,6 +785,7 @@ dmo_archive_writer_add(struct dmo_archive_writer *w, const char *member,
 	off_t off = 0;
 	ssize_t n;
 	mode_t mask;
+	locale_t old;
 	int rc = -1;
 
 	if (fstat(fd, &st) != 0) {
@@ -751,7 +798,12 @@ dmo_archive_writer_add(struct dmo_archive_writer *w, const char *member,
 		dmo_err_set(err, DMO_EXIT_IO, &loc, "out of memory");
 		return -1;
 	}
-	archive_entry_set_pathname_utf8(e, member);
+	/*
+	 * As bytes: libarchive keeps them when they are not UTF-8 (pax
+	 * hdrcharset=BINARY) instead of losing the name.
+	 */
+	old = enter();
+	archive_entry_copy_pathname(e, member);
 	archive_entry_set_filetype(e, AE_IFREG);
 	archive_entry_set_perm(e, 0666 & ~mask);
 	archive_entry_set_size(e, (la_int64_t)st.st_size);
@@ -789,6 +841,7 @@ dmo_archive_writer_add(struct dmo_archive_writer *w, const char *member,
 	}
 	rc = 0;
 out:
+	leave(old);
 	archive_entry_free(e);
 	return rc;
 }
@@ -796,8 +849,13 @@ out:
 int
 dmo_archive_writer_close(struct dmo_archive_writer *w, struct dmo_err *err)
 {
+	locale_t old = enter();
+	int rc;
+
 	w->closed = 1;
-	if (archive_write_close(w->a) != ARCHIVE_OK) {
+	rc = archive_write_close(w->a);
+	leave(old);
+	if (rc != ARCHIVE_OK) {
 		set_write_error(w, err, NULL, "cannot finish the archive");
 		return -1;
 	}
@@ -814,6 +872,8 @@ dmo_archive_writer_free(struct dmo_archive_writer *w)
 	if (w == NULL)
 		return;
 	if (w->a != NULL) {
+		locale_t old = enter();
+
 		/*
 		 * Not closed: the output is being thrown away.  Closing
 		 * writes an end into it that nobody will see, and frees
@@ -822,6 +882,7 @@ dmo_archive_writer_free(struct dmo_archive_writer *w)
 		if (!w->closed)
 			(void)archive_write_close(w->a);
 		archive_write_free(w->a);
+		leave(old);
 	}
 	free(w->name);
 	free(w);

@@ -121,6 +121,11 @@ noise() {
 	assert_output "$(printf '%s\n' a.ndjson b.ndjson)"
 	run -0 bsdtar -tf x.zip
 	assert_output "$(printf '%s\n' a.ndjson b.ndjson)"
+	echo '{"k":"Zoë","v":1}' | dmo-load --partition-by k p.tar.zst
+	run -0 env LC_ALL=C.UTF-8 bsdtar -tf p.tar.zst
+	assert_output 'k=Zoë/part-00000.ndjson'
+	run -0 env LC_ALL=C.UTF-8 bsdtar -xOf p.tar.zst
+	assert_output '{"v":1}'
 }
 
 @test "dmo-load-archive: -f chooses the members' format, and their names follow it" {
@@ -159,6 +164,32 @@ noise() {
 	assert_output "$(printf '%s\n' a.ndjson a-2.ndjson a-3.ndjson)"
 	run -0 unzip -p out.zip a-3.ndjson
 	assert_output "$(cat want.ndjson)"
+}
+
+# 2026-11-21: libarchive 3.6 crashed (NULL in its error message) on a
+# first member whose name is not ASCII, in the C locale the programs run in;
+# and dmo-extract read the name of a zip member flagged UTF-8 as "".
+@test "dmo-load-archive: UTF-8 member names, first or not, in every type" {
+	local t
+	cp a.ndjson Zoë.ndjson
+	for t in u.tar u.tar.gz u.zip; do
+		run -0 --separate-stderr dmo-load "$t" Zoë.ndjson a.ndjson
+		assert_equal "$stderr" ""
+		run -0 dmo-extract -s src "$t"
+		assert_line --index 0 --partial "\"src\":\"$t/Zoë.ndjson\"}"
+	done
+	run -0 env LC_ALL=C.UTF-8 tar -tf u.tar
+	assert_output "$(printf '%s\n' Zoë.ndjson a.ndjson)"
+	run -0 env LC_ALL=C.UTF-8 unzip -Z1 u.zip
+	assert_output "$(printf '%s\n' Zoë.ndjson a.ndjson)"
+	echo '{"k":"Ōsaka 太郎","v":1}' | dmo-load --partition-by k p.zip
+	run -0 env LC_ALL=C.UTF-8 unzip -Z1 p.zip
+	assert_output 'k=Ōsaka 太郎/part-00000.ndjson'
+	# A name that is not UTF-8 keeps its bytes.
+	cp a.ndjson "$(printf 'x\377.ndjson')"
+	dmo-load bad.tar "$(printf 'x\377.ndjson')"
+	run -0 bash -c 'tar --quoting-style=literal -tf bad.tar 2>/dev/null | od -An -c | tr -s " "'
+	assert_output ' x 377 . n d j s o n \n'
 }
 
 @test "dmo-load-archive: an empty input is an empty member" {
