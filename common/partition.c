@@ -509,6 +509,21 @@ fail:
 	return -1;
 }
 
+/*
+ * open(2) said EMFILE or ENFILE: the descriptor limit is below
+ * --max-open-files.  Close the least recently used file and keep below
+ * this many from now on.  1 when one was closed (try again), 0 when none
+ * is open, -1 on error (err set).
+ */
+static int
+shed(struct dmo_partition *P, struct dmo_err *err)
+{
+	if (P->tail == NULL)
+		return 0;
+	P->o.max_open = P->nopen > 1 ? P->nopen - 1 : 1;
+	return part_close(P, P->tail, err) == 0 ? 1 : -1;
+}
+
 /* Open p's next part file, closing the least recently used past max_open. */
 static int
 part_open(struct dmo_partition *P, struct part *p, struct dmo_err *err)
@@ -516,6 +531,7 @@ part_open(struct dmo_partition *P, struct part *p, struct dmo_err *err)
 	struct dmo_buf b = DMO_BUF_INIT;
 	struct dmo_loc loc = { P->path, 0, 0 };
 	const char *name;
+	int rc = 0;
 
 	while (P->nopen >= P->o.max_open && P->tail != NULL)
 		if (part_close(P, P->tail, err) != 0)
@@ -537,8 +553,13 @@ part_open(struct dmo_partition *P, struct part *p, struct dmo_err *err)
 			b.len = 0;
 		}
 		dmo_buf_printf(&b, "%s/%s", P->staging, name);
-		p->fd = open(dmo_buf_cstr(&b), O_WRONLY | O_CREAT | O_TRUNC |
-		    O_CLOEXEC, 0666);
+		while ((p->fd = open(dmo_buf_cstr(&b), O_WRONLY | O_CREAT |
+		    O_TRUNC | O_CLOEXEC, 0666)) < 0 &&
+		    (errno == EMFILE || errno == ENFILE))
+			if ((rc = shed(P, err)) <= 0)
+				break;
+		if (rc < 0)
+			goto fail;
 		if (p->fd < 0) {
 			loc.file = p->display;
 			dmo_err_sys(err, DMO_EXIT_IO, &loc, "%s", "");
@@ -547,9 +568,18 @@ part_open(struct dmo_partition *P, struct part *p, struct dmo_err *err)
 	} else {
 		/* A spool file, unlinked at once: a kill leaves nothing. */
 		p->display = dmo_xstrdup(P->path);
-		dmo_buf_printf(&b, "%s/.dmo-spool-XXXXXX", P->spooldir);
-		dmo_buf_cstr(&b);
-		if ((p->fd = mkstemp(b.p)) < 0) {
+		for (;;) {
+			b.len = 0;
+			dmo_buf_printf(&b, "%s/.dmo-spool-XXXXXX", P->spooldir);
+			dmo_buf_cstr(&b);
+			if ((p->fd = mkstemp(b.p)) >= 0 ||
+			    (errno != EMFILE && errno != ENFILE) ||
+			    (rc = shed(P, err)) <= 0)
+				break;
+		}
+		if (rc < 0)
+			goto fail;
+		if (p->fd < 0) {
 			dmo_err_sys(err, DMO_EXIT_IO, &loc, "cannot create a "
 			    "temporary file in '%s'", P->spooldir);
 			goto fail;
