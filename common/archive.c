@@ -649,7 +649,7 @@ dmo_archive_type_name(enum dmo_archive_type t)
 struct dmo_archive_writer {
 	struct archive		*a;
 	struct dmo_out		*out;		/* not ours */
-	char			*name;		/* the archive, for messages */
+	char			*name;		/* for messages */
 	int			 closed;
 	char			 buf[64 * 1024];
 };

@@ -27,19 +27,19 @@
 
 /* One partition, or one input's archive member, and its open part file. */
 struct part {
-	char		*rel;		/* "a=1/b=x", or the member's name */
+	char		*rel;		/* "a=1/b=x", or a member */
 	size_t		 hash;
 	struct part	*hnext;
-	unsigned long	 seq;		/* part files committed so far */
+	unsigned long	 seq;		/* part files committed */
 	int		 dir_made;	/* its staging directory exists */
-	int		 keep_empty;	/* a member even without records */
+	int		 keep_empty;	/* a member even if empty */
 	/* The open part file, when fd >= 0. */
 	int		 fd;
 	char		*display;	/* its name for messages */
 	struct dmo_out	*out;
 	struct dmo_writer *writer;
 	unsigned long long nrec;
-	struct part	*prev;		/* open ones, most recent first */
+	struct part	*prev;		/* the open ones, LRU order */
 	struct part	*next;
 };
 
@@ -70,7 +70,7 @@ struct dmo_partition {
 	/* Scratch. */
 	struct dmo_buf	 key;
 	struct dmo_buf	 tmp;
-	struct dmo_buf	 errfile;	/* err->loc.file outlives the part */
+	struct dmo_buf	 errfile;	/* err->loc.file, kept */
 	struct dmo_record proj;
 	/* Counters. */
 	unsigned long long files;
@@ -651,7 +651,8 @@ member_stem(struct dmo_buf *b, const char *input)
 			size_t pl = strlen(packed[i]);
 
 			if (b->len - start > pl &&
-			    strncasecmp(b->p + b->len - pl, packed[i], pl) == 0) {
+			    strncasecmp(b->p + b->len - pl, packed[i], pl) ==
+			    0) {
 				b->len -= pl;
 				again = 1;
 				break;
@@ -722,16 +723,16 @@ partition_key(struct dmo_partition *P, const struct dmo_record *rec,
 		t = dmo_record_type(rec, (size_t)k);
 		v = dmo_record_value(rec, (size_t)k, &vlen);
 		if (t == DMO_ARRAY || t == DMO_OBJECT) {
-			dmo_err_set(err, DMO_EXIT_DATA, &rec->loc, "field '%s': "
-			    "cannot partition by an %s: %s", P->fields[i],
-			    dmo_type_name(t), dmo_quote(v, vlen));
+			dmo_err_set(err, DMO_EXIT_DATA, &rec->loc,
+			    "field '%s': cannot partition by an %s: %s",
+			    P->fields[i], dmo_type_name(t), dmo_quote(v, vlen));
 			return -1;
 		}
 		dmo_partition_escape(&P->key, t, v, vlen);
 		if (P->key.len - start > DMO_PARTITION_NAME_MAX) {
-			dmo_err_set(err, DMO_EXIT_DATA, &rec->loc, "field '%s': "
-			    "partition directory name too long: %zu bytes, "
-			    "more than %d: %s", P->fields[i],
+			dmo_err_set(err, DMO_EXIT_DATA, &rec->loc,
+			    "field '%s': partition directory name too long: "
+			    "%zu bytes, more than %d: %s", P->fields[i],
 			    P->key.len - start, DMO_PARTITION_NAME_MAX,
 			    dmo_quote(v, vlen));
 			return -1;
@@ -893,7 +894,8 @@ static int
 publish_replace(struct dmo_partition *P, struct part *p, size_t nth,
     struct dmo_err *err)
 {
-	struct dmo_buf from = DMO_BUF_INIT, to = DMO_BUF_INIT, old = DMO_BUF_INIT;
+	struct dmo_buf from = DMO_BUF_INIT, to = DMO_BUF_INIT;
+	struct dmo_buf old = DMO_BUF_INIT;
 	struct dmo_loc loc = { NULL, 0, 0 };
 	struct stat st;
 	char *slash;
