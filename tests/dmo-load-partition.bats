@@ -277,6 +277,30 @@ spread() {
 	[ -e out/dt=2024-01-01/part-00000.ndjson ]
 }
 
+@test "dmo-load-partition: SIGTERM leaves the partitions as they were; the next run tidies up" {
+	dmo-load --partition-by dt out sales.ndjson
+	tree out >before
+	mkfifo fifo
+	dmo-load --partition-by p out fifo &
+	local pid=$!
+	BGPIDS+=("$pid")
+	exec 8>fifo
+	spread 10 2 >&8
+	wait_for bash -c 'ls out/.dmo-run-*/p=1/part-00000.ndjson >/dev/null 2>&1'
+	kill -TERM "$pid"
+	local st=0
+	wait "$pid" || st=$?
+	exec 8>&-
+	assert_equal "$st" 143
+	# Hidden, and not a partition; an unrelated hidden name is not ours.
+	mkdir out/.dmo-new-keepme out/.dmo-run-x=1
+	run -0 bash -c 'cd out && find . -path "./.*" -prune -o -type f -print | LC_ALL=C sort'
+	assert_output "$(printf '%s\n' ./dt=2024-01-01/part-00000.ndjson ./dt=2024-01-02/part-00000.ndjson)"
+	spread 4 2 | dmo-load --partition-by p out
+	run -0 bash -c 'ls -A out'
+	assert_output "$(printf '%s\n' .dmo-new-keepme .dmo-run-x=1 dt=2024-01-01 dt=2024-01-02 p=0 p=1)"
+}
+
 @test "dmo-load-partition: a live run's staging directory is not removed by another" {
 	mkfifo fifo
 	dmo-load --partition-by p out fifo &
