@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "archive.h"
 #include "atomic.h"
 #include "buf.h"
 #include "cli.h"
@@ -16,6 +17,7 @@
 #include "exitcode.h"
 #include "format.h"
 #include "io.h"
+#include "partition.h"
 #include "record.h"
 #include "sqlite.h"
 
@@ -27,7 +29,10 @@ static const char help[] =
     "Write records to stdout, to a file (replaced atomically) or into a\n"
     "SQLite table.  target is - (stdout, the default), a file named .csv,\n"
     ".tsv, .ndjson, .jsonl or .dmo, csv:PATH, tsv:PATH, ndjson:PATH,\n"
-    "binary:PATH, or sqlite:PATH#TABLE.  Input files follow the target.\n"
+    "binary:PATH, or sqlite:PATH#TABLE; an archive named .tar, .tar.gz,\n"
+    ".tar.xz, .tar.zst or .zip, or tar:PATH, tar.gz:PATH, tar.xz:PATH,\n"
+    "tar.zst:PATH, zip:PATH; with --partition-by, a directory.  Input files\n"
+    "follow the target.\n"
     "\n"
     "  -B, --binary               write binary frames (dmo-frame(5)) to stdout\n"
     "  -d, --delimiter CHAR       CSV/TSV output delimiter\n"
@@ -39,9 +44,12 @@ static const char help[] =
     "      --duplicate-keys POLICY  repeated field names: reject, first, last\n"
     "      --formula-escape       CSV/TSV: neutralise cells starting with = + - @\n"
     "      --invalid-utf8 POLICY  bytes that are not UTF-8: reject, replace\n"
+    "      --keep-partition-fields  keep the --partition-by fields in the rows\n"
+    "      --max-open-files N     partitions: part files open at once (default 64)\n"
     "      --max-record-size SIZE  longest record read (default 256M)\n"
     "      --max-rejects N|P%     rejected records allowed (default 0)\n"
     "      --no-header            CSV/TSV: write no header row\n"
+    "      --partition-by FIELDS  write Hive-style partitions (dt=X/part-00000)\n"
     "      --rejects FILE         write rejected records with reasons to FILE\n"
     "      --stats FILE           write the run summary (JSON) to FILE\n"
     "  -h, --help                 show this help and exit\n"
@@ -52,7 +60,10 @@ enum {
 	OPT_COMMIT_EVERY = DMO_OPT_PROGRAM_BASE,
 	OPT_COMMIT_INTERVAL,
 	OPT_FORMULA_ESCAPE,
-	OPT_NO_HEADER
+	OPT_NO_HEADER,
+	OPT_KEEP_PARTITION_FIELDS,
+	OPT_MAX_OPEN_FILES,
+	OPT_PARTITION_BY
 };
 
 static const struct option longopts[] = {
@@ -64,10 +75,13 @@ static const struct option longopts[] = {
 	{ "format",		required_argument,	NULL, 'f' },
 	{ "formula-escape",	no_argument,		NULL, OPT_FORMULA_ESCAPE },
 	{ "invalid-utf8",	required_argument,	NULL, DMO_OPT_INVALID_UTF8 },
+	{ "keep-partition-fields", no_argument,	NULL, OPT_KEEP_PARTITION_FIELDS },
 	{ "key",		required_argument,	NULL, 'k' },
+	{ "max-open-files",	required_argument,	NULL, OPT_MAX_OPEN_FILES },
 	{ "max-record-size",	required_argument,	NULL, DMO_OPT_MAX_RECORD_SIZE },
 	{ "mode",		required_argument,	NULL, 'm' },
 	{ "no-header",		no_argument,		NULL, OPT_NO_HEADER },
+	{ "partition-by",	required_argument,	NULL, OPT_PARTITION_BY },
 	DMO_COMMON_LONGOPTS,
 	{ NULL,			0,			NULL, 0 }
 };
@@ -75,7 +89,9 @@ static const struct option longopts[] = {
 enum target_kind {
 	T_STDOUT,
 	T_FILE,
-	T_SQLITE
+	T_SQLITE,
+	T_ARCHIVE,	/* one member per input, or per partition */
+	T_PARTS		/* a directory of partitions */
 };
 
 struct load {
@@ -91,6 +107,8 @@ struct load {
 	struct dmo_atomic	*atomic;
 	struct dmo_writer	*writer;
 	struct dmo_sqlite	*db;
+	struct dmo_partition	*parts;		/* T_ARCHIVE, T_PARTS */
+	struct dmo_partition_opts popts;
 	unsigned long long	 commit_every;
 	double			 commit_interval;
 	struct timespec		 tx_start;
@@ -110,6 +128,9 @@ struct opts {
 	const char		*commit_interval;
 	int			 formula_escape;
 	int			 no_header;
+	const char		*partition_by;
+	const char		*max_open_files;
+	int			 keep_partition_fields;
 };
 
 static void
@@ -194,6 +215,39 @@ parse_output_format(struct load *L, const char *s)
 	return f;
 }
 
+/*
+ * An archive target: tar.gz:PATH and the like, or a name ending in .tar,
+ * .tar.gz, .tgz, .tar.xz, .txz, .tar.zst, .tzst or .zip.  Its members are
+ * NDJSON unless -f says.  Returns 1 when t is one.
+ */
+static int
+parse_archive(struct load *L, const char *t, const struct opts *o, int fopt)
+{
+	const char *q = dmo_quote(t, strlen(t));
+	const char *colon = strchr(t, ':');
+	const char *path = t;
+	int type = -1;
+
+	if (colon != NULL && (type = dmo_archive_type_parse(t,
+	    (size_t)(colon - t))) >= 0)
+		path = colon + 1;
+	else if ((type = dmo_archive_type_by_name(t)) < 0)
+		return 0;
+	if (*path == '\0')
+		dmo_usage_error(&L->run, "target %s: no file name", q);
+	if (strcmp(path, "-") == 0)
+		dmo_usage_error(&L->run, "target %s: archives are written to "
+		    "files only", q);
+	if (o->binary)
+		usage_conflict(L, "--binary", "applies to stdout only: use "
+		    "-f binary for binary members");
+	L->kind = T_ARCHIVE;
+	L->path = dmo_xstrdup(path);
+	L->popts.archive = type;
+	L->format = fopt >= 0 ? (enum dmo_format)fopt : DMO_FMT_NDJSON;
+	return 1;
+}
+
 /* Work out the target and its format from the operand and the options. */
 static void
 parse_target(struct load *L, const char *t, const struct opts *o,
@@ -238,6 +292,8 @@ parse_target(struct load *L, const char *t, const struct opts *o,
 			usage_conflict(L, "--binary", "applies to stdout only");
 		return;
 	}
+	if (parse_archive(L, t, o, fopt))
+		return;
 	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
 		if (strncmp(t, prefixes[i].prefix, strlen(prefixes[i].prefix))
 		    == 0) {
@@ -275,6 +331,15 @@ parse_target(struct load *L, const char *t, const struct opts *o,
 		    "binary:PATH for a file");
 	if (f < 0)
 		f = fopt;
+	if (o->partition_by != NULL) {
+		/* A directory: its name may say the format, NDJSON if not. */
+		L->kind = T_PARTS;
+		L->popts.archive = -1;
+		if (f < 0)
+			f = format_by_name(t);
+		if (f < 0 || f == DMO_FMT_JSON)
+			f = DMO_FMT_NDJSON;
+	}
 	if (f < 0) {
 		f = format_by_name(t);
 		if (f == DMO_FMT_JSON)
@@ -287,6 +352,82 @@ parse_target(struct load *L, const char *t, const struct opts *o,
 			    "csv:PATH", q);
 	}
 	L->format = (enum dmo_format)f;
+}
+
+/* Split a comma-separated list of field names (-k, --partition-by). */
+static const char **
+split_fields(struct load *L, const char *opt, const char *s, size_t *n)
+{
+	const char **v = NULL;
+	const char *p = s, *comma;
+	size_t cap = 0;
+
+	/* Check first: a usage error exits, and nothing is held then. */
+	for (comma = strchr(s, ','); ; comma = strchr(comma + 1, ',')) {
+		if (*s == ',' || *s == '\0' || (comma != NULL &&
+		    (comma[1] == ',' || comma[1] == '\0')))
+			dmo_usage_error(&L->run, "option '%s': empty field "
+			    "name in %s", opt, dmo_quote(s, strlen(s)));
+		if (comma == NULL)
+			break;
+	}
+	*n = 0;
+	for (;;) {
+		comma = strchr(p, ',');
+		if (*n == cap) {
+			cap = cap == 0 ? 4 : cap * 2;
+			v = dmo_xreallocarray(v, cap, sizeof(*v));
+		}
+		v[(*n)++] = comma != NULL ?
+		    dmo_xmemdup(p, (size_t)(comma - p)) : dmo_xstrdup(p);
+		if (comma == NULL)
+			return v;
+		p = comma + 1;
+	}
+}
+
+/* --partition-by and its companions: directories and archives only. */
+static void
+check_partition_options(struct load *L, const struct opts *o)
+{
+	unsigned long long n = 64;
+	size_t i, j;
+
+	if (o->partition_by == NULL) {
+		if (o->max_open_files != NULL)
+			usage_conflict(L, "--max-open-files", "needs "
+			    "'--partition-by'");
+		if (o->keep_partition_fields)
+			usage_conflict(L, "--keep-partition-fields", "needs "
+			    "'--partition-by'");
+		return;
+	}
+	if (L->kind != T_PARTS && L->kind != T_ARCHIVE)
+		usage_conflict(L, "--partition-by", "applies to a directory or "
+		    "an archive only");
+	L->popts.fields = split_fields(L, "--partition-by", o->partition_by,
+	    &L->popts.nfields);
+	for (i = 0; i < L->popts.nfields; i++)
+		for (j = 0; j < i; j++)
+			if (strcmp(L->popts.fields[i], L->popts.fields[j]) == 0)
+				dmo_usage_error(&L->run, "option "
+				    "'--partition-by': field '%s' given twice",
+				    L->popts.fields[i]);
+	if (o->max_open_files != NULL &&
+	    (dmo_parse_ull(o->max_open_files, &n) != 0 || n == 0 ||
+	    n > 100000))
+		dmo_usage_error(&L->run, "option '--max-open-files': not a "
+		    "count from 1 to 100000: %s", dmo_quote(o->max_open_files,
+		    strlen(o->max_open_files)));
+	L->popts.max_open = (size_t)n;
+	L->popts.keep_fields = o->keep_partition_fields;
+}
+
+/* Split -k a,b,c into names. */
+static const char **
+split_keys(struct load *L, const char *s, size_t *n)
+{
+	return split_fields(L, "--key", s, n);
 }
 
 /* Check the options that only some targets take, and parse their values. */
@@ -318,12 +459,22 @@ check_options(struct load *L, const struct opts *o)
 	if (L->format == DMO_FMT_TSV && o->delim == NULL)
 		L->wopts.delim = '\t';
 
+	check_partition_options(L, o);
+	if (L->kind == T_PARTS && o->mode != NULL) {
+		/* Partitions take --mode too, and nothing else SQLite takes. */
+		if (strcmp(o->mode, "append") == 0)
+			L->popts.append = 1;
+		else if (strcmp(o->mode, "replace") != 0)
+			dmo_usage_error(&L->run, "option '--mode': not append or "
+			    "replace for partitions: %s", dmo_quote(o->mode,
+			    strlen(o->mode)));
+	}
 	if (L->kind != T_SQLITE) {
 		const struct {
 			const char	*given;
 			const char	*name;
 		} only[] = {
-			{ o->mode, "--mode" },
+			{ L->kind == T_PARTS ? NULL : o->mode, "--mode" },
 			{ o->keys, "--key" },
 			{ o->commit_every, "--commit-every" },
 			{ o->commit_interval, "--commit-interval" },
@@ -348,32 +499,6 @@ check_options(struct load *L, const struct opts *o)
 		dmo_usage_error(&L->run, "option '--commit-interval': not a "
 		    "duration: %s", dmo_quote(o->commit_interval,
 		    strlen(o->commit_interval)));
-}
-
-/* Split -k a,b,c into names. */
-static const char **
-split_keys(struct load *L, const char *s, size_t *n)
-{
-	const char **v = NULL;
-	const char *p = s, *comma;
-	size_t cap = 0;
-
-	*n = 0;
-	for (;;) {
-		comma = strchr(p, ',');
-		if ((comma != NULL ? (size_t)(comma - p) : strlen(p)) == 0)
-			dmo_usage_error(&L->run, "option '--key': empty field "
-			    "name in %s", dmo_quote(s, strlen(s)));
-		if (*n == cap) {
-			cap = cap == 0 ? 4 : cap * 2;
-			v = dmo_xreallocarray(v, cap, sizeof(*v));
-		}
-		v[(*n)++] = comma != NULL ?
-		    dmo_xmemdup(p, (size_t)(comma - p)) : dmo_xstrdup(p);
-		if (comma == NULL)
-			return v;
-		p = comma + 1;
-	}
 }
 
 static void
@@ -456,6 +581,8 @@ put_record(struct load *L, struct dmo_record *rec)
 	L->run.in++;
 	if (L->kind == T_SQLITE)
 		rc = dmo_sqlite_write(L->db, rec, &err);
+	else if (L->parts != NULL)
+		rc = dmo_partition_write(L->parts, rec, &err);
 	else
 		rc = dmo_writer_write(L->writer, rec, &err);
 	if (rc == 0) {
@@ -489,6 +616,13 @@ load_input(struct load *L, const char *path, struct dmo_record *rec)
 
 	if ((r = dmo_reader_open(path, &L->ropts, &err)) == NULL) {
 		input_error(L, &err);
+		return;
+	}
+	/* An archive without partitions: a member for each input. */
+	if (L->kind == T_ARCHIVE && L->popts.nfields == 0 &&
+	    dmo_partition_member(L->parts, path, &err) != 0) {
+		target_error(L, &err);
+		dmo_reader_free(r);
 		return;
 	}
 	while (!L->stop) {
@@ -563,8 +697,14 @@ finish_file(struct load *L)
 		target_error(L, &err);
 	dmo_writer_free(L->writer);
 	L->run.bytes_out = dmo_atomic_out(L->atomic)->bytes;
-	if (!L->failed && dmo_atomic_commit(L->atomic, &err) == 0)
+	if (!L->failed && dmo_atomic_commit(L->atomic, &err) == 0) {
+		/* One file, one batch. */
+		L->run.target.name = L->target;
+		L->run.target.records = L->run.out;
+		L->run.target.batches = 1;
+		L->run.target.seconds = since(&L->tx_start);
 		return;
+	}
 	if (L->failed)
 		dmo_atomic_abort(L->atomic);
 	else
@@ -572,6 +712,48 @@ finish_file(struct load *L)
 	if (!direct)
 		dmo_warnx("%s: left unchanged%s%s", L->path,
 		    *why != '\0' ? ": " : "", why);
+}
+
+/* An archive or partitions: everything becomes visible, or nothing. */
+static void
+finish_parts(struct load *L)
+{
+	struct dmo_err err;
+	char why[160];
+
+	why[0] = '\0';
+	if (!L->failed && dmo_run_over_limit(&L->run)) {
+		limit_reason(L, why, sizeof(why));
+		L->failed = 1;
+	}
+	if (!L->failed && dmo_partition_commit(L->parts, &err) != 0) {
+		dmo_run_error(&L->run, &err);
+		L->failed = 1;
+	}
+	if (L->failed) {
+		unsigned long long done = dmo_partition_count(L->parts);
+
+		dmo_partition_abort(L->parts);
+		if (done > 0)
+			dmo_warnx("%s: %llu partition%s written before the "
+			    "failure, the others left unchanged", L->path, done,
+			    done == 1 ? "" : "s");
+		else
+			dmo_warnx("%s: left unchanged%s%s", L->path,
+			    *why != '\0' ? ": " : "", why);
+	}
+	L->run.bytes_out = dmo_partition_bytes(L->parts);
+	L->run.target.records = dmo_partition_records(L->parts);
+	L->run.target.batches = dmo_partition_files(L->parts);
+	L->run.target.seconds = since(&L->tx_start);
+	if (L->run.verbose && !L->failed)
+		dmo_warnx("%s: %llu record%s in %llu %s%s", L->path,
+		    L->run.target.records, L->run.target.records == 1 ? "" :
+		    "s", L->run.target.batches, L->kind == T_ARCHIVE ?
+		    "member" : "part file", L->run.target.batches == 1 ? "" :
+		    "s");
+	dmo_partition_free(L->parts);
+	L->parts = NULL;
 }
 
 static void
@@ -608,6 +790,37 @@ finish_sqlite(struct load *L)
 	L->db = NULL;
 }
 
+/* The time of archive members: SOURCE_DATE_EPOCH, for reproducible builds. */
+static long long
+member_time(void)
+{
+	const char *s = getenv("SOURCE_DATE_EPOCH");
+	unsigned long long t;
+
+	if (s != NULL && *s != '\0' && dmo_parse_ull(s, &t) == 0 &&
+	    t <= 0x7fffffffffffULL)
+		return (long long)t;
+	return (long long)time(NULL);
+}
+
+static void
+open_parts(struct load *L)
+{
+	struct dmo_err err;
+
+	L->popts.path = L->path;
+	L->popts.wopts = L->wopts;
+	if (L->popts.max_open == 0)
+		L->popts.max_open = 64;
+	L->popts.mtime = member_time();
+	L->run.target.name = L->target;
+	clock_gettime(CLOCK_MONOTONIC, &L->tx_start);
+	if ((L->parts = dmo_partition_open(&L->popts, &err)) == NULL) {
+		dmo_run_error(&L->run, &err);
+		exit(dmo_run_finish(&L->run));
+	}
+}
+
 static void
 open_target(struct load *L)
 {
@@ -619,6 +832,7 @@ open_target(struct load *L)
 		L->out = dmo_out_new(STDOUT_FILENO, "<stdout>");
 		break;
 	case T_FILE:
+		clock_gettime(CLOCK_MONOTONIC, &L->tx_start);
 		if ((L->atomic = dmo_atomic_open(L->path, &err)) == NULL) {
 			dmo_run_error(&L->run, &err);
 			exit(dmo_run_finish(&L->run));
@@ -626,6 +840,10 @@ open_target(struct load *L)
 		L->out = dmo_atomic_out(L->atomic);
 		break;
 	case T_SQLITE:
+		return;
+	case T_ARCHIVE:
+	case T_PARTS:
+		open_parts(L);
 		return;
 	}
 	if ((L->writer = dmo_writer_new(L->out, &L->wopts, &err)) == NULL) {
@@ -722,6 +940,15 @@ main(int argc, char *argv[])
 		case OPT_NO_HEADER:
 			o.no_header = 1;
 			break;
+		case OPT_KEEP_PARTITION_FIELDS:
+			o.keep_partition_fields = 1;
+			break;
+		case OPT_MAX_OPEN_FILES:
+			o.max_open_files = optarg;
+			break;
+		case OPT_PARTITION_BY:
+			o.partition_by = optarg;
+			break;
 		case DMO_OPT_DUPLICATE_KEYS:
 			if (dmo_parse_dup(optarg, &L.ropts.dup) != 0)
 				dmo_usage_error(&L.run, "option "
@@ -778,7 +1005,14 @@ main(int argc, char *argv[])
 	case T_SQLITE:
 		finish_sqlite(&L);
 		break;
+	case T_ARCHIVE:
+	case T_PARTS:
+		finish_parts(&L);
+		break;
 	}
+	for (i = 0; i < L.popts.nfields; i++)
+		free((void *)L.popts.fields[i]);
+	free((void *)L.popts.fields);
 	for (i = 0; i < nkeys; i++)
 		free((void *)keys[i]);
 	free(keys);

@@ -1,4 +1,4 @@
-/* archive.c - compressed files and archives as record sources (libarchive). */
+/* archive.c - read and write archives and compressed files (libarchive). */
 /* SPDX-License-Identifier: BSD-2-Clause */
 
 /*
@@ -31,6 +31,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fnmatch.h>
+#include <locale.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +60,37 @@ struct dmo_archive {
 	struct dmo_buf	 display;
 	struct dmo_buf	 inner;
 };
+
+/*
+ * libarchive converts names through the locale's character set, and the
+ * programs run in the C locale, where a UTF-8 name cannot be converted:
+ * a zip member flagged UTF-8 reads as "", and libarchive 3.6 crashes
+ * (NULL in its error message) writing a first member whose name is not
+ * ASCII.  Names are UTF-8 bytes to us: every libarchive call that may
+ * convert one runs with a UTF-8 LC_CTYPE for this thread only.
+ */
+static locale_t
+enter(void)
+{
+	static locale_t utf8;
+	static int tried;
+
+	if (!tried) {
+		tried = 1;
+		utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+		if (utf8 == (locale_t)0)
+			utf8 = newlocale(LC_CTYPE_MASK, "en_US.UTF-8",
+			    (locale_t)0);
+	}
+	return utf8 != (locale_t)0 ? uselocale(utf8) : (locale_t)0;
+}
+
+static void
+leave(locale_t old)
+{
+	if (old != (locale_t)0)
+		(void)uselocale(old);
+}
 
 /* Suffixes a lone compressed file's inner name loses ("x.csv.gz"). */
 static const char *const suffixes[] = {
@@ -298,7 +330,9 @@ dmo_archive_open(struct dmo_in *in, const char *name, const char *glob,
 {
 	struct dmo_archive *ar;
 	struct stat st;
+	locale_t old;
 	off_t cur;
+	int rc;
 
 	ar = dmo_xcalloc(1, sizeof(*ar));
 	ar->in = in;
@@ -357,7 +391,10 @@ dmo_archive_open(struct dmo_in *in, const char *name, const char *glob,
 	}
 	archive_read_set_read_callback(ar->a, arc_read);
 	archive_read_set_callback_data(ar->a, ar);
-	if (archive_read_open1(ar->a) != ARCHIVE_OK) {
+	old = enter();
+	rc = archive_read_open1(ar->a);
+	leave(old);
+	if (rc != ARCHIVE_OK) {
 		/* The caller's name: ours is freed below. */
 		set_error(ar, err, name, "cannot open archive");
 		goto fail;
@@ -442,6 +479,7 @@ dmo_archive_next(struct dmo_archive *ar, struct dmo_in **member,
 	struct dmo_err w;
 	const char *path, *s;
 	char pbuf[256];
+	locale_t old;
 	int r;
 
 	if (ar->member != NULL) {
@@ -452,7 +490,9 @@ dmo_archive_next(struct dmo_archive *ar, struct dmo_in **member,
 	if (ar->fatal || ar->done)
 		return 0;
 	for (;;) {
+		old = enter();
 		r = archive_read_next_header(ar->a, &e);
+		leave(old);
 		if (r == ARCHIVE_EOF) {
 			ar->done = 1;
 			return 0;
@@ -479,7 +519,9 @@ dmo_archive_next(struct dmo_archive *ar, struct dmo_in **member,
 			ar->started = 1;
 			ar->raw = archive_format(ar->a) == ARCHIVE_FORMAT_RAW;
 		}
+		old = enter();
 		path = entry_path(e);
+		leave(old);
 		if (archive_entry_filetype(e) == AE_IFDIR)
 			continue;
 		/* A lone compressed file is its only member: no glob. */
@@ -540,4 +582,308 @@ dmo_archive_free(struct dmo_archive *ar)
 	free(ar->glob);
 	free(ar->name);
 	free(ar);
+}
+
+/*
+ * Writing.  libarchive writes into a dmo_out (the temporary file of an
+ * atomic replace), so a write error keeps the dmo_out's message ("write
+ * error: No space left on device") and the caller decides what stays.
+ * A member is copied from a file descriptor whose size is known: tar
+ * needs the size in the member's header before its data, so the caller
+ * spools each member to a temporary file first (partition.c).
+ */
+
+static const struct {
+	const char		*word;		/* the target prefix */
+	const char		*suffix;	/* the file name's end */
+	enum dmo_archive_type	 type;
+} archive_types[] = {
+	{ "tar",	".tar",		DMO_ARCHIVE_TAR },
+	{ "tar.gz",	".tar.gz",	DMO_ARCHIVE_TAR_GZ },
+	{ "tgz",	".tgz",		DMO_ARCHIVE_TAR_GZ },
+	{ "tar.xz",	".tar.xz",	DMO_ARCHIVE_TAR_XZ },
+	{ "txz",	".txz",		DMO_ARCHIVE_TAR_XZ },
+	{ "tar.zst",	".tar.zst",	DMO_ARCHIVE_TAR_ZST },
+	{ "tzst",	".tzst",	DMO_ARCHIVE_TAR_ZST },
+	{ "zip",	".zip",		DMO_ARCHIVE_ZIP },
+};
+#define NTYPES	(sizeof(archive_types) / sizeof(archive_types[0]))
+
+int
+dmo_archive_type_parse(const char *word, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < NTYPES; i++)
+		if (strlen(archive_types[i].word) == len &&
+		    strncasecmp(word, archive_types[i].word, len) == 0)
+			return (int)archive_types[i].type;
+	return -1;
+}
+
+int
+dmo_archive_type_by_name(const char *path)
+{
+	size_t i, n = strlen(path), sl;
+
+	for (i = 0; i < NTYPES; i++) {
+		sl = strlen(archive_types[i].suffix);
+		if (n > sl && strcasecmp(path + n - sl,
+		    archive_types[i].suffix) == 0 && path[n - sl - 1] != '/')
+			return (int)archive_types[i].type;
+	}
+	return -1;
+}
+
+const char *
+dmo_archive_type_name(enum dmo_archive_type t)
+{
+	size_t i;
+
+	for (i = 0; i < NTYPES; i++)
+		if (archive_types[i].type == t)
+			return archive_types[i].word;
+	return "?";
+}
+
+struct dmo_archive_writer {
+	struct archive		*a;
+	struct dmo_out		*out;		/* not ours */
+	char			*name;		/* for messages */
+	int			 closed;
+	char			 buf[64 * 1024];
+};
+
+static la_ssize_t
+arc_write(struct archive *a, void *cd, const void *p, size_t n)
+{
+	struct dmo_archive_writer *w = cd;
+
+	dmo_out_write(w->out, p, n);
+	if (w->out->error != 0) {
+		archive_set_error(a, w->out->error, "write error: %s",
+		    strerror(w->out->error));
+		return -1;
+	}
+	return (la_ssize_t)n;
+}
+
+/* The dmo_out's own error says more than libarchive's copy of it. */
+static void
+set_write_error(struct dmo_archive_writer *w, struct dmo_err *err,
+    const char *member, const char *fallback)
+{
+	struct dmo_loc loc = { w->name, 0, 0 };
+	const char *s;
+	char msg[sizeof(err->msg)];
+
+	if (w->out->error != 0) {
+		errno = w->out->error;
+		dmo_err_sys(err, DMO_EXIT_IO, &loc, "write error");
+		return;
+	}
+	s = archive_error_string(w->a);
+	if (s == NULL || *s == '\0')
+		s = fallback;
+	snprintf(msg, sizeof(msg), "%s", s);
+	if (isupper((unsigned char)msg[0]) && islower((unsigned char)msg[1]))
+		msg[0] = (char)tolower((unsigned char)msg[0]);
+	if (member != NULL)
+		dmo_err_set(err, DMO_EXIT_IO, &loc, "member '%s': %s", member,
+		    msg);
+	else
+		dmo_err_set(err, DMO_EXIT_IO, &loc, "%s", msg);
+}
+
+struct dmo_archive_writer *
+dmo_archive_writer_new(struct dmo_out *out, enum dmo_archive_type type,
+    const char *name, struct dmo_err *err)
+{
+	struct dmo_archive_writer *w = dmo_xcalloc(1, sizeof(*w));
+	struct dmo_loc loc = { name, 0, 0 };
+	int rc = ARCHIVE_OK;
+	locale_t old;
+
+	w->out = out;
+	w->name = dmo_xstrdup(name);
+	old = enter();
+	if ((w->a = archive_write_new()) == NULL) {
+		dmo_err_set(err, DMO_EXIT_IO, &loc, "out of memory");
+		goto fail;
+	}
+	if (type == DMO_ARCHIVE_ZIP) {
+		rc = archive_write_set_format_zip(w->a);
+		/* Names are UTF-8 whatever the locale, and say so. */
+		if (rc == ARCHIVE_OK)
+			rc = archive_write_set_format_option(w->a, "zip",
+			    "hdrcharset", "UTF-8");
+	} else {
+		/* ustar where it can, pax headers for long or UTF-8 names. */
+		rc = archive_write_set_format_pax_restricted(w->a);
+		if (rc == ARCHIVE_OK)
+			rc = archive_write_set_format_option(w->a, "pax",
+			    "hdrcharset", "UTF-8");
+	}
+	/*
+	 * Only filters libarchive runs in-process: ARCHIVE_WARN means it
+	 * would start an external program, which we do not want.
+	 */
+	if (rc == ARCHIVE_OK) {
+		switch (type) {
+		case DMO_ARCHIVE_TAR:
+		case DMO_ARCHIVE_ZIP:
+			rc = archive_write_add_filter_none(w->a);
+			break;
+		case DMO_ARCHIVE_TAR_GZ:
+			rc = archive_write_add_filter_gzip(w->a);
+			/*
+			 * No time in the gzip header (gzip -n): the members
+			 * carry theirs, and the same input gives the same
+			 * bytes.
+			 */
+			if (rc == ARCHIVE_OK)
+				(void)archive_write_set_filter_option(w->a,
+				    "gzip", "timestamp", NULL);
+			break;
+		case DMO_ARCHIVE_TAR_XZ:
+			rc = archive_write_add_filter_xz(w->a);
+			break;
+		case DMO_ARCHIVE_TAR_ZST:
+			rc = archive_write_add_filter_zstd(w->a);
+			break;
+		}
+	}
+	if (rc != ARCHIVE_OK) {
+		dmo_err_set(err, DMO_EXIT_USAGE, &loc, "cannot write %s "
+		    "archives: not supported by this libarchive",
+		    dmo_archive_type_name(type));
+		goto fail;
+	}
+	/* A compressed stream or a zip needs no padding to tar's blocks. */
+	if (type != DMO_ARCHIVE_TAR)
+		archive_write_set_bytes_in_last_block(w->a, 1);
+	if (archive_write_open(w->a, w, NULL, arc_write, NULL) !=
+	    ARCHIVE_OK) {
+		set_write_error(w, err, NULL, "cannot start the archive");
+		goto fail;
+	}
+	leave(old);
+	return w;
+fail:
+	leave(old);
+	dmo_archive_writer_free(w);
+	return NULL;
+}
+
+int
+dmo_archive_writer_add(struct dmo_archive_writer *w, const char *member,
+    int fd, long long mtime, struct dmo_err *err)
+{
+	struct archive_entry *e;
+	struct dmo_loc loc = { w->name, 0, 0 };
+	struct stat st;
+	off_t off = 0;
+	ssize_t n;
+	mode_t mask;
+	locale_t old;
+	int rc = -1;
+
+	if (fstat(fd, &st) != 0) {
+		dmo_err_sys(err, DMO_EXIT_IO, &loc, "member '%s'", member);
+		return -1;
+	}
+	mask = umask(0);
+	(void)umask(mask);
+	if ((e = archive_entry_new()) == NULL) {
+		dmo_err_set(err, DMO_EXIT_IO, &loc, "out of memory");
+		return -1;
+	}
+	/*
+	 * As bytes: libarchive keeps them when they are not UTF-8 (pax
+	 * hdrcharset=BINARY) instead of losing the name.
+	 */
+	old = enter();
+	archive_entry_copy_pathname(e, member);
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, 0666 & ~mask);
+	archive_entry_set_size(e, (la_int64_t)st.st_size);
+	archive_entry_set_mtime(e, (time_t)mtime, 0);
+	archive_entry_set_uid(e, geteuid());
+	archive_entry_set_gid(e, getegid());
+	if (archive_write_header(w->a, e) < ARCHIVE_WARN) {
+		set_write_error(w, err, member, "cannot write a header");
+		goto out;
+	}
+	while (off < st.st_size) {
+		size_t want = sizeof(w->buf);
+
+		if ((off_t)want > st.st_size - off)
+			want = (size_t)(st.st_size - off);
+		n = pread(fd, w->buf, want, off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;	/* the spool file shrank */
+			dmo_err_sys(err, DMO_EXIT_IO, &loc, "member '%s': "
+			    "cannot read the spooled data", member);
+			goto out;
+		}
+		if (archive_write_data(w->a, w->buf, (size_t)n) != n) {
+			set_write_error(w, err, member, "cannot write data");
+			goto out;
+		}
+		off += n;
+	}
+	if (archive_write_finish_entry(w->a) < ARCHIVE_WARN) {
+		set_write_error(w, err, member, "cannot write data");
+		goto out;
+	}
+	rc = 0;
+out:
+	leave(old);
+	archive_entry_free(e);
+	return rc;
+}
+
+int
+dmo_archive_writer_close(struct dmo_archive_writer *w, struct dmo_err *err)
+{
+	locale_t old = enter();
+	int rc;
+
+	w->closed = 1;
+	rc = archive_write_close(w->a);
+	leave(old);
+	if (rc != ARCHIVE_OK) {
+		set_write_error(w, err, NULL, "cannot finish the archive");
+		return -1;
+	}
+	if (w->out->error != 0) {
+		set_write_error(w, err, NULL, "write error");
+		return -1;
+	}
+	return 0;
+}
+
+void
+dmo_archive_writer_free(struct dmo_archive_writer *w)
+{
+	if (w == NULL)
+		return;
+	if (w->a != NULL) {
+		locale_t old = enter();
+
+		/*
+		 * Not closed: the output is being thrown away.  Closing
+		 * writes an end into it that nobody will see, and frees
+		 * what archive_write_fail would leak.
+		 */
+		if (!w->closed)
+			(void)archive_write_close(w->a);
+		archive_write_free(w->a);
+		leave(old);
+	}
+	free(w->name);
+	free(w);
 }

@@ -46,19 +46,21 @@ _dmo_value()
 	*:--max-record-size)
 		COMPREPLY=($(compgen -W '64K 1M 16M 256M 1G' -- "$cur")) ;;
 	*:--member|*:--source-field|*:--key|*:--max-rejects|\
-	*:--commit-every|*:--commit-interval)
+	*:--commit-every|*:--commit-interval|\
+	*:--partition-by|*:--max-open-files)
 		;;			# free text: nothing to offer
 	*)
 		_filedir ;;		# an option not known here: files
 	esac
 }
 
-# dmo-load's target: -, PATH, or TYPE:PATH (sqlite:PATH#TABLE).
+# dmo-load's target: -, PATH, or TYPE:PATH (sqlite:PATH#TABLE, tar.gz:PATH).
 _dmo_target()
 {
 	local prefix
 	case $cur in
-	csv:*|tsv:*|ndjson:*|binary:*|sqlite:*)
+	csv:*|tsv:*|ndjson:*|binary:*|sqlite:*|\
+	tar:*|tar.gz:*|tgz:*|tar.xz:*|txz:*|tar.zst:*|tzst:*|zip:*)
 		prefix=${cur%%:*}:
 		cur=${cur#*:}
 		_filedir
@@ -67,7 +69,8 @@ _dmo_target()
 		;;
 	*)
 		_filedir
-		COMPREPLY+=($(compgen -W '- csv: tsv: ndjson: binary: sqlite:' \
+		COMPREPLY+=($(compgen -W '- csv: tsv: ndjson: binary: sqlite:
+		    tar: tar.gz: tgz: tar.xz: txz: tar.zst: tzst: zip:' \
 		    -- "$cur"))
 		[[ ${#COMPREPLY[@]} -gt 0 && ${COMPREPLY[0]} == *: ]] &&
 		    compopt -o nospace
