@@ -15,9 +15,11 @@
 #include "err.h"
 #include "exitcode.h"
 #include "format.h"
+#include "http.h"
 #include "io.h"
 #include "record.h"
 #include "sqlite.h"
+#include "value.h"
 
 static const char synopsis[] =
     "usage: dmo-load [-Bv] [-d delim] [-f format] [-k fields] [-m mode] "
@@ -27,13 +29,17 @@ static const char help[] =
     "Write records to stdout, to a file (replaced atomically) or into a\n"
     "SQLite table.  target is - (stdout, the default), a file named .csv,\n"
     ".tsv, .ndjson, .jsonl or .dmo, csv:PATH, tsv:PATH, ndjson:PATH,\n"
-    "binary:PATH, or sqlite:PATH#TABLE.  Input files follow the target.\n"
+    "binary:PATH, sqlite:PATH#TABLE, or an http:// or https:// URL that\n"
+    "records are POSTed to in batches.  Input files follow the target.\n"
     "\n"
     "  -B, --binary               write binary frames (dmo-frame(5)) to stdout\n"
     "  -d, --delimiter CHAR       CSV/TSV output delimiter\n"
     "  -f, --format FORMAT        output format: ndjson, csv, tsv, binary\n"
     "  -k, --key FIELDS           comma-separated key fields for --mode upsert\n"
     "  -m, --mode MODE            SQLite: append (default), replace, upsert\n"
+    "      --batch-bytes SIZE     HTTP: at most SIZE bytes a request (default 1M)\n"
+    "      --batch-size N         HTTP: at most N records a request (default 1000)\n"
+    "      --body FORMAT          HTTP: request bodies in ndjson (default) or json\n"
     "      --commit-every N       SQLite: commit every N records\n"
     "      --commit-interval T    SQLite: commit at least every T (500ms, 2s)\n"
     "      --duplicate-keys POLICY  repeated field names: reject, first, last\n"
@@ -44,6 +50,7 @@ static const char help[] =
     "      --no-header            CSV/TSV: write no header row\n"
     "      --rejects FILE         write rejected records with reasons to FILE\n"
     "      --stats FILE           write the run summary (JSON) to FILE\n"
+    DMO_HTTP_HELP
     "  -h, --help                 show this help and exit\n"
     "  -v, --verbose              report schema changes and the summary\n"
     "  -V, --version              show the version and exit\n";
@@ -52,11 +59,17 @@ enum {
 	OPT_COMMIT_EVERY = DMO_OPT_PROGRAM_BASE,
 	OPT_COMMIT_INTERVAL,
 	OPT_FORMULA_ESCAPE,
-	OPT_NO_HEADER
+	OPT_NO_HEADER,
+	OPT_BATCH_BYTES = DMO_HTTP_OPT_END + 10,	/* clear of http.h */
+	OPT_BATCH_SIZE,
+	OPT_BODY
 };
 
 static const struct option longopts[] = {
+	{ "batch-bytes",	required_argument,	NULL, OPT_BATCH_BYTES },
+	{ "batch-size",		required_argument,	NULL, OPT_BATCH_SIZE },
 	{ "binary",		no_argument,		NULL, 'B' },
+	{ "body",		required_argument,	NULL, OPT_BODY },
 	{ "commit-every",	required_argument,	NULL, OPT_COMMIT_EVERY },
 	{ "commit-interval",	required_argument,	NULL, OPT_COMMIT_INTERVAL },
 	{ "delimiter",		required_argument,	NULL, 'd' },
@@ -68,6 +81,7 @@ static const struct option longopts[] = {
 	{ "max-record-size",	required_argument,	NULL, DMO_OPT_MAX_RECORD_SIZE },
 	{ "mode",		required_argument,	NULL, 'm' },
 	{ "no-header",		no_argument,		NULL, OPT_NO_HEADER },
+	DMO_HTTP_LONGOPTS,
 	DMO_COMMON_LONGOPTS,
 	{ NULL,			0,			NULL, 0 }
 };
@@ -75,7 +89,27 @@ static const struct option longopts[] = {
 enum target_kind {
 	T_STDOUT,
 	T_FILE,
-	T_SQLITE
+	T_SQLITE,
+	T_HTTP
+};
+
+/*
+ * An HTTP target's batch: the request body being built, and copies of
+ * its records, which go to the rejects if the server refuses the batch.
+ * files holds copies of the records' source names, which outlive their
+ * readers.
+ */
+struct batch {
+	struct dmo_http_sink	*sink;
+	struct dmo_buf		 body;
+	struct dmo_record	*recs;
+	size_t			 n, cap;
+	char			**files;
+	size_t			 nfiles;
+	unsigned long long	 seq;	/* batches sent */
+	size_t			 max_records;
+	size_t			 max_bytes;
+	int			 json;	/* a JSON array, not NDJSON */
 };
 
 struct load {
@@ -91,6 +125,8 @@ struct load {
 	struct dmo_atomic	*atomic;
 	struct dmo_writer	*writer;
 	struct dmo_sqlite	*db;
+	struct dmo_http_opts	 http;
+	struct batch		 batch;
 	unsigned long long	 commit_every;
 	double			 commit_interval;
 	struct timespec		 tx_start;
@@ -110,6 +146,9 @@ struct opts {
 	const char		*commit_interval;
 	int			 formula_escape;
 	int			 no_header;
+	const char		*batch_bytes;
+	const char		*batch_size;
+	const char		*body;
 };
 
 static void
@@ -215,6 +254,16 @@ parse_target(struct load *L, const char *t, const struct opts *o,
 	size_t i;
 
 	L->target = t;
+	if (dmo_http_is_url(t)) {
+		L->kind = T_HTTP;
+		L->path = dmo_xstrdup(t);
+		if (o->format != NULL)
+			usage_conflict(L, "--format", "does not apply to an "
+			    "HTTP target: use --body");
+		if (o->binary)
+			usage_conflict(L, "--binary", "applies to stdout only");
+		return;
+	}
 	if (strncmp(t, "sqlite:", 7) == 0) {
 		const char *hash = strrchr(t + 7, '#');
 
@@ -289,12 +338,53 @@ parse_target(struct load *L, const char *t, const struct opts *o,
 	L->format = (enum dmo_format)f;
 }
 
+/* --batch-size, --batch-bytes, --body: HTTP targets only. */
+static void
+check_http_options(struct load *L, const struct opts *o)
+{
+	struct batch *b = &L->batch;
+	unsigned long long n;
+
+	b->max_records = 1000;
+	b->max_bytes = (size_t)1 << 20;
+	if (L->kind != T_HTTP) {
+		if (o->batch_size != NULL || o->batch_bytes != NULL ||
+		    o->body != NULL)
+			usage_conflict(L, o->batch_size != NULL ?
+			    "--batch-size" : o->batch_bytes != NULL ?
+			    "--batch-bytes" : "--body",
+			    "applies to HTTP targets only");
+		return;
+	}
+	if (o->batch_size != NULL) {
+		if (dmo_parse_ull(o->batch_size, &n) != 0 || n == 0 ||
+		    n > 10000000)
+			dmo_usage_error(&L->run, "option '--batch-size': not a "
+			    "count from 1 to 10000000: %s", dmo_quote(
+			    o->batch_size, strlen(o->batch_size)));
+		b->max_records = (size_t)n;
+	}
+	if (o->batch_bytes != NULL && (dmo_parse_size(o->batch_bytes,
+	    &b->max_bytes) != 0 || b->max_bytes == 0))
+		dmo_usage_error(&L->run, "option '--batch-bytes': not a size: "
+		    "%s", dmo_quote(o->batch_bytes, strlen(o->batch_bytes)));
+	if (o->body != NULL) {
+		if (strcmp(o->body, "json") == 0)
+			b->json = 1;
+		else if (strcmp(o->body, "ndjson") != 0)
+			dmo_usage_error(&L->run, "option '--body': not ndjson "
+			    "or json: %s", dmo_quote(o->body, strlen(o->body)));
+	}
+}
+
 /* Check the options that only some targets take, and parse their values. */
 static void
 check_options(struct load *L, const struct opts *o)
 {
-	int csv = L->kind != T_SQLITE &&
+	int csv = L->kind != T_SQLITE && L->kind != T_HTTP &&
 	    (L->format == DMO_FMT_CSV || L->format == DMO_FMT_TSV);
+
+	check_http_options(L, o);
 
 	if (o->delim != NULL) {
 		if (!csv)
@@ -447,6 +537,197 @@ on_wait(void *arg)
 		maybe_commit_now(L);
 }
 
+/*
+ * HTTP targets.  Records are POSTed in batches; a batch is sent when it
+ * holds --batch-size records, or the next record would take it past
+ * --batch-bytes (a record larger than that goes alone).  Each request
+ * carries an Idempotency-Key derived from the URL, the batch's number
+ * and its body: the same on every retry of the batch, and the same when
+ * the same input is loaded again with the same batching, so a server
+ * that honours the header stores a batch once however often it is sent.
+ */
+static void
+batch_add_record_text(struct batch *b, const struct dmo_record *rec)
+{
+	size_t i;
+
+	dmo_buf_addc(&b->body, '{');
+	for (i = 0; i < rec->n; i++) {
+		size_t nl, vl;
+		const char *nm = dmo_record_name(rec, i, &nl);
+		const char *v = dmo_record_value(rec, i, &vl);
+
+		if (i > 0)
+			dmo_buf_addc(&b->body, ',');
+		dmo_json_buf_string(&b->body, nm, nl);
+		dmo_buf_addc(&b->body, ':');
+		switch (rec->val[i].type) {
+		case DMO_NULL:
+			dmo_buf_add(&b->body, "null", 4);
+			break;
+		case DMO_FALSE:
+			dmo_buf_add(&b->body, "false", 5);
+			break;
+		case DMO_TRUE:
+			dmo_buf_add(&b->body, "true", 4);
+			break;
+		case DMO_STRING:
+			dmo_json_buf_string(&b->body, v, vl);
+			break;
+		default:
+			dmo_buf_add(&b->body, v, vl);
+		}
+	}
+	dmo_buf_addc(&b->body, '}');
+}
+
+/* A source name that lives as long as the batch. */
+static const char *
+batch_file(struct batch *b, const char *file)
+{
+	if (file == NULL)
+		return NULL;
+	if (b->nfiles > 0 && strcmp(b->files[b->nfiles - 1], file) == 0)
+		return b->files[b->nfiles - 1];
+	b->files = dmo_xreallocarray(b->files, b->nfiles + 1,
+	    sizeof(*b->files));
+	b->files[b->nfiles] = dmo_xstrdup(file);
+	return b->files[b->nfiles++];
+}
+
+static void
+batch_clear(struct batch *b)
+{
+	size_t i;
+
+	b->n = 0;
+	b->body.len = 0;
+	for (i = 0; i < b->nfiles; i++)
+		free(b->files[i]);
+	b->nfiles = 0;
+}
+
+/* Send the batch; its records are then out, rejected, or the run fails. */
+static void
+batch_send(struct load *L)
+{
+	struct batch *b = &L->batch;
+	struct timespec t0;
+	struct dmo_err err;
+	char key[33], reason[400];
+	long status;
+	size_t i;
+	int rc;
+
+	if (b->n == 0)
+		return;
+	if (b->json) {
+		b->body.p[0] = '[';	/* the first record's ',' */
+		dmo_buf_addc(&b->body, ']');
+	}
+	dmo_http_batch_key(L->path, b->seq, b->body.p, b->body.len, key);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = dmo_http_sink_post(b->sink, b->body.p, b->body.len, key, &status,
+	    reason, sizeof(reason), &err);
+	L->run.target.seconds += since(&t0);
+	L->run.target.batches++;
+	L->run.target.retries = dmo_http_sink_retries(b->sink);
+	b->seq++;
+	if (rc == 0) {
+		L->run.out += b->n;
+		L->run.target.records += b->n;
+		/* committed: checkpoint hook */
+	} else if (rc == 1) {
+		for (i = 0; i < b->n; i++) {
+			dmo_err_set(&err, DMO_EXIT_DATA, &b->recs[i].loc,
+			    "batch %llu refused: %s", b->seq, reason);
+			dmo_run_reject(&L->run, &err, &b->recs[i], NULL, 0);
+		}
+		if (L->run.max_pct < 0 && dmo_run_over_limit(&L->run))
+			L->stop = 1;
+	} else
+		target_error(L, &err);
+	batch_clear(b);
+}
+
+static void
+batch_put(struct load *L, const struct dmo_record *rec)
+{
+	struct batch *b = &L->batch;
+	size_t before = b->body.len;
+
+	/* JSON: ',' before each record; the first becomes '['. */
+	if (b->json)
+		dmo_buf_addc(&b->body, ',');
+	batch_add_record_text(b, rec);
+	if (!b->json)
+		dmo_buf_addc(&b->body, '\n');
+	if (b->n > 0 && b->body.len + (b->json ? 1 : 0) > b->max_bytes) {
+		/* This record would pass --batch-bytes: send the others. */
+		struct dmo_buf rest = DMO_BUF_INIT;
+
+		dmo_buf_add(&rest, b->body.p + before, b->body.len - before);
+		b->body.len = before;
+		batch_send(L);
+		if (L->stop)
+			goto out;
+		dmo_buf_add(&b->body, rest.p, rest.len);
+out:
+		dmo_buf_release(&rest);
+		if (L->stop)
+			return;
+	}
+	if (b->n == b->cap) {
+		b->cap = b->cap == 0 ? 64 : b->cap * 2;
+		b->recs = dmo_xreallocarray(b->recs, b->cap, sizeof(*b->recs));
+		for (size_t i = b->n; i < b->cap; i++)
+			dmo_record_init(&b->recs[i]);
+	}
+	dmo_record_copy(&b->recs[b->n], rec);
+	b->recs[b->n].loc.file = batch_file(b, rec->loc.file);
+	b->n++;
+	if (b->n >= b->max_records || b->body.len >= b->max_bytes)
+		batch_send(L);
+}
+
+static void
+open_http(struct load *L)
+{
+	struct dmo_err err;
+
+	L->run.target.name = L->target;
+	L->batch.sink = dmo_http_sink_new(L->path, &L->http,
+	    L->batch.json ? "application/json" : "application/x-ndjson", &err);
+	if (L->batch.sink == NULL) {
+		dmo_run_error(&L->run, &err);
+		exit(dmo_run_finish(&L->run));
+	}
+}
+
+/*
+ * The end: send the last batch, unless the input failed (a re-run sends
+ * everything again with the same keys) or the rejects passed the limit.
+ */
+static void
+finish_http(struct load *L)
+{
+	struct batch *b = &L->batch;
+	size_t i;
+
+	if (!L->failed && !L->stop && !dmo_run_over_limit(&L->run))
+		batch_send(L);
+	else if (b->n > 0 && !L->target_failed)
+		dmo_warnx("%s: last batch of %zu record%s not sent", L->path,
+		    b->n, b->n == 1 ? "" : "s");
+	batch_clear(b);
+	for (i = 0; i < b->cap; i++)
+		dmo_record_release(&b->recs[i]);
+	free(b->recs);
+	free(b->files);
+	dmo_buf_release(&b->body);
+	dmo_http_sink_free(b->sink);
+}
+
 static void
 put_record(struct load *L, struct dmo_record *rec)
 {
@@ -454,6 +735,10 @@ put_record(struct load *L, struct dmo_record *rec)
 	int rc;
 
 	L->run.in++;
+	if (L->kind == T_HTTP) {
+		batch_put(L, rec);
+		return;
+	}
 	if (L->kind == T_SQLITE)
 		rc = dmo_sqlite_write(L->db, rec, &err);
 	else
@@ -626,6 +911,7 @@ open_target(struct load *L)
 		L->out = dmo_atomic_out(L->atomic);
 		break;
 	case T_SQLITE:
+	case T_HTTP:
 		return;
 	}
 	if ((L->writer = dmo_writer_new(L->out, &L->wopts, &err)) == NULL) {
@@ -672,6 +958,25 @@ open_db(struct load *L, const char **keys, size_t nkeys, const char *mode)
 		dmo_io_on_wait(on_wait, L);
 }
 
+/* The request options (http.h); 1 when ch was one of them. */
+static int
+http_option(struct load *L, int ch, const char *arg)
+{
+	struct dmo_err err;
+
+	switch (dmo_http_option(&L->http, ch, arg, &err)) {
+	case 1:
+		return 1;
+	case 0:
+		return 0;
+	}
+	if (err.loc.file != NULL) {
+		dmo_report(&err);
+		exit(err.code);
+	}
+	dmo_usage_error(&L->run, "%s", err.msg);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -691,6 +996,7 @@ main(int argc, char *argv[])
 	dmo_run_init(&L.run, synopsis, help);
 	L.ropts.header = -1;
 	L.ropts.warn = dmo_run_warn;
+	dmo_http_opts_init(&L.http);
 
 	while ((ch = getopt_long(argc, argv, "Bd:f:hk:m:vV", longopts,
 	    NULL)) != -1) {
@@ -709,6 +1015,15 @@ main(int argc, char *argv[])
 			break;
 		case 'm':
 			o.mode = optarg;
+			break;
+		case OPT_BATCH_BYTES:
+			o.batch_bytes = optarg;
+			break;
+		case OPT_BATCH_SIZE:
+			o.batch_size = optarg;
+			break;
+		case OPT_BODY:
+			o.body = optarg;
 			break;
 		case OPT_COMMIT_EVERY:
 			o.commit_every = optarg;
@@ -743,6 +1058,8 @@ main(int argc, char *argv[])
 				    dmo_quote(optarg, strlen(optarg)));
 			break;
 		default:
+			if (http_option(&L, ch, optarg))
+				break;
 			if (!dmo_run_option(&L.run, ch, optarg))
 				dmo_usage_error(&L.run, NULL);
 			break;
@@ -758,7 +1075,10 @@ main(int argc, char *argv[])
 		keys = split_keys(&L, o.keys, &nkeys);
 	if (L.kind == T_SQLITE)
 		open_db(&L, keys, nkeys, o.mode);
-	else {
+	else if (L.kind == T_HTTP) {
+		dmo_run_start(&L.run);
+		open_http(&L);
+	} else {
 		dmo_run_start(&L.run);
 		open_target(&L);
 	}
@@ -778,7 +1098,11 @@ main(int argc, char *argv[])
 	case T_SQLITE:
 		finish_sqlite(&L);
 		break;
+	case T_HTTP:
+		finish_http(&L);
+		break;
 	}
+	dmo_http_opts_release(&L.http);
 	for (i = 0; i < nkeys; i++)
 		free((void *)keys[i]);
 	free(keys);
