@@ -170,6 +170,10 @@ dmo_reader_start(struct dmo_reader *r, const char *name, enum dmo_format hint,
 		r->format = hint;
 	if (r->format == DMO_FMT_AUTO)
 		r->format = detect(r->in->buf + r->in->pos, (size_t)n, name);
+	/* A one-line document looks like NDJSON; a records path says not. */
+	if (r->opts.records_path != NULL && r->opts.format == DMO_FMT_AUTO &&
+	    hint == DMO_FMT_AUTO && r->format == DMO_FMT_NDJSON)
+		r->format = DMO_FMT_JSON;
 	if (r->opts.records_path != NULL && r->format != DMO_FMT_JSON) {
 		dmo_err_set(err, DMO_EXIT_USAGE, NULL, "option '--records' "
 		    "needs a JSON document, not %s", dmo_format_name(r->format));

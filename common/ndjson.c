@@ -948,6 +948,8 @@ jpath_init(struct dmo_reader *r, struct json_state *st, struct dmo_err *err)
 	return 0;
 }
 
+static void json_fini(struct dmo_reader *);
+
 static int
 json_init(struct dmo_reader *r, struct dmo_err *err)
 {
@@ -959,8 +961,10 @@ json_init(struct dmo_reader *r, struct dmo_err *err)
 	r->in->max_line = max;
 	r->state = st;
 	if (r->format == DMO_FMT_JSON && (r->opts.records_path != NULL ||
-	    r->opts.captures != NULL))
-		return jpath_init(r, st, err);
+	    r->opts.captures != NULL) && jpath_init(r, st, err) != 0) {
+		json_fini(r);
+		return -1;
+	}
 	return 0;
 }
 
@@ -1440,11 +1444,15 @@ path_next(struct dmo_reader *r, struct json_state *st, struct dmo_record *rec,
 				return path_fail(r, st, err, "invalid JSON: "
 				    "unexpected %s after the document",
 				    tokchar(c));
-			if (r->opts.records_path != NULL && !jp->found)
-				return path_fail(r, st, err, "records path "
-				    "not found: %s", dmo_quote(
+			if (r->opts.records_path != NULL && !jp->found) {
+				struct dmo_loc loc = { r->source, 0, 0 };
+
+				dmo_err_set(err, DMO_EXIT_DATA, &loc, "records "
+				    "path not found: %s", dmo_quote(
 				    r->opts.records_path,
 				    strlen(r->opts.records_path)));
+				return DMO_READ_FATAL;
+			}
 			return DMO_READ_EOF;
 		}
 		if (c == -1)

@@ -29,6 +29,8 @@ scripted by the URL, so a test says what it wants:
   GET /headers                          the request's headers as one record
   GET /redirect?to=PATH                 302 to PATH
   GET /status/S                         answer S with a short body
+  POST /sink/NAME?fail_first=K&status=S[&retry_after=R]
+        the first K requests answer S; then as below
   POST /sink/NAME[?seed=S&rate=R]       keep records by "id"; honours
         Idempotency-Key; fails at random (seed S, rate R) but reproducibly:
         500 before storing, 503 Retry-After: 0, a dropped connection before
@@ -344,6 +346,14 @@ class Handler(BaseHTTPRequestHandler):
             rate = float(self.q("rate", "0"))
             fate = s["rng"].random()
             kind = s["rng"].randrange(4)
+            first = int(self.q("fail_first", "0"))
+            if s["requests"] <= first:
+                st = int(self.q("status", "500"))
+                s["log"].append("%d scripted" % st)
+                hdrs = [("Retry-After", self.q("retry_after"))] \
+                    if self.q("retry_after") is not None else []
+                return self.send(st, b"scripted failure\n", "text/plain",
+                                 hdrs)
             if key is not None and key in s["idem"]:
                 st, body = s["idem"][key]
                 s["log"].append("%d replay %s" % (st, key))
