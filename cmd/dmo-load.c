@@ -635,6 +635,7 @@ batch_send(struct load *L)
 	b->seq++;
 	if (rc == 0) {
 		L->run.out += b->n;
+		L->run.bytes_out += b->body.len;
 		L->run.target.records += b->n;
 		/* committed: checkpoint hook */
 	} else if (rc == 1) {

@@ -408,6 +408,20 @@ parse_retry_after(const char *v)
  * RFC 8288: Link: <uri>; rel="next"; title="x", <uri2>; rel=prev.  The
  * first link whose rel list has "next"; NULL when there is none.
  */
+static char *parse_link_next(const char *, const char *);
+
+char *
+dmo_http_link_next(const char *value)
+{
+	return parse_link_next(value, value + strlen(value));
+}
+
+double
+dmo_http_retry_after(const char *value)
+{
+	return parse_retry_after(value);
+}
+
 static char *
 parse_link_next(const char *p, const char *end)
 {

@@ -143,6 +143,16 @@ unsigned long long dmo_http_sink_retries(const struct dmo_http_sink *);
 void	 dmo_http_sink_free(struct dmo_http_sink *);
 
 /*
+ * Parsers of response headers (for the tests, and for anyone): the URL of
+ * the first rel="next" link of a Link header value (RFC 8288), as written
+ * (the caller resolves it; free it), or NULL; and the seconds a
+ * Retry-After value asks for (delay-seconds or an HTTP-date; 0 for a date
+ * past), or -1 when it is neither.
+ */
+char	*dmo_http_link_next(const char *value);
+double	 dmo_http_retry_after(const char *value);
+
+/*
  * An idempotency key for batch seq of body sent to url: 32 hex digits
  * from a 128-bit digest of the three, so a retry and a re-run of the same
  * input with the same batching send the same key.

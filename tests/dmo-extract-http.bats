@@ -352,3 +352,24 @@ three='{"id":1,"name":"r1"}
 	[ "$output" = '{"a":1}' ]
 	[ "$stderr" = "dmo-extract: junk.json:1:17: invalid JSON: unexpected 'x' after the document" ]
 }
+
+@test "dmo-extract-http: records reach the next program while the body is still coming" {
+	cd "$BATS_TEST_TMPDIR"
+	# The server sends two records, then holds the rest back for 4 s:
+	# they must be out before that (a deadline of 3 s, never a timing).
+	dmo-extract "$U/stall?after=2&delay=4" >out 2>err 3>&- &
+	local pid=$! i n=0
+	for i in $(seq 1 30); do
+		n=$(wc -l <out)
+		[ "$n" -ge 2 ] && break
+		sleep 0.1
+	done
+	kill "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	[ "$n" -eq 2 ]
+}
+
+@test "dmo-extract-http: the run summary counts the body's bytes" {
+	run -0 --separate-stderr dmo-extract --stats "$BATS_TEST_TMPDIR/st.json" "$U/data.ndjson?n=3"
+	grep -q '"records_in":3,"records_out":3,"rejected":0,"bytes_in":63,' "$BATS_TEST_TMPDIR/st.json"
+}
