@@ -373,3 +373,13 @@ three='{"id":1,"name":"r1"}
 	run -0 --separate-stderr dmo-extract --stats "$BATS_TEST_TMPDIR/st.json" "$U/data.ndjson?n=3"
 	grep -q '"records_in":3,"records_out":3,"rejected":0,"bytes_in":63,' "$BATS_TEST_TMPDIR/st.json"
 }
+
+@test "dmo-extract-http: the bearer token does not follow a redirect to another host" {
+	cd "$BATS_TEST_TMPDIR"
+	printf 'tok\n' >b
+	chmod 600 b
+	run -0 dmo-extract --bearer-file b "$U/redirect?to=http://localhost:$WEB_PORT/headers"
+	[ "$output" = '{"user-agent":"dmo/0.1.0"}' ]
+	run -0 dmo-extract --bearer-file b "$U/redirect?to=/headers"
+	[ "$output" = '{"user-agent":"dmo/0.1.0","authorization":"Bearer tok"}' ]
+}
