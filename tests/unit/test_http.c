@@ -83,9 +83,99 @@ test_key(void)
 	    "the key is stable across builds");
 }
 
+/*
+ * The JSON document walked to its records (ndjson.c, --records) and to a
+ * captured value, fed 1 to 9 bytes at a time so that every refill
+ * boundary falls everywhere: the same records, the same capture.
+ */
+static void
+test_records_path(void)
+{
+	static const char doc[] =
+	    "\xef\xbb\xbf{ \"skip\": {\"items\": [{\"no\": 1}], \"s\": \"]}\\\"{\"},\n"
+	    "  \"n\": -1.5e3, \"t\": true, \"z\": null,\n"
+	    "  \"data\": {\"before\": [[], {}], \"items\": [\n"
+	    "    {\"id\": 1, \"s\": \"a,]}\"},\n"
+	    "    {\"id\": 2, \"o\": {\"items\": [3]}}\n"
+	    "  ], \"after\": \"x\"},\n"
+	    "  \"links\": {\"next\": \"/p?page=2&a=\\u0041\"}\n"
+	    "}\n";
+	static const char *const caps[] = { "links.next", NULL };
+	size_t chunk;
+
+	for (chunk = 1; chunk <= 9; chunk++) {
+		struct dmo_read_opts o;
+		struct th_mem m;
+		struct dmo_record rec;
+		struct dmo_err err;
+		struct dmo_buf t = DMO_BUF_INIT;
+		const char *cv;
+		size_t clen;
+		char name[64];
+		int rc;
+
+		memset(&o, 0, sizeof(o));
+		o.format = DMO_FMT_JSON;
+		o.records_path = "data.items";
+		o.captures = caps;
+		dmo_record_init(&rec);
+		if (th_mem_open(&m, &dmo_json_reader_ops, doc, sizeof(doc) - 1,
+		    chunk, &o, "doc", &err) != 0)
+			bail("open: %s", err.msg);
+		while ((rc = th_mem_next(&m, &rec, &err)) == DMO_READ_RECORD)
+			dmo_buf_printf(&t, "%lu:%zu;", rec.loc.line, rec.n);
+		if (rc != DMO_READ_EOF)
+			dmo_buf_printf(&t, "rc %d: %s", rc, err.msg);
+		cv = dmo_reader_capture(&m.r, 0, &clen);
+		dmo_buf_printf(&t, "next=%s", cv != NULL ? cv : "(none)");
+		snprintf(name, sizeof(name), "records path, chunks of %zu",
+		    chunk);
+		CHECK_STR(dmo_buf_cstr(&t),
+		    "4:2;5:2;next=\"/p?page=2&a=\\u0041\"", name);
+		dmo_buf_release(&t);
+		dmo_record_release(&rec);
+		/* th_mem_close knows nothing of captures. */
+		dmo_buf_release(&m.r.capture[0]);
+		th_mem_close(&m);
+	}
+
+	/* Every cut of the document is an error, never a short success. */
+	{
+		size_t cut, whole = sizeof(doc) - 2;	/* up to its '}' */
+		int short_ok = 0;
+
+		for (cut = 0; cut < whole; cut++) {
+			struct dmo_read_opts o;
+			struct th_mem m;
+			struct dmo_record rec;
+			struct dmo_err err;
+			int rc;
+
+			memset(&o, 0, sizeof(o));
+			o.format = DMO_FMT_JSON;
+			o.records_path = "data.items";
+			o.captures = caps;
+			dmo_record_init(&rec);
+			if (th_mem_open(&m, &dmo_json_reader_ops, doc, cut, 7,
+			    &o, "doc", &err) == 0) {
+				while ((rc = th_mem_next(&m, &rec, &err)) ==
+				    DMO_READ_RECORD)
+					continue;
+				if (rc == DMO_READ_EOF)
+					short_ok++;
+			}
+			dmo_record_release(&rec);
+			dmo_buf_release(&m.r.capture[0]);
+			th_mem_close(&m);
+		}
+		CHECK_EQ(short_ok, 0, "records path: no cut reads as whole");
+	}
+}
+
 int
 main(void)
 {
+	test_records_path();
 	test_link();
 	test_retry_after();
 	test_key();
