@@ -6,7 +6,7 @@
 #include <stdarg.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
+#include <math.h>	/* isfinite: a macro, no libm */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -690,7 +690,7 @@ retry_wait(struct tries *t, const struct dmo_http_opts *o, double retry_after,
 	if (retry_after >= 0)
 		delay = retry_after;
 	else {
-		cap = o->retry_delay * ldexp(1.0, (int)(t->n - 1 < 30 ?
+		cap = o->retry_delay * (double)(1UL << (t->n - 1 < 30 ?
 		    t->n - 1 : 30));
 		if (cap > BACKOFF_CAP)
 			cap = BACKOFF_CAP;
@@ -1501,6 +1501,15 @@ dmo_http_sink_new(const char *url, const struct dmo_http_opts *o,
 	setup_easy(s->easy, o, &s->rs, &s->hdrs, err);
 	curl_easy_setopt(s->easy, CURLOPT_URL, s->url);
 	curl_easy_setopt(s->easy, CURLOPT_POST, 1L);
+	/* A request blocks here: curl watches for stalls (whole seconds). */
+	if (o->stall_timeout > 0) {
+		curl_easy_setopt(s->easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
+		long secs = (long)o->stall_timeout;
+
+		if ((double)secs < o->stall_timeout)
+			secs++;	/* ceil, without libm */
+		curl_easy_setopt(s->easy, CURLOPT_LOW_SPEED_TIME, secs);
+	}
 	curl_easy_setopt(s->easy, CURLOPT_WRITEFUNCTION, on_sink_body);
 	curl_easy_setopt(s->easy, CURLOPT_WRITEDATA, &s->rs);
 	return s;

@@ -195,3 +195,30 @@ dmo-load: $S: last batch of 3 records not sent" ]
 	run -0 curl -sS "$S/report"
 	[ "$output" = '{"records": 0, "duplicates": 0, "requests": 0}' ]
 }
+
+@test "dmo-load-http: HTTPS: verified by default, --cacert trusts the test's certificate" {
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+	    -addext subjectAltName=IP:127.0.0.1 -keyout key.pem -out cert.pem 2>/dev/null
+	http_server_start TLSSINK --tls cert.pem key.pem
+	gen 3 >in.ndjson
+	run -3 --separate-stderr dmo-load "${R[@]}" "https://127.0.0.1:$TLSSINK_PORT/sink/s" in.ndjson
+	[[ $stderr == "dmo-load: https://127.0.0.1:$TLSSINK_PORT/sink/s: SSL certificate problem: "*"self"*"signed certificate"* ]]
+	run -0 dmo-load --cacert cert.pem "https://127.0.0.1:$TLSSINK_PORT/sink/s" in.ndjson
+	run -0 curl -sS --cacert cert.pem "https://127.0.0.1:$TLSSINK_PORT/sink/s/report"
+	http_server_stop TLSSINK
+	[ "$output" = '{"records": 3, "duplicates": 0, "requests": 1}' ]
+}
+
+@test "dmo-load-http: a header file and a bearer token go with every batch" {
+	printf 'X-Trace: t1\n' >h
+	printf 'tok\n' >b
+	chmod 600 h b
+	gen 2 >in.ndjson
+	run -2 --separate-stderr dmo-load --bearer-file in.ndjson "$S" in.ndjson
+	[ "$stderr" = "dmo-load: in.ndjson: permissions 0644 are too open for a secret: chmod 600 it" ] ||
+	    [[ $stderr == "dmo-load: in.ndjson: permissions 0"*" are too open for a secret: chmod 600 it" ]]
+	run -0 dmo-load --batch-size 1 --header-file h --bearer-file b "$S" in.ndjson
+	run -0 curl -sS "$S/log"
+	[ "$output" = "200 1 application/x-ndjson auth=Bearer tok trace=t1
+200 1 application/x-ndjson auth=Bearer tok trace=t1" ]
+}

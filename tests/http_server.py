@@ -401,8 +401,14 @@ class Handler(BaseHTTPRequestHandler):
             if key is not None:
                 s["idem"][key] = (200, body)
             lost = fate < rate and kind == 3
-            s["log"].append("%s %d %s" % ("500 after" if lost else "200",
-                                          len(recs), ctype.split(";")[0]))
+            extra = ""
+            if self.headers.get("Authorization"):
+                extra += " auth=" + self.headers["Authorization"]
+            if self.headers.get("X-Trace"):
+                extra += " trace=" + self.headers["X-Trace"]
+            s["log"].append("%s %d %s%s" % ("500 after" if lost else "200",
+                                            len(recs), ctype.split(";")[0],
+                                            extra))
         if lost:
             return self.send(500, b"stored, but the answer is lost\n",
                              "text/plain")
