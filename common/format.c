@@ -211,8 +211,8 @@ dmo_reader_stop(struct dmo_reader *r)
 }
 
 /* Move to the next archive member; 1, 0 at the end, -1 error. */
-static int
-next_member(struct dmo_reader *r, struct dmo_err *err)
+int
+dmo_reader_next_member(struct dmo_reader *r, struct dmo_err *err)
 {
 	const char *display, *inner;
 	int rc;
@@ -291,9 +291,9 @@ dmo_reader_free(struct dmo_reader *r)
 	if (r == NULL)
 		return;
 	dmo_reader_stop(r);
-	dmo_http_reader_free(r->http);
 	dmo_archive_free(r->archive);
 	dmo_in_free(r->file);
+	dmo_http_reader_free(r->http);	/* after what reads through it */
 	dmo_buf_release(&r->raw);
 	for (i = 0; i < DMO_MAX_CAPTURES; i++)
 		dmo_buf_release(&r->capture[i]);
@@ -314,7 +314,7 @@ dmo_reader_next(struct dmo_reader *r, struct dmo_record *rec,
 		if (!r->started) {
 			if (r->archive == NULL)
 				return DMO_READ_EOF;
-			rc = next_member(r, err);
+			rc = dmo_reader_next_member(r, err);
 			if (rc == 0)
 				return DMO_READ_EOF;
 			if (rc < 0)

@@ -82,6 +82,11 @@ void	 dmo_csv_sniff(const char *p, size_t n, int *delim, int *quote,
 int	 dmo_reader_start(struct dmo_reader *, const char *name,
 	    enum dmo_format hint, struct dmo_err *);
 void	 dmo_reader_stop(struct dmo_reader *);
+/*
+ * format.c: with r->archive open, stop the current member and start the
+ * next: 1, 0 at the end of the archive, -1 on error (err set).
+ */
+int	 dmo_reader_next_member(struct dmo_reader *, struct dmo_err *);
 
 /* The binary magic (frame.c); see dmo-frame(5). */
 #define DMO_FRAME_MAGIC		"\x89" "DMO\r\n\x1a\n"

@@ -1255,6 +1255,7 @@ page_open(struct dmo_reader *r, struct src *h, struct dmo_err *err)
 	enum dmo_format hint;
 	curl_off_t cl = -1;
 	char *path;
+	ssize_t n;
 	int rc;
 
 	for (;;) {
@@ -1274,10 +1275,23 @@ page_open(struct dmo_reader *r, struct src *h, struct dmo_err *err)
 		in->pos = in->end = 0;
 		in->eof = 0;
 		r->in = in;
-		hint = format_by_type(h->rs.ctype);
-		path = url_path(h->url);
-		rc = dmo_reader_start(r, path, hint, err);
-		free(path);
+		/* A compressed file or an archive: its members are sources. */
+		n = dmo_in_peek_some(in, 512, err);
+		if (n >= 0 && dmo_archive_sniff((const unsigned char *)in->buf +
+		    in->pos, (size_t)n)) {
+			r->archive = dmo_archive_open(in, r->source,
+			    r->opts.member_glob, err);
+			if (r->archive != NULL)
+				return 0;	/* members start on reading */
+			rc = -1;
+		} else if (n < 0)
+			rc = -1;
+		else {
+			hint = format_by_type(h->rs.ctype);
+			path = url_path(h->url);
+			rc = dmo_reader_start(r, path, hint, err);
+			free(path);
+		}
 		if (rc == 0)
 			break;
 		err->loc.file = r->source;
@@ -1358,6 +1372,16 @@ dmo_http_reader_open(const char *url, const struct dmo_read_opts *opts,
 	return r;
 }
 
+/* The archive of this page is read: back to the page's own bytes. */
+static void
+end_archive(struct dmo_reader *r)
+{
+	dmo_reader_stop(r);
+	dmo_archive_free(r->archive);
+	r->archive = NULL;
+	r->in = r->file;
+}
+
 int
 dmo_http_reader_next(struct dmo_reader *r, struct dmo_record *rec,
     struct dmo_err *err)
@@ -1369,17 +1393,29 @@ dmo_http_reader_next(struct dmo_reader *r, struct dmo_record *rec,
 	for (;;) {
 		if (h->finished)
 			return DMO_READ_EOF;
-		if (!r->started && page_open(r, h, err) != 0) {
+		if (!r->started && r->archive == NULL &&
+		    page_open(r, h, err) != 0) {
 			h->finished = 1;
 			return DMO_READ_FATAL;
 		}
-		rc = r->ops->next(r, rec, err);
+		if (!r->started) {
+			/* An archive: its next member (format.c). */
+			rc = dmo_reader_next_member(r, err);
+			if (rc == 0) {
+				end_archive(r);
+				goto page_end;
+			}
+			rc = rc < 0 ? DMO_READ_FATAL : r->ops->next(r, rec, err);
+		} else
+			rc = r->ops->next(r, rec, err);
 		if (rc == DMO_READ_RECORD || rc == DMO_READ_BAD ||
 		    rc == DMO_READ_CONTROL) {
 			h->page_records++;
 			return rc;
 		}
 		if (rc == DMO_READ_FATAL) {
+			if (r->archive != NULL)
+				end_archive(r);
 			dmo_reader_stop(r);
 			src_stop(h);
 			/*
@@ -1404,6 +1440,11 @@ dmo_http_reader_next(struct dmo_reader *r, struct dmo_record *rec,
 			h->finished = 1;
 			return rc;
 		}
+		if (r->archive != NULL) {
+			dmo_reader_stop(r);	/* the next member */
+			continue;
+		}
+page_end:
 		/* The end of this page: which one is next? */
 		if (next_url(r, h, &next, err) != 0) {
 			dmo_reader_stop(r);

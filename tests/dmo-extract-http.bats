@@ -383,3 +383,17 @@ three='{"id":1,"name":"r1"}
 	run -0 dmo-extract --bearer-file b "$U/redirect?to=/headers"
 	[ "$output" = '{"user-agent":"dmo/0.1.0","authorization":"Bearer tok"}' ]
 }
+
+@test "dmo-extract-http: a gzip body without Content-Encoding is opened as a file would be" {
+	run -0 --separate-stderr dmo-extract "$U/data.ndjson?n=3&raw_gzip=1"
+	[ "$output" = "$three" ]
+}
+
+@test "dmo-extract-http: an archive body: each member a source, -m and -s as for files" {
+	run -0 --separate-stderr dmo-extract -s src "$U/data.ndjson?n=2&zip=1"
+	[ "$output" = "{\"id\":1,\"name\":\"r1\",\"src\":\"$U/data.ndjson?n=2&zip=1/a.ndjson\"}
+{\"id\":2,\"name\":\"r2\",\"src\":\"$U/data.ndjson?n=2&zip=1/a.ndjson\"}
+{\"id\":\"9\",\"name\":\"r9\",\"src\":\"$U/data.ndjson?n=2&zip=1/b/c.csv\"}" ]
+	run -0 dmo-extract -m '*.csv' "$U/data.ndjson?n=2&zip=1"
+	[ "$output" = '{"id":"9","name":"r9"}' ]
+}

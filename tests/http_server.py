@@ -7,6 +7,8 @@ the port), and exits by itself after --lifetime seconds.  Every failure is
 scripted by the URL, so a test says what it wants:
 
   GET /data.ndjson?n=N[&ctype=T][&gzip=1]   N records {"id":i,"name":"rN"}
+        (gzip: Content-Encoding; raw_gzip=1: a .gz body; zip=1: a zip of
+        a.ndjson with them and b/c.csv with one more)
   GET /file/NAME                        a file of --root (Content-Length, sendfile)
   GET /fail/ID?times=K&status=S[&retry_after=R|&retry_date=R]
         the first K requests for ID answer S (with Retry-After: R seconds,
@@ -44,6 +46,7 @@ scripted by the URL, so a test says what it wants:
 import argparse
 import email.utils
 import gzip
+import io
 import json
 import os
 import random
@@ -52,6 +55,7 @@ import ssl
 import sys
 import threading
 import time
+import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -135,6 +139,16 @@ class Handler(BaseHTTPRequestHandler):
                     "Accept-Encoding", ""):
                 body = gzip.compress(body)
                 hdrs.append(("Content-Encoding", "gzip"))
+            if self.q("raw_gzip"):
+                body = gzip.compress(body)
+                ctype = "application/gzip"
+            if self.q("zip"):
+                buf = io.BytesIO()
+                with zipfile.ZipFile(buf, "w") as z:
+                    z.writestr("a.ndjson", body)
+                    z.writestr("b/c.csv", b"id,name\n9,r9\n")
+                body = buf.getvalue()
+                ctype = "application/zip"
             return self.send(200, body, ctype, hdrs)
         if parts[:1] == ["file"] and len(parts) == 2:
             return self.send_file(os.path.join(ROOT, parts[1]))
