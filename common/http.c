@@ -731,7 +731,6 @@ struct src {
 	struct curl_slist *hdrs;
 	struct resp	 rs;
 	char		*url;		/* this page */
-	char		*first_url;	/* as given */
 	const char	*captures[2];
 	int		 in_multi;
 	int		 paused;	/* on_body said CURL_WRITEFUNC_PAUSE */
@@ -1328,7 +1327,6 @@ dmo_http_reader_open(const char *url, const struct dmo_read_opts *opts,
 	r->source = dmo_xstrdup(url);
 	h->o = opts->http;
 	h->url = dmo_xstrdup(url);
-	h->first_url = dmo_xstrdup(url);
 	h->captures[0] = h->o->next_field != NULL ? h->o->next_field :
 	    h->o->cursor_field;
 	h->captures[1] = NULL;
@@ -1492,7 +1490,6 @@ dmo_http_reader_free(void *p)
 	resp_release(&h->rs);
 	dmo_buf_release(&h->stage);
 	free(h->url);
-	free(h->first_url);
 	free(h);
 }
 

@@ -397,3 +397,9 @@ three='{"id":1,"name":"r1"}
 	run -0 dmo-extract -m '*.csv' "$U/data.ndjson?n=2&zip=1"
 	[ "$output" = '{"id":"9","name":"r9"}' ]
 }
+
+@test "dmo-extract-http: | head -1 ends quietly" {
+	run -0 bash -c 'dmo-extract "$1/data.ndjson?n=200000" 2>err | head -n 1; echo "${PIPESTATUS[0]}"; cat err' _ "$U"
+	[ "$output" = '{"id":1,"name":"r1"}
+141' ]
+}
