@@ -41,7 +41,7 @@ static const char help[] =
     "      --batch-size N         HTTP: at most N records a request (default 1000)\n"
     "      --body FORMAT          HTTP: request bodies in ndjson (default) or json\n"
     "      --commit-every N       SQLite: commit every N records\n"
-    "      --commit-interval T    SQLite: commit at least every T (500ms, 2s)\n"
+    "      --commit-interval T    SQLite, HTTP: commit at least every T (500ms, 2s)\n"
     "      --duplicate-keys POLICY  repeated field names: reject, first, last\n"
     "      --formula-escape       CSV/TSV: neutralise cells starting with = + - @\n"
     "      --invalid-utf8 POLICY  bytes that are not UTF-8: reject, replace\n"
@@ -107,6 +107,8 @@ struct batch {
 	char			**files;
 	size_t			 nfiles;
 	unsigned long long	 seq;	/* batches sent */
+	struct timespec		 start;	/* when its first record came */
+	int			 sending;	/* in batch_send */
 	size_t			 max_records;
 	size_t			 max_bytes;
 	int			 json;	/* a JSON array, not NDJSON */
@@ -420,10 +422,26 @@ check_options(struct load *L, const struct opts *o)
 		};
 		size_t i;
 
-		for (i = 0; i < sizeof(only) / sizeof(only[0]); i++)
-			if (only[i].given != NULL)
+		for (i = 0; i < sizeof(only) / sizeof(only[0]); i++) {
+			if (only[i].given == NULL)
+				continue;
+			/* An HTTP target sends its batch as SQLite commits. */
+			if (only[i].given == o->commit_interval) {
+				if (L->kind == T_HTTP)
+					continue;
 				usage_conflict(L, only[i].name, "applies to "
-				    "SQLite targets only");
+				    "SQLite and HTTP targets only");
+			}
+			usage_conflict(L, only[i].name, "applies to "
+			    "SQLite targets only");
+		}
+		if (L->kind != T_HTTP || o->commit_interval == NULL)
+			return;
+		if (dmo_parse_seconds(o->commit_interval, &L->commit_interval)
+		    != 0 || L->commit_interval <= 0)
+			dmo_usage_error(&L->run, "option '--commit-interval': "
+			    "not a duration: %s", dmo_quote(o->commit_interval,
+			    strlen(o->commit_interval)));
 		return;
 	}
 	if (o->commit_every != NULL &&
@@ -619,8 +637,9 @@ batch_send(struct load *L)
 	size_t i;
 	int rc;
 
-	if (b->n == 0)
+	if (b->n == 0 || b->sending)
 		return;
+	b->sending = 1;
 	if (b->json) {
 		b->body.p[0] = '[';	/* the first record's ',' */
 		dmo_buf_addc(&b->body, ']');
@@ -649,6 +668,20 @@ batch_send(struct load *L)
 	} else
 		target_error(L, &err);
 	batch_clear(b);
+	b->sending = 0;
+}
+
+/*
+ * --commit-interval: the input is about to pause; send what is held, so
+ * a stream's records do not wait for a full batch.
+ */
+static void
+http_on_wait(void *arg)
+{
+	struct load *L = arg;
+
+	if (!L->stop && L->batch.n > 0)
+		batch_send(L);
 }
 
 static void
@@ -686,8 +719,10 @@ out:
 	}
 	dmo_record_copy(&b->recs[b->n], rec);
 	b->recs[b->n].loc.file = batch_file(b, rec->loc.file);
-	b->n++;
-	if (b->n >= b->max_records || b->body.len >= b->max_bytes)
+	if (b->n++ == 0 && L->commit_interval > 0)
+		clock_gettime(CLOCK_MONOTONIC, &b->start);
+	if (b->n >= b->max_records || b->body.len >= b->max_bytes ||
+	    (L->commit_interval > 0 && since(&b->start) >= L->commit_interval))
 		batch_send(L);
 }
 
@@ -703,6 +738,8 @@ open_http(struct load *L)
 		dmo_run_error(&L->run, &err);
 		exit(dmo_run_finish(&L->run));
 	}
+	if (L->commit_interval > 0)
+		dmo_io_on_wait(http_on_wait, L);
 }
 
 /*

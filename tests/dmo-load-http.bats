@@ -222,3 +222,30 @@ dmo-load: $S: last batch of 3 records not sent" ]
 	[ "$output" = "200 1 application/x-ndjson auth=Bearer tok trace=t1
 200 1 application/x-ndjson auth=Bearer tok trace=t1" ]
 }
+
+@test "dmo-load-http: --commit-interval sends the batch when the input pauses" {
+	mkfifo fifo
+	dmo-load --commit-interval 1h --batch-size 1000 "$S" <fifo 3>&- &
+	local pid=$! i n=
+	exec 8>fifo
+	echo '{"id":1}' >&8
+	# At most 5 s for the record to arrive while dmo-load waits for more.
+	for i in $(seq 1 50); do
+		n=$(curl -sS "$S/report")
+		[ "$n" = '{"records": 1, "duplicates": 0, "requests": 1}' ] && break
+		sleep 0.1
+	done
+	echo '{"id":2}' >&8
+	exec 8>&-
+	wait "$pid"
+	[ "$n" = '{"records": 1, "duplicates": 0, "requests": 1}' ]
+	run -0 curl -sS "$S/report"
+	[ "$output" = '{"records": 2, "duplicates": 0, "requests": 2}' ]
+}
+
+@test "dmo-load-http: --commit-interval applies to SQLite and HTTP targets only" {
+	run -2 --separate-stderr dmo-load --commit-interval 1s out.ndjson
+	[ "${stderr%%$'\n'*}" = "dmo-load: option '--commit-interval' applies to SQLite and HTTP targets only" ]
+	run -2 --separate-stderr dmo-load --commit-interval soon "$S"
+	[ "${stderr%%$'\n'*}" = "dmo-load: option '--commit-interval': not a duration: \"soon\"" ]
+}
