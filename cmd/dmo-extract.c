@@ -42,7 +42,7 @@ static const char help[] =
     "      --offset-param NAME   HTTP: page by query parameter NAME=0, N, 2N, ...\n"
     "      --page-param NAME     HTTP: page by query parameter NAME=1, 2, 3, ...\n"
     "      --page-size N         HTTP: records per page for --offset-param\n"
-    DMO_HTTP_HELP
+    DMO_HTTP_HELP("")
     "  -v, --verbose             print the run summary on stderr\n"
     "  -h, --help                print this help and exit\n"
     "  -V, --version             print the version and exit\n"

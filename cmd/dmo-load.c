@@ -50,7 +50,7 @@ static const char help[] =
     "      --no-header            CSV/TSV: write no header row\n"
     "      --rejects FILE         write rejected records with reasons to FILE\n"
     "      --stats FILE           write the run summary (JSON) to FILE\n"
-    DMO_HTTP_HELP
+    DMO_HTTP_HELP(" ")
     "  -h, --help                 show this help and exit\n"
     "  -v, --verbose              report schema changes and the summary\n"
     "  -V, --version              show the version and exit\n";

@@ -77,19 +77,22 @@ enum {
 	{ "stall-timeout",	required_argument, NULL, DMO_HTTP_OPT_STALL_TIMEOUT }, \
 	{ "timeout",		required_argument, NULL, DMO_HTTP_OPT_TIMEOUT }
 
-/* The --help lines for them, in the layout of the others. */
-#define DMO_HTTP_HELP \
-    "      --bearer-env VAR      HTTP: send 'Authorization: Bearer' with the token in VAR\n" \
-    "      --bearer-file FILE    HTTP: the same with the token in FILE (mode 600)\n" \
-    "      --cacert FILE         HTTP: verify TLS peers with the CA certificates in FILE\n" \
-    "      --connect-timeout T   HTTP: give up connecting after T (default 30s)\n" \
-    "      --header-file FILE    HTTP: send the 'Name: value' lines of FILE (mode 600)\n" \
-    "      --insecure            HTTP: do not verify TLS certificates (dangerous)\n" \
-    "      --retries N           HTTP: retry a failed request N times (default 3)\n" \
-    "      --retry-delay T       HTTP: first backoff delay, doubled each try (default 1s)\n" \
-    "      --retry-max-time T    HTTP: stop retrying a request after T (default: no limit)\n" \
-    "      --stall-timeout T     HTTP: fail when no byte arrives for T (default 60s)\n" \
-    "      --timeout T           HTTP: fail a request that takes longer than T\n"
+/*
+ * The --help lines for them; pad (a string of spaces) lines the text up
+ * with the program's other options.
+ */
+#define DMO_HTTP_HELP(pad) \
+    "      --bearer-env VAR      " pad "HTTP: send 'Authorization: Bearer' with the token in VAR\n" \
+    "      --bearer-file FILE    " pad "HTTP: the same with the token in FILE (mode 600)\n" \
+    "      --cacert FILE         " pad "HTTP: verify TLS peers with the CA certificates in FILE\n" \
+    "      --connect-timeout T   " pad "HTTP: give up connecting after T (default 30s)\n" \
+    "      --header-file FILE    " pad "HTTP: send the 'Name: value' lines of FILE (mode 600)\n" \
+    "      --insecure            " pad "HTTP: do not verify TLS certificates (dangerous)\n" \
+    "      --retries N           " pad "HTTP: retry a failed request N times (default 3)\n" \
+    "      --retry-delay T       " pad "HTTP: first backoff delay, doubled each try (default 1s)\n" \
+    "      --retry-max-time T    " pad "HTTP: stop retrying a request after T (default: no limit)\n" \
+    "      --stall-timeout T     " pad "HTTP: fail when no byte arrives for T (default 60s)\n" \
+    "      --timeout T           " pad "HTTP: fail a request that takes longer than T\n"
 
 void	 dmo_http_opts_init(struct dmo_http_opts *);
 void	 dmo_http_opts_release(struct dmo_http_opts *);
