@@ -399,6 +399,7 @@ three='{"id":1,"name":"r1"}
 }
 
 @test "dmo-extract-http: | head -1 ends quietly" {
+	cd "$BATS_TEST_TMPDIR"
 	run -0 bash -c 'dmo-extract "$1/data.ndjson?n=200000" 2>err | head -n 1; echo "${PIPESTATUS[0]}"; cat err' _ "$U"
 	[ "$output" = '{"id":1,"name":"r1"}
 141' ]
