@@ -378,6 +378,9 @@ main(int argc, char *argv[])
 	check_paging(&x);
 	if (x.ropts.follow && argc > 1)
 		dmo_usage_error(&x.run, "option '--follow' takes one file");
+	if (x.ropts.follow && argc == 1 && dmo_http_is_url(argv[0]))
+		dmo_usage_error(&x.run, "option '--follow' takes a file, not "
+		    "a URL");
 
 	dmo_run_start(&x.run);
 	dmo_io_grow_pipe(STDOUT_FILENO);

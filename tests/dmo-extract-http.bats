@@ -404,3 +404,8 @@ three='{"id":1,"name":"r1"}
 	[ "$output" = '{"id":1,"name":"r1"}
 141' ]
 }
+
+@test "dmo-extract-http: --follow does not take a URL" {
+	run -2 --separate-stderr dmo-extract -F "$U/data.ndjson"
+	[ "${stderr%%$'\n'*}" = "dmo-extract: option '--follow' takes a file, not a URL" ]
+}
