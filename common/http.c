@@ -296,6 +296,29 @@ dmo_http_is_url(const char *s)
 
 /* ------------------------------------------------------ shared parts */
 
+/*
+ * A password in the URL would be a secret in argv (and in every message
+ * and source field that names the URL): refused.  0, or -1 (err set).
+ */
+static int
+check_url(const char *url, struct dmo_err *err)
+{
+	CURLU *u = curl_url();
+	char *pw = NULL;
+	int rc = 0;
+
+	if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_PASSWORD, &pw, 0) == CURLUE_OK) {
+		dmo_err_set(err, DMO_EXIT_USAGE, NULL, "a password in a URL "
+		    "is a secret on the command line: use ~/.netrc or "
+		    "--header-file");
+		rc = -1;
+	}
+	curl_free(pw);
+	curl_url_cleanup(u);
+	return rc;
+}
+
 static void
 global_init(void)
 {
@@ -1320,6 +1343,8 @@ dmo_http_reader_open(const char *url, const struct dmo_read_opts *opts,
 	char *v = NULL;
 
 	global_init();
+	if (check_url(url, err) != 0)
+		return NULL;
 	r = dmo_xcalloc(1, sizeof(*r));
 	h = dmo_xcalloc(1, sizeof(*h));
 	r->http = h;
@@ -1525,6 +1550,8 @@ dmo_http_sink_new(const char *url, const struct dmo_http_opts *o,
 	struct dmo_buf b = DMO_BUF_INIT;
 
 	global_init();
+	if (check_url(url, err) != 0)
+		return NULL;
 	s = dmo_xcalloc(1, sizeof(*s));
 	s->o = o;
 	s->url = dmo_xstrdup(url);

@@ -409,3 +409,9 @@ three='{"id":1,"name":"r1"}
 	run -2 --separate-stderr dmo-extract -F "$U/data.ndjson"
 	[ "${stderr%%$'\n'*}" = "dmo-extract: option '--follow' takes a file, not a URL" ]
 }
+
+@test "dmo-extract-http: a password in the URL is refused, and not repeated" {
+	run -2 --separate-stderr dmo-extract "http://u:s3cret@127.0.0.1:$WEB_PORT/headers"
+	[ "$output" = "" ]
+	[ "$stderr" = "dmo-extract: a password in a URL is a secret on the command line: use ~/.netrc or --header-file" ]
+}

@@ -249,3 +249,9 @@ dmo-load: $S: last batch of 3 records not sent" ]
 	run -2 --separate-stderr dmo-load --commit-interval soon "$S"
 	[ "${stderr%%$'\n'*}" = "dmo-load: option '--commit-interval': not a duration: \"soon\"" ]
 }
+
+@test "dmo-load-http: a password in the URL is refused" {
+	gen 1 >in.ndjson
+	run -2 --separate-stderr dmo-load "http://u:s3cret@127.0.0.1:$SINK_PORT/sink/x" in.ndjson
+	[ "$stderr" = "dmo-load: a password in a URL is a secret on the command line: use ~/.netrc or --header-file" ]
+}
