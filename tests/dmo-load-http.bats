@@ -64,9 +64,20 @@ setup() {
 
 @test "dmo-load-http: values keep their text on the way" {
 	printf '%s\n' '{"id":1,"n":12.30,"big":18446744073709551616,"s":"a\u0000b","o":{"k":[1,2]},"t":true,"z":null}' >in.ndjson
+	printf '%s\n' '{"id":2,"e":"\u00e9\t\"q\"","neg":-0.0,"exp":1E+2}' >>in.ndjson
 	run -0 dmo-load "$S" in.ndjson
 	run -0 curl -sS "$S/log"
-	[ "$output" = "200 1 application/x-ndjson" ]
+	[ "$output" = "200 2 application/x-ndjson" ]
+	# The body is the records as dmo writes NDJSON: lexemes kept.
+	curl -sS "$S/raw" >raw
+	printf '%s\n' '{"id":1,"n":12.30,"big":18446744073709551616,"s":"a\u0000b","o":{"k":[1,2]},"t":true,"z":null}' \
+	    '{"id":2,"e":"é\t\"q\"","neg":-0.0,"exp":1E+2}' >want
+	cmp want raw
+	run -0 dmo-load --body json "$U/sink/t${BATS_TEST_NUMBER}j" in.ndjson
+	curl -sS "$U/sink/t${BATS_TEST_NUMBER}j/raw" >raw
+	printf '[%s,%s]' '{"id":1,"n":12.30,"big":18446744073709551616,"s":"a\u0000b","o":{"k":[1,2]},"t":true,"z":null}' \
+	    '{"id":2,"e":"é\t\"q\"","neg":-0.0,"exp":1E+2}' >want
+	cmp want raw
 }
 
 @test "dmo-load-http: a refused batch goes to the rejects with the server's reason" {

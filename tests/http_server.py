@@ -41,6 +41,7 @@ scripted by the URL, so a test says what it wants:
   GET /sink/NAME/report                 {"records":..,"duplicates":..,...}
   GET /sink/NAME/dump                   the records held, by id
   GET /sink/NAME/log                    one line per POST: status, count, key
+  GET /sink/NAME/raw                    the bodies stored, as they came
 """
 
 import argparse
@@ -79,7 +80,8 @@ def sink(name):
     s = SINKS.get(name)
     if s is None:
         s = SINKS[name] = {"held": {}, "duplicates": 0, "requests": 0,
-                           "idem": {}, "log": [], "rng": None}
+                           "idem": {}, "log": [], "rng": None,
+                           "raw": []}
     return s
 
 
@@ -335,6 +337,8 @@ class Handler(BaseHTTPRequestHandler):
                                    "requests": s["requests"]}).encode() + b"\n"
             elif what == "dump":
                 body = ndjson([s["held"][k] for k in sorted(s["held"])])
+            elif what == "raw":
+                body = b"".join(s["raw"])
             elif what == "log":
                 body = "".join("%s\n" % e for e in s["log"]).encode()
             else:
@@ -406,6 +410,7 @@ class Handler(BaseHTTPRequestHandler):
                     s["idem"][key] = (422, body)
             return self.send(422, body, "application/json")
         with LOCK:
+            s["raw"].append(data)
             for r in recs:
                 k = r.get("id")
                 if k in s["held"]:
