@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "http.h"
 
 static const char synopsis[] =
     "usage: dmo-extract [-BFHiNv] [-d delim] [-f format] [-m glob] "
@@ -13,7 +14,8 @@ static const char synopsis[] =
 
 static const char help[] =
     "Read CSV, TSV, NDJSON, JSON and binary frames from files, compressed\n"
-    "files and archives (or stdin) and write records as NDJSON on stdout.\n"
+    "files and archives (or stdin), or from http:// and https:// URLs, and\n"
+    "write records as NDJSON on stdout.\n"
     "\n"
     "  -B, --binary              write binary frames (dmo-frame(5)) instead of NDJSON\n"
     "  -d, --delimiter CHAR      CSV field delimiter (default: sniffed among , ; | and tab)\n"
@@ -32,12 +34,33 @@ static const char help[] =
     "      --max-rejects N[%]    rejected records allowed before the status is 1 (default 0)\n"
     "      --rejects FILE        write rejected records with their reasons to FILE (NDJSON)\n"
     "      --stats FILE          write a JSON run summary to FILE\n"
+    "      --records PATH        JSON documents: the records are the array at PATH (data.items)\n"
+    "      --cursor-field PATH   HTTP: the next page's cursor is the value at PATH of the body\n"
+    "      --cursor-param NAME   HTTP: send the cursor in query parameter NAME\n"
+    "      --max-pages N         HTTP: read at most N pages\n"
+    "      --next-field PATH     HTTP: the next page's URL is the value at PATH of the body\n"
+    "      --offset-param NAME   HTTP: page by query parameter NAME=0, N, 2N, ...\n"
+    "      --page-param NAME     HTTP: page by query parameter NAME=1, 2, 3, ...\n"
+    "      --page-size N         HTTP: records per page for --offset-param\n"
+    DMO_HTTP_HELP("")
     "  -v, --verbose             print the run summary on stderr\n"
     "  -h, --help                print this help and exit\n"
     "  -V, --version             print the version and exit\n"
     "\n"
     "Environment: DMO_WIRE=binary has the effect of -B.\n"
     "Exit status: 0 ok, 1 rejects beyond the limit, 2 usage, 3 I/O error.\n";
+
+/* HTTP sources (http.h); numbered clear of the other options. */
+enum {
+	OPT_CURSOR_FIELD = DMO_HTTP_OPT_END + 10,
+	OPT_CURSOR_PARAM,
+	OPT_MAX_PAGES,
+	OPT_NEXT_FIELD,
+	OPT_OFFSET_PARAM,
+	OPT_PAGE_PARAM,
+	OPT_PAGE_SIZE,
+	OPT_RECORDS
+};
 
 static const struct option longopts[] = {
 	{ "binary",		no_argument,		NULL, 'B' },
@@ -54,6 +77,15 @@ static const struct option longopts[] = {
 	{ "quote",		required_argument,	NULL, 'q' },
 	{ "ragged",		required_argument,	NULL, 'r' },
 	{ "source-field",	required_argument,	NULL, 's' },
+	{ "cursor-field",	required_argument,	NULL, OPT_CURSOR_FIELD },
+	{ "cursor-param",	required_argument,	NULL, OPT_CURSOR_PARAM },
+	{ "max-pages",		required_argument,	NULL, OPT_MAX_PAGES },
+	{ "next-field",		required_argument,	NULL, OPT_NEXT_FIELD },
+	{ "offset-param",	required_argument,	NULL, OPT_OFFSET_PARAM },
+	{ "page-param",		required_argument,	NULL, OPT_PAGE_PARAM },
+	{ "page-size",		required_argument,	NULL, OPT_PAGE_SIZE },
+	{ "records",		required_argument,	NULL, OPT_RECORDS },
+	DMO_HTTP_LONGOPTS,
 	DMO_COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
@@ -61,6 +93,7 @@ static const struct option longopts[] = {
 struct extract {
 	struct dmo_run		 run;
 	struct dmo_read_opts	 ropts;
+	struct dmo_http_opts	 http;
 	const char		*source_field;
 	struct dmo_writer	*w;
 	struct dmo_out		*out;
@@ -145,6 +178,101 @@ extract_one(struct extract *x, const char *path)
 	dmo_reader_free(r);
 }
 
+/* Options for HTTP sources and JSON documents; 1 when ch was one. */
+static int
+http_option(struct extract *x, int ch, const char *arg)
+{
+	struct dmo_http_opts *o = &x->http;
+	struct dmo_err err;
+	const char *name = NULL;
+	unsigned long long n;
+
+	switch (ch) {
+	case OPT_CURSOR_FIELD:
+		o->cursor_field = arg;
+		name = "--cursor-field";
+		break;
+	case OPT_CURSOR_PARAM:
+		o->cursor_param = arg;
+		name = "--cursor-param";
+		break;
+	case OPT_NEXT_FIELD:
+		o->next_field = arg;
+		name = "--next-field";
+		break;
+	case OPT_OFFSET_PARAM:
+		o->offset_param = arg;
+		name = "--offset-param";
+		break;
+	case OPT_PAGE_PARAM:
+		o->page_param = arg;
+		name = "--page-param";
+		break;
+	case OPT_RECORDS:
+		x->ropts.records_path = arg;
+		name = "--records";
+		break;
+	case OPT_MAX_PAGES:
+	case OPT_PAGE_SIZE:
+		if (dmo_parse_ull(arg, &n) != 0 || n == 0)
+			dmo_usage_error(&x->run, "option '%s': not a positive "
+			    "count: %s", ch == OPT_MAX_PAGES ? "--max-pages" :
+			    "--page-size", dmo_quote(arg, strlen(arg)));
+		if (ch == OPT_MAX_PAGES)
+			o->max_pages = n;
+		else
+			o->page_size = n;
+		return 1;
+	default:
+		switch (dmo_http_option(o, ch, arg, &err)) {
+		case 1:
+			return 1;
+		case 0:
+			return 0;
+		}
+		if (err.loc.file != NULL) {
+			dmo_report(&err);
+			exit(err.code);
+		}
+		dmo_usage_error(&x->run, "%s", err.msg);
+	}
+	if (*arg == '\0')
+		dmo_usage_error(&x->run, "option '%s': empty name", name);
+	return 1;
+}
+
+/* One way to find the next page, and what it needs. */
+static void
+check_paging(struct extract *x)
+{
+	const struct dmo_http_opts *o = &x->http;
+	const char *ways[] = { "--next-field", "--cursor-field",
+	    "--page-param", "--offset-param" };
+	int given[] = { o->next_field != NULL, o->cursor_field != NULL,
+	    o->page_param != NULL, o->offset_param != NULL };
+	int first = -1;
+	size_t i;
+
+	for (i = 0; i < 4; i++)
+		if (given[i]) {
+			if (first >= 0)
+				dmo_usage_error(&x->run, "options '%s' and "
+				    "'%s' cannot be used together", ways[first],
+				    ways[i]);
+			first = (int)i;
+		}
+	if ((o->next_field != NULL || o->cursor_field != NULL) &&
+	    x->ropts.records_path == NULL)
+		dmo_usage_error(&x->run, "option '%s' needs '--records'",
+		    o->next_field != NULL ? "--next-field" : "--cursor-field");
+	if ((o->cursor_field != NULL) != (o->cursor_param != NULL))
+		dmo_usage_error(&x->run, "options '--cursor-field' and "
+		    "'--cursor-param' go together");
+	if (o->page_size > 0 && o->offset_param == NULL)
+		dmo_usage_error(&x->run, "option '--page-size' needs "
+		    "'--offset-param'");
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -158,6 +286,8 @@ main(int argc, char *argv[])
 	dmo_run_init(&x.run, synopsis, help);
 	x.ropts.header = -1;
 	x.ropts.warn = dmo_run_warn;
+	dmo_http_opts_init(&x.http);
+	x.ropts.http = &x.http;
 	while ((ch = getopt_long(argc, argv, "Bd:Ff:Hihm:Nq:r:s:vV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
@@ -237,14 +367,20 @@ main(int argc, char *argv[])
 			x.ropts.max_record = size;
 			break;
 		default:
+			if (http_option(&x, ch, optarg))
+				break;
 			if (!dmo_run_option(&x.run, ch, optarg))
 				dmo_usage_error(&x.run, NULL);
 		}
 	}
 	argc -= optind;
 	argv += optind;
+	check_paging(&x);
 	if (x.ropts.follow && argc > 1)
 		dmo_usage_error(&x.run, "option '--follow' takes one file");
+	if (x.ropts.follow && argc == 1 && dmo_http_is_url(argv[0]))
+		dmo_usage_error(&x.run, "option '--follow' takes a file, not "
+		    "a URL");
 
 	dmo_run_start(&x.run);
 	dmo_io_grow_pipe(STDOUT_FILENO);
@@ -264,5 +400,6 @@ main(int argc, char *argv[])
 	dmo_writer_free(x.w);
 	dmo_out_free(x.out);
 	dmo_record_release(&x.rec);
+	dmo_http_opts_release(&x.http);
 	return dmo_run_finish(&x.run);
 }

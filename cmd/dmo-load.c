@@ -16,10 +16,12 @@
 #include "err.h"
 #include "exitcode.h"
 #include "format.h"
+#include "http.h"
 #include "io.h"
 #include "partition.h"
 #include "record.h"
 #include "sqlite.h"
+#include "value.h"
 
 static const char synopsis[] =
     "usage: dmo-load [-Bv] [-d delim] [-f format] [-k fields] [-m mode] "
@@ -29,7 +31,8 @@ static const char help[] =
     "Write records to stdout, to a file (replaced atomically) or into a\n"
     "SQLite table.  target is - (stdout, the default), a file named .csv,\n"
     ".tsv, .ndjson, .jsonl or .dmo, csv:PATH, tsv:PATH, ndjson:PATH,\n"
-    "binary:PATH, or sqlite:PATH#TABLE; an archive named .tar, .tar.gz,\n"
+    "binary:PATH, sqlite:PATH#TABLE, an http:// or https:// URL that\n"
+    "records are POSTed to in batches; an archive named .tar, .tar.gz,\n"
     ".tar.xz, .tar.zst or .zip, or tar:PATH, tar.gz:PATH, tar.xz:PATH,\n"
     "tar.zst:PATH, zip:PATH; with --partition-by, a directory.  Input files\n"
     "follow the target.\n"
@@ -39,8 +42,11 @@ static const char help[] =
     "  -f, --format FORMAT        output format: ndjson, csv, tsv, binary\n"
     "  -k, --key FIELDS           comma-separated key fields for --mode upsert\n"
     "  -m, --mode MODE            SQLite: append (default), replace, upsert\n"
+    "      --batch-bytes SIZE     HTTP: at most SIZE bytes a request (default 1M)\n"
+    "      --batch-size N         HTTP: at most N records a request (default 1000)\n"
+    "      --body FORMAT          HTTP: request bodies in ndjson (default) or json\n"
     "      --commit-every N       SQLite: commit every N records\n"
-    "      --commit-interval T    SQLite: commit at least every T (500ms, 2s)\n"
+    "      --commit-interval T    SQLite, HTTP: commit at least every T (500ms, 2s)\n"
     "      --duplicate-keys POLICY  repeated field names: reject, first, last\n"
     "      --formula-escape       CSV/TSV: neutralise cells starting with = + - @\n"
     "      --invalid-utf8 POLICY  bytes that are not UTF-8: reject, replace\n"
@@ -52,6 +58,7 @@ static const char help[] =
     "      --partition-by FIELDS  write Hive-style partitions (dt=X/part-00000)\n"
     "      --rejects FILE         write rejected records with reasons to FILE\n"
     "      --stats FILE           write the run summary (JSON) to FILE\n"
+    DMO_HTTP_HELP(" ")
     "  -h, --help                 show this help and exit\n"
     "  -v, --verbose              report schema changes and the summary\n"
     "  -V, --version              show the version and exit\n";
@@ -63,11 +70,17 @@ enum {
 	OPT_NO_HEADER,
 	OPT_KEEP_PARTITION_FIELDS,
 	OPT_MAX_OPEN_FILES,
-	OPT_PARTITION_BY
+	OPT_PARTITION_BY,
+	OPT_BATCH_BYTES = DMO_HTTP_OPT_END + 10,	/* clear of http.h */
+	OPT_BATCH_SIZE,
+	OPT_BODY
 };
 
 static const struct option longopts[] = {
+	{ "batch-bytes",	required_argument,	NULL, OPT_BATCH_BYTES },
+	{ "batch-size",		required_argument,	NULL, OPT_BATCH_SIZE },
 	{ "binary",		no_argument,		NULL, 'B' },
+	{ "body",		required_argument,	NULL, OPT_BODY },
 	{ "commit-every",	required_argument,	NULL, OPT_COMMIT_EVERY },
 	{ "commit-interval",	required_argument,	NULL, OPT_COMMIT_INTERVAL },
 	{ "delimiter",		required_argument,	NULL, 'd' },
@@ -82,6 +95,7 @@ static const struct option longopts[] = {
 	{ "mode",		required_argument,	NULL, 'm' },
 	{ "no-header",		no_argument,		NULL, OPT_NO_HEADER },
 	{ "partition-by",	required_argument,	NULL, OPT_PARTITION_BY },
+	DMO_HTTP_LONGOPTS,
 	DMO_COMMON_LONGOPTS,
 	{ NULL,			0,			NULL, 0 }
 };
@@ -91,7 +105,29 @@ enum target_kind {
 	T_FILE,
 	T_SQLITE,
 	T_ARCHIVE,	/* one member per input, or per partition */
-	T_PARTS		/* a directory of partitions */
+	T_PARTS,	/* a directory of partitions */
+	T_HTTP
+};
+
+/*
+ * An HTTP target's batch: the request body being built, and copies of
+ * its records, which go to the rejects if the server refuses the batch.
+ * files holds copies of the records' source names, which outlive their
+ * readers.
+ */
+struct batch {
+	struct dmo_http_sink	*sink;
+	struct dmo_buf		 body;
+	struct dmo_record	*recs;
+	size_t			 n, cap;
+	char			**files;
+	size_t			 nfiles;
+	unsigned long long	 seq;	/* batches sent */
+	struct timespec		 start;	/* when its first record came */
+	int			 sending;	/* in batch_send */
+	size_t			 max_records;
+	size_t			 max_bytes;
+	int			 json;	/* a JSON array, not NDJSON */
 };
 
 struct load {
@@ -109,6 +145,8 @@ struct load {
 	struct dmo_sqlite	*db;
 	struct dmo_partition	*parts;		/* T_ARCHIVE, T_PARTS */
 	struct dmo_partition_opts popts;
+	struct dmo_http_opts	 http;
+	struct batch		 batch;
 	unsigned long long	 commit_every;
 	double			 commit_interval;
 	struct timespec		 tx_start;
@@ -131,6 +169,9 @@ struct opts {
 	const char		*partition_by;
 	const char		*max_open_files;
 	int			 keep_partition_fields;
+	const char		*batch_bytes;
+	const char		*batch_size;
+	const char		*body;
 };
 
 static void
@@ -269,6 +310,16 @@ parse_target(struct load *L, const char *t, const struct opts *o,
 	size_t i;
 
 	L->target = t;
+	if (dmo_http_is_url(t)) {
+		L->kind = T_HTTP;
+		L->path = dmo_xstrdup(t);
+		if (o->format != NULL)
+			usage_conflict(L, "--format", "does not apply to an "
+			    "HTTP target: use --body");
+		if (o->binary)
+			usage_conflict(L, "--binary", "applies to stdout only");
+		return;
+	}
 	if (strncmp(t, "sqlite:", 7) == 0) {
 		const char *hash = strrchr(t + 7, '#');
 
@@ -430,12 +481,53 @@ split_keys(struct load *L, const char *s, size_t *n)
 	return split_fields(L, "--key", s, n);
 }
 
+/* --batch-size, --batch-bytes, --body: HTTP targets only. */
+static void
+check_http_options(struct load *L, const struct opts *o)
+{
+	struct batch *b = &L->batch;
+	unsigned long long n;
+
+	b->max_records = 1000;
+	b->max_bytes = (size_t)1 << 20;
+	if (L->kind != T_HTTP) {
+		if (o->batch_size != NULL || o->batch_bytes != NULL ||
+		    o->body != NULL)
+			usage_conflict(L, o->batch_size != NULL ?
+			    "--batch-size" : o->batch_bytes != NULL ?
+			    "--batch-bytes" : "--body",
+			    "applies to HTTP targets only");
+		return;
+	}
+	if (o->batch_size != NULL) {
+		if (dmo_parse_ull(o->batch_size, &n) != 0 || n == 0 ||
+		    n > 10000000)
+			dmo_usage_error(&L->run, "option '--batch-size': not a "
+			    "count from 1 to 10000000: %s", dmo_quote(
+			    o->batch_size, strlen(o->batch_size)));
+		b->max_records = (size_t)n;
+	}
+	if (o->batch_bytes != NULL && (dmo_parse_size(o->batch_bytes,
+	    &b->max_bytes) != 0 || b->max_bytes == 0))
+		dmo_usage_error(&L->run, "option '--batch-bytes': not a size: "
+		    "%s", dmo_quote(o->batch_bytes, strlen(o->batch_bytes)));
+	if (o->body != NULL) {
+		if (strcmp(o->body, "json") == 0)
+			b->json = 1;
+		else if (strcmp(o->body, "ndjson") != 0)
+			dmo_usage_error(&L->run, "option '--body': not ndjson "
+			    "or json: %s", dmo_quote(o->body, strlen(o->body)));
+	}
+}
+
 /* Check the options that only some targets take, and parse their values. */
 static void
 check_options(struct load *L, const struct opts *o)
 {
-	int csv = L->kind != T_SQLITE &&
+	int csv = L->kind != T_SQLITE && L->kind != T_HTTP &&
 	    (L->format == DMO_FMT_CSV || L->format == DMO_FMT_TSV);
+
+	check_http_options(L, o);
 
 	if (o->delim != NULL) {
 		if (!csv)
@@ -481,10 +573,26 @@ check_options(struct load *L, const struct opts *o)
 		};
 		size_t i;
 
-		for (i = 0; i < sizeof(only) / sizeof(only[0]); i++)
-			if (only[i].given != NULL)
+		for (i = 0; i < sizeof(only) / sizeof(only[0]); i++) {
+			if (only[i].given == NULL)
+				continue;
+			/* An HTTP target sends its batch as SQLite commits. */
+			if (only[i].given == o->commit_interval) {
+				if (L->kind == T_HTTP)
+					continue;
 				usage_conflict(L, only[i].name, "applies to "
-				    "SQLite targets only");
+				    "SQLite and HTTP targets only");
+			}
+			usage_conflict(L, only[i].name, "applies to "
+			    "SQLite targets only");
+		}
+		if (L->kind != T_HTTP || o->commit_interval == NULL)
+			return;
+		if (dmo_parse_seconds(o->commit_interval, &L->commit_interval)
+		    != 0 || L->commit_interval <= 0)
+			dmo_usage_error(&L->run, "option '--commit-interval': "
+			    "not a duration: %s", dmo_quote(o->commit_interval,
+			    strlen(o->commit_interval)));
 		return;
 	}
 	if (o->commit_every != NULL &&
@@ -572,6 +680,217 @@ on_wait(void *arg)
 		maybe_commit_now(L);
 }
 
+/*
+ * HTTP targets.  Records are POSTed in batches; a batch is sent when it
+ * holds --batch-size records, or the next record would take it past
+ * --batch-bytes (a record larger than that goes alone).  Each request
+ * carries an Idempotency-Key derived from the URL, the batch's number
+ * and its body: the same on every retry of the batch, and the same when
+ * the same input is loaded again with the same batching, so a server
+ * that honours the header stores a batch once however often it is sent.
+ */
+static void
+batch_add_record_text(struct batch *b, const struct dmo_record *rec)
+{
+	size_t i;
+
+	dmo_buf_addc(&b->body, '{');
+	for (i = 0; i < rec->n; i++) {
+		size_t nl, vl;
+		const char *nm = dmo_record_name(rec, i, &nl);
+		const char *v = dmo_record_value(rec, i, &vl);
+
+		if (i > 0)
+			dmo_buf_addc(&b->body, ',');
+		dmo_json_buf_string(&b->body, nm, nl);
+		dmo_buf_addc(&b->body, ':');
+		switch (rec->val[i].type) {
+		case DMO_NULL:
+			dmo_buf_add(&b->body, "null", 4);
+			break;
+		case DMO_FALSE:
+			dmo_buf_add(&b->body, "false", 5);
+			break;
+		case DMO_TRUE:
+			dmo_buf_add(&b->body, "true", 4);
+			break;
+		case DMO_STRING:
+			dmo_json_buf_string(&b->body, v, vl);
+			break;
+		default:
+			dmo_buf_add(&b->body, v, vl);
+		}
+	}
+	dmo_buf_addc(&b->body, '}');
+}
+
+/* A source name that lives as long as the batch. */
+static const char *
+batch_file(struct batch *b, const char *file)
+{
+	if (file == NULL)
+		return NULL;
+	if (b->nfiles > 0 && strcmp(b->files[b->nfiles - 1], file) == 0)
+		return b->files[b->nfiles - 1];
+	b->files = dmo_xreallocarray(b->files, b->nfiles + 1,
+	    sizeof(*b->files));
+	b->files[b->nfiles] = dmo_xstrdup(file);
+	return b->files[b->nfiles++];
+}
+
+static void
+batch_clear(struct batch *b)
+{
+	size_t i;
+
+	b->n = 0;
+	b->body.len = 0;
+	for (i = 0; i < b->nfiles; i++)
+		free(b->files[i]);
+	b->nfiles = 0;
+}
+
+/* Send the batch; its records are then out, rejected, or the run fails. */
+static void
+batch_send(struct load *L)
+{
+	struct batch *b = &L->batch;
+	struct timespec t0;
+	struct dmo_err err;
+	char key[33], reason[400];
+	long status;
+	size_t i;
+	int rc;
+
+	if (b->n == 0 || b->sending)
+		return;
+	b->sending = 1;
+	if (b->json) {
+		b->body.p[0] = '[';	/* the first record's ',' */
+		dmo_buf_addc(&b->body, ']');
+	}
+	dmo_http_batch_key(L->path, b->seq, b->body.p, b->body.len, key);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = dmo_http_sink_post(b->sink, b->body.p, b->body.len, key, &status,
+	    reason, sizeof(reason), &err);
+	L->run.target.seconds += since(&t0);
+	L->run.target.batches++;
+	L->run.target.retries = dmo_http_sink_retries(b->sink);
+	b->seq++;
+	if (rc == 0) {
+		L->run.out += b->n;
+		L->run.bytes_out += b->body.len;
+		L->run.target.records += b->n;
+		/* committed: checkpoint hook */
+	} else if (rc == 1) {
+		for (i = 0; i < b->n; i++) {
+			dmo_err_set(&err, DMO_EXIT_DATA, &b->recs[i].loc,
+			    "batch %llu refused: %s", b->seq, reason);
+			dmo_run_reject(&L->run, &err, &b->recs[i], NULL, 0);
+		}
+		if (L->run.max_pct < 0 && dmo_run_over_limit(&L->run))
+			L->stop = 1;
+	} else
+		target_error(L, &err);
+	batch_clear(b);
+	b->sending = 0;
+}
+
+/*
+ * --commit-interval: the input is about to pause; send what is held, so
+ * a stream's records do not wait for a full batch.
+ */
+static void
+http_on_wait(void *arg)
+{
+	struct load *L = arg;
+
+	if (!L->stop && L->batch.n > 0)
+		batch_send(L);
+}
+
+static void
+batch_put(struct load *L, const struct dmo_record *rec)
+{
+	struct batch *b = &L->batch;
+	size_t before = b->body.len;
+
+	/* JSON: ',' before each record; the first becomes '['. */
+	if (b->json)
+		dmo_buf_addc(&b->body, ',');
+	batch_add_record_text(b, rec);
+	if (!b->json)
+		dmo_buf_addc(&b->body, '\n');
+	if (b->n > 0 && b->body.len + (b->json ? 1 : 0) > b->max_bytes) {
+		/* This record would pass --batch-bytes: send the others. */
+		struct dmo_buf rest = DMO_BUF_INIT;
+
+		dmo_buf_add(&rest, b->body.p + before, b->body.len - before);
+		b->body.len = before;
+		batch_send(L);
+		if (L->stop)
+			goto out;
+		dmo_buf_add(&b->body, rest.p, rest.len);
+out:
+		dmo_buf_release(&rest);
+		if (L->stop)
+			return;
+	}
+	if (b->n == b->cap) {
+		b->cap = b->cap == 0 ? 64 : b->cap * 2;
+		b->recs = dmo_xreallocarray(b->recs, b->cap, sizeof(*b->recs));
+		for (size_t i = b->n; i < b->cap; i++)
+			dmo_record_init(&b->recs[i]);
+	}
+	dmo_record_copy(&b->recs[b->n], rec);
+	b->recs[b->n].loc.file = batch_file(b, rec->loc.file);
+	if (b->n++ == 0 && L->commit_interval > 0)
+		clock_gettime(CLOCK_MONOTONIC, &b->start);
+	if (b->n >= b->max_records || b->body.len >= b->max_bytes ||
+	    (L->commit_interval > 0 && since(&b->start) >= L->commit_interval))
+		batch_send(L);
+}
+
+static void
+open_http(struct load *L)
+{
+	struct dmo_err err;
+
+	L->run.target.name = L->target;
+	L->batch.sink = dmo_http_sink_new(L->path, &L->http,
+	    L->batch.json ? "application/json" : "application/x-ndjson", &err);
+	if (L->batch.sink == NULL) {
+		dmo_run_error(&L->run, &err);
+		exit(dmo_run_finish(&L->run));
+	}
+	if (L->commit_interval > 0)
+		dmo_io_on_wait(http_on_wait, L);
+}
+
+/*
+ * The end: send the last batch, unless the input failed (a re-run sends
+ * everything again with the same keys) or the rejects passed the limit.
+ */
+static void
+finish_http(struct load *L)
+{
+	struct batch *b = &L->batch;
+	size_t i;
+
+	if (!L->failed && !L->stop && !dmo_run_over_limit(&L->run))
+		batch_send(L);
+	else if (b->n > 0 && !L->target_failed)
+		dmo_warnx("%s: last batch of %zu record%s not sent", L->path,
+		    b->n, b->n == 1 ? "" : "s");
+	batch_clear(b);
+	for (i = 0; i < b->cap; i++)
+		dmo_record_release(&b->recs[i]);
+	free(b->recs);
+	free(b->files);
+	dmo_buf_release(&b->body);
+	dmo_http_sink_free(b->sink);
+}
+
 static void
 put_record(struct load *L, struct dmo_record *rec)
 {
@@ -579,6 +898,10 @@ put_record(struct load *L, struct dmo_record *rec)
 	int rc;
 
 	L->run.in++;
+	if (L->kind == T_HTTP) {
+		batch_put(L, rec);
+		return;
+	}
 	if (L->kind == T_SQLITE)
 		rc = dmo_sqlite_write(L->db, rec, &err);
 	else if (L->parts != NULL)
@@ -840,6 +1163,7 @@ open_target(struct load *L)
 		L->out = dmo_atomic_out(L->atomic);
 		break;
 	case T_SQLITE:
+	case T_HTTP:
 		return;
 	case T_ARCHIVE:
 	case T_PARTS:
@@ -890,6 +1214,25 @@ open_db(struct load *L, const char **keys, size_t nkeys, const char *mode)
 		dmo_io_on_wait(on_wait, L);
 }
 
+/* The request options (http.h); 1 when ch was one of them. */
+static int
+http_option(struct load *L, int ch, const char *arg)
+{
+	struct dmo_err err;
+
+	switch (dmo_http_option(&L->http, ch, arg, &err)) {
+	case 1:
+		return 1;
+	case 0:
+		return 0;
+	}
+	if (err.loc.file != NULL) {
+		dmo_report(&err);
+		exit(err.code);
+	}
+	dmo_usage_error(&L->run, "%s", err.msg);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -909,6 +1252,7 @@ main(int argc, char *argv[])
 	dmo_run_init(&L.run, synopsis, help);
 	L.ropts.header = -1;
 	L.ropts.warn = dmo_run_warn;
+	dmo_http_opts_init(&L.http);
 
 	while ((ch = getopt_long(argc, argv, "Bd:f:hk:m:vV", longopts,
 	    NULL)) != -1) {
@@ -927,6 +1271,15 @@ main(int argc, char *argv[])
 			break;
 		case 'm':
 			o.mode = optarg;
+			break;
+		case OPT_BATCH_BYTES:
+			o.batch_bytes = optarg;
+			break;
+		case OPT_BATCH_SIZE:
+			o.batch_size = optarg;
+			break;
+		case OPT_BODY:
+			o.body = optarg;
 			break;
 		case OPT_COMMIT_EVERY:
 			o.commit_every = optarg;
@@ -970,6 +1323,8 @@ main(int argc, char *argv[])
 				    dmo_quote(optarg, strlen(optarg)));
 			break;
 		default:
+			if (http_option(&L, ch, optarg))
+				break;
 			if (!dmo_run_option(&L.run, ch, optarg))
 				dmo_usage_error(&L.run, NULL);
 			break;
@@ -985,7 +1340,10 @@ main(int argc, char *argv[])
 		keys = split_keys(&L, o.keys, &nkeys);
 	if (L.kind == T_SQLITE)
 		open_db(&L, keys, nkeys, o.mode);
-	else {
+	else if (L.kind == T_HTTP) {
+		dmo_run_start(&L.run);
+		open_http(&L);
+	} else {
 		dmo_run_start(&L.run);
 		open_target(&L);
 	}
@@ -1009,10 +1367,14 @@ main(int argc, char *argv[])
 	case T_PARTS:
 		finish_parts(&L);
 		break;
+	case T_HTTP:
+		finish_http(&L);
+		break;
 	}
 	for (i = 0; i < L.popts.nfields; i++)
 		free((void *)L.popts.fields[i]);
 	free((void *)L.popts.fields);
+	dmo_http_opts_release(&L.http);
 	for (i = 0; i < nkeys; i++)
 		free((void *)keys[i]);
 	free(keys);

@@ -6,6 +6,7 @@
 
 #include "exitcode.h"
 #include "formatimpl.h"
+#include "http.h"
 
 static const char *const names[] = {
 	[DMO_FMT_AUTO] = "auto",
@@ -152,10 +153,12 @@ reader_ops(enum dmo_format f)
 }
 
 /* Choose the format of the source now in r->in and start its reader. */
-static int
-start_source(struct dmo_reader *r, const char *name, struct dmo_err *err)
+int
+dmo_reader_start(struct dmo_reader *r, const char *name, enum dmo_format hint,
+    struct dmo_err *err)
 {
 	ssize_t n;
+	size_t i;
 
 	n = dmo_in_peek_some(r->in, 64 * 1024, err);
 	if (n < 0) {
@@ -164,11 +167,26 @@ start_source(struct dmo_reader *r, const char *name, struct dmo_err *err)
 	}
 	r->format = r->opts.format;
 	if (r->format == DMO_FMT_AUTO)
+		r->format = hint;
+	if (r->format == DMO_FMT_AUTO)
 		r->format = detect(r->in->buf + r->in->pos, (size_t)n, name);
+	/* A one-line document looks like NDJSON; a records path says not. */
+	if (r->opts.records_path != NULL && r->opts.format == DMO_FMT_AUTO &&
+	    hint == DMO_FMT_AUTO && r->format == DMO_FMT_NDJSON)
+		r->format = DMO_FMT_JSON;
+	if (r->opts.records_path != NULL && r->format != DMO_FMT_JSON) {
+		dmo_err_set(err, DMO_EXIT_USAGE, NULL, "option '--records' "
+		    "needs a JSON document, not %s", dmo_format_name(r->format));
+		return -1;
+	}
 	r->ops = reader_ops(r->format);
 	r->recno = 0;
 	r->complete = 0;
 	r->state = NULL;
+	for (i = 0; i < DMO_MAX_CAPTURES; i++) {
+		r->captured[i] = 0;
+		r->capture[i].len = 0;
+	}
 	if (r->ops->init(r, err) != 0) {
 		if (err->loc.file == NULL)
 			err->loc.file = r->source;
@@ -178,8 +196,14 @@ start_source(struct dmo_reader *r, const char *name, struct dmo_err *err)
 	return 0;
 }
 
-static void
-stop_source(struct dmo_reader *r)
+static int
+start_source(struct dmo_reader *r, const char *name, struct dmo_err *err)
+{
+	return dmo_reader_start(r, name, DMO_FMT_AUTO, err);
+}
+
+void
+dmo_reader_stop(struct dmo_reader *r)
 {
 	if (r->started && r->ops->fini != NULL)
 		r->ops->fini(r);
@@ -187,13 +211,13 @@ stop_source(struct dmo_reader *r)
 }
 
 /* Move to the next archive member; 1, 0 at the end, -1 error. */
-static int
-next_member(struct dmo_reader *r, struct dmo_err *err)
+int
+dmo_reader_next_member(struct dmo_reader *r, struct dmo_err *err)
 {
 	const char *display, *inner;
 	int rc;
 
-	stop_source(r);
+	dmo_reader_stop(r);
 	r->in = NULL;
 	rc = dmo_archive_next(r->archive, &r->in, &display, &inner,
 	    r->opts.warn, err);
@@ -218,6 +242,8 @@ dmo_reader_open(const char *path, const struct dmo_read_opts *opts,
 	ssize_t n;
 
 	dmo_err_clear(err);
+	if (opts->http != NULL && dmo_http_is_url(path))
+		return dmo_http_reader_open(path, opts, err);
 	if ((in = dmo_in_open(path, opts->follow, err)) == NULL)
 		return NULL;
 	/* Errors outlive the reader: point them at the caller's name. */
@@ -260,12 +286,17 @@ dmo_reader_open(const char *path, const struct dmo_read_opts *opts,
 void
 dmo_reader_free(struct dmo_reader *r)
 {
+	size_t i;
+
 	if (r == NULL)
 		return;
-	stop_source(r);
+	dmo_reader_stop(r);
 	dmo_archive_free(r->archive);
 	dmo_in_free(r->file);
+	dmo_http_reader_free(r->http);	/* after what reads through it */
 	dmo_buf_release(&r->raw);
+	for (i = 0; i < DMO_MAX_CAPTURES; i++)
+		dmo_buf_release(&r->capture[i]);
 	free(r->source);
 	free(r);
 }
@@ -277,11 +308,13 @@ dmo_reader_next(struct dmo_reader *r, struct dmo_record *rec,
 	int rc;
 
 	dmo_err_clear(err);
+	if (r->http != NULL)
+		return dmo_http_reader_next(r, rec, err);
 	for (;;) {
 		if (!r->started) {
 			if (r->archive == NULL)
 				return DMO_READ_EOF;
-			rc = next_member(r, err);
+			rc = dmo_reader_next_member(r, err);
 			if (rc == 0)
 				return DMO_READ_EOF;
 			if (rc < 0)
@@ -293,12 +326,12 @@ dmo_reader_next(struct dmo_reader *r, struct dmo_record *rec,
 			 * This source is done for; the next call goes on
 			 * with the next archive member, or says EOF.
 			 */
-			stop_source(r);
+			dmo_reader_stop(r);
 			return rc;
 		}
 		if (rc != DMO_READ_EOF || r->archive == NULL)
 			return rc;
-		stop_source(r);
+		dmo_reader_stop(r);
 	}
 }
 
@@ -337,6 +370,15 @@ int
 dmo_reader_complete(const struct dmo_reader *r)
 {
 	return r->complete;
+}
+
+const char *
+dmo_reader_capture(const struct dmo_reader *r, size_t i, size_t *len)
+{
+	if (i >= DMO_MAX_CAPTURES || !r->captured[i])
+		return NULL;
+	*len = r->capture[i].len;
+	return r->capture[i].p;	/* NUL-terminated by the reader */
 }
 
 struct dmo_writer *

@@ -49,7 +49,19 @@ struct dmo_read_opts {
 	int		 follow;	/* tail -F a regular file */
 	const char	*member_glob;	/* archives: members to read */
 	void		(*warn)(const struct dmo_err *);	/* notices */
+	/*
+	 * JSON documents: the records are the elements of the array at this
+	 * dotted path of object keys ("data.items"), and the values at the
+	 * captures paths (NULL-terminated, at most DMO_MAX_CAPTURES) are kept
+	 * for dmo_reader_capture.  NULL: the top-level array or objects.
+	 */
+	const char	*records_path;
+	const char *const *captures;
+	/* URLs (http.h): how to fetch them; NULL: URLs are file names. */
+	const struct dmo_http_opts *http;
 };
+
+#define DMO_MAX_CAPTURES	2
 
 #define DMO_MAX_RECORD_DEFAULT	((size_t)256 << 20)
 
@@ -65,6 +77,7 @@ struct dmo_control {
 };
 
 struct dmo_reader;
+struct dmo_http_opts;
 
 /*
  * Open a source: a path, or "-"/NULL for stdin.  Compressed files and
@@ -104,6 +117,12 @@ enum dmo_format dmo_reader_format(const struct dmo_reader *);
 unsigned long long dmo_reader_bytes(const struct dmo_reader *);
 /* For binary input: 1 when the trailer was seen (the stream is whole). */
 int	 dmo_reader_complete(const struct dmo_reader *);
+/*
+ * The JSON text of the value at captures[i] in the current document, or
+ * NULL when the document has not had it (yet).
+ */
+const char *dmo_reader_capture(const struct dmo_reader *, size_t i,
+	    size_t *len);
 
 struct dmo_write_opts {
 	enum dmo_format	 format;	/* NDJSON, CSV, TSV or BINARY */

@@ -34,6 +34,9 @@ struct dmo_reader {
 	int				 complete;	/* binary trailer seen */
 	int				 started;	/* init called */
 	unsigned long long		 recno;	/* records in this source */
+	struct dmo_buf			 capture[DMO_MAX_CAPTURES];
+	int				 captured[DMO_MAX_CAPTURES];
+	void				*http;	/* http.c: pages of a URL */
 };
 
 struct dmo_writer_ops {
@@ -69,6 +72,21 @@ extern const struct dmo_writer_ops dmo_frame_writer_ops;
  */
 void	 dmo_csv_sniff(const char *p, size_t n, int *delim, int *quote,
 	    int *header);
+
+/*
+ * format.c: start the reader for the source now in r->in.  name gives
+ * the extension; hint is the format the transport names (an HTTP
+ * Content-Type) or DMO_FMT_AUTO.  The options' format wins, then hint,
+ * then the name and the first bytes.  stop ends it (fini).
+ */
+int	 dmo_reader_start(struct dmo_reader *, const char *name,
+	    enum dmo_format hint, struct dmo_err *);
+void	 dmo_reader_stop(struct dmo_reader *);
+/*
+ * format.c: with r->archive open, stop the current member and start the
+ * next: 1, 0 at the end of the archive, -1 on error (err set).
+ */
+int	 dmo_reader_next_member(struct dmo_reader *, struct dmo_err *);
 
 /* The binary magic (frame.c); see dmo-frame(5). */
 #define DMO_FRAME_MAGIC		"\x89" "DMO\r\n\x1a\n"

@@ -863,6 +863,33 @@ eof:
 	return NULL;
 }
 
+/*
+ * A JSON document walked down to its records (--records data.items) and
+ * to the values kept for the caller (next-page links, cursors).  Paths
+ * are object keys, matched as they are written in the document.  Target
+ * 0 is the records array, 1.. the captures.  Each open object on the way
+ * keeps the set of targets whose path it is on, as a bit mask.
+ */
+#define JPATH_MAX_DEPTH		32
+#define JPATH_TARGETS		(1 + DMO_MAX_CAPTURES)
+
+struct jpath {
+	struct {
+		const char	*key[JPATH_MAX_DEPTH];
+		size_t		 klen[JPATH_MAX_DEPTH];
+		size_t		 n;
+	} t[JPATH_TARGETS];
+	size_t		 nt;
+	unsigned	 mask[JPATH_MAX_DEPTH + 1];	/* per open object */
+	int		 after[JPATH_MAX_DEPTH + 1];	/* a member was read */
+	size_t		 depth;		/* open objects */
+	int		 started;	/* the top-level '{' was read */
+	int		 in_records;	/* inside the records array */
+	int		 found;		/* the records path was seen */
+	int		 comma;		/* records: a ',' wants a value */
+	int		 first;		/* records: no element yet */
+};
+
 struct json_state {
 	struct parser	 ps;
 	unsigned long	 line;		/* lines consumed before pos */
@@ -870,7 +897,58 @@ struct json_state {
 	int		 in_array;	/* JSON: inside the top-level [ ] */
 	int		 done;		/* JSON: the top-level array closed */
 	int		 bom_checked;
+	struct jpath	*path;		/* JSON: --records, captures */
 };
+
+/* Split "a.b.c" into target t; -1 (err set) when it is malformed. */
+static int
+jpath_split(struct jpath *jp, size_t t, const char *path, struct dmo_err *err)
+{
+	const char *p = path, *dot;
+
+	jp->t[t].n = 0;
+	for (;;) {
+		size_t len;
+
+		dot = strchr(p, '.');
+		len = dot != NULL ? (size_t)(dot - p) : strlen(p);
+		if (len == 0 || jp->t[t].n == JPATH_MAX_DEPTH) {
+			dmo_err_set(err, DMO_EXIT_USAGE, NULL, "%s: %s",
+			    len == 0 ? "empty key in JSON path" :
+			    "JSON path too deep", dmo_quote(path, strlen(path)));
+			return -1;
+		}
+		jp->t[t].key[jp->t[t].n] = p;
+		jp->t[t].klen[jp->t[t].n++] = len;
+		if (dot == NULL)
+			return 0;
+		p = dot + 1;
+	}
+}
+
+static int
+jpath_init(struct dmo_reader *r, struct json_state *st, struct dmo_err *err)
+{
+	struct jpath *jp = dmo_xcalloc(1, sizeof(*jp));
+	size_t i;
+
+	st->path = jp;
+	jp->nt = 1;
+	if (r->opts.records_path != NULL &&
+	    jpath_split(jp, 0, r->opts.records_path, err) != 0)
+		return -1;
+	for (i = 0; r->opts.captures != NULL && r->opts.captures[i] != NULL &&
+	    i < DMO_MAX_CAPTURES; i++)
+		if (jpath_split(jp, jp->nt++, r->opts.captures[i], err) != 0)
+			return -1;
+	/* Every target is on the path of the top-level object. */
+	jp->mask[0] = (1u << jp->nt) - 1;
+	if (r->opts.records_path == NULL)
+		jp->mask[0] &= ~1u;
+	return 0;
+}
+
+static void json_fini(struct dmo_reader *);
 
 static int
 json_init(struct dmo_reader *r, struct dmo_err *err)
@@ -879,10 +957,14 @@ json_init(struct dmo_reader *r, struct dmo_err *err)
 	size_t max = r->opts.max_record ? r->opts.max_record :
 	    DMO_MAX_RECORD_DEFAULT;
 
-	(void)err;
 	st->ps.r = r;
 	r->in->max_line = max;
 	r->state = st;
+	if (r->format == DMO_FMT_JSON && (r->opts.records_path != NULL ||
+	    r->opts.captures != NULL) && jpath_init(r, st, err) != 0) {
+		json_fini(r);
+		return -1;
+	}
 	return 0;
 }
 
@@ -895,6 +977,7 @@ json_fini(struct dmo_reader *r)
 		return;
 	dmo_buf_release(&st->ps.stack);
 	dmo_buf_release(&st->ps.key);
+	free(st->path);
 	free(st);
 	r->state = NULL;
 }
@@ -1069,18 +1152,22 @@ doc_extent(struct dmo_reader *r, struct dmo_err *err, size_t max)
 	}
 }
 
+static int doc_object(struct dmo_reader *, struct json_state *,
+    struct dmo_record *, struct dmo_err *, int, const struct dmo_loc *);
+static int path_next(struct dmo_reader *, struct json_state *,
+    struct dmo_record *, struct dmo_err *);
+
 static int
 json_next(struct dmo_reader *r, struct dmo_record *rec, struct dmo_err *err)
 {
 	struct json_state *st = r->state;
-	struct parser *ps = &st->ps;
 	struct dmo_in *in = r->in;
-	size_t max = in->max_line, n;
 	struct dmo_loc loc;
-	const char *p;
 	int c;
 
 	skip_bom(r, st, err);
+	if (st->path != NULL)
+		return path_next(r, st, rec, err);
 	if (st->line == 0)
 		st->line = 1;
 	for (;;) {
@@ -1134,12 +1221,26 @@ json_next(struct dmo_reader *r, struct dmo_record *rec, struct dmo_err *err)
 		}
 		break;
 	}
+	return doc_object(r, st, rec, err, c, &loc);
+}
+
+/* The object at in->pos (c is its first byte) as a record. */
+static int
+doc_object(struct dmo_reader *r, struct json_state *st, struct dmo_record *rec,
+    struct dmo_err *err, int c, const struct dmo_loc *locp)
+{
+	struct parser *ps = &st->ps;
+	struct dmo_in *in = r->in;
+	struct dmo_loc loc = *locp;
+	const char *p;
+	size_t n;
+
 	if (c != '{') {
 		dmo_err_set(err, DMO_EXIT_DATA, &loc,
 		    "not a JSON object: found '%c'", c);
 		return DMO_READ_FATAL;
 	}
-	n = doc_extent(r, err, max);
+	n = doc_extent(r, err, in->max_line);
 	if (n == 0) {
 		if (err->code == 0)
 			dmo_err_set(err, DMO_EXIT_DATA, &loc,
@@ -1180,6 +1281,263 @@ json_next(struct dmo_reader *r, struct dmo_record *rec, struct dmo_err *err)
 		return DMO_READ_BAD;
 	}
 	return DMO_READ_RECORD;
+}
+
+/* Advance in->pos by n bytes, counting lines and columns. */
+static void
+consume(struct json_state *st, struct dmo_in *in, size_t n)
+{
+	const char *p = in->buf + in->pos;
+	size_t lines = count_lines(p, n);
+
+	if (lines == 0)
+		st->col += n;
+	else {
+		const char *lastnl = p + n - 1;
+
+		while (*lastnl != '\n')
+			lastnl--;
+		st->line += lines;
+		st->col = (unsigned long)(p + n - lastnl - 1);
+	}
+	in->pos += n;
+}
+
+/*
+ * Length of the value at in->pos (whole in the buffer after the call):
+ * a string, an array or object, or a scalar up to its delimiter.  0 when
+ * cut short (err->code set on a read error or an overlong value).
+ */
+static size_t
+value_extent(struct dmo_reader *r, struct dmo_err *err)
+{
+	struct dmo_in *in = r->in;
+	size_t i = 1;
+	char c = in->buf[in->pos];
+
+	if (c == '{' || c == '[')
+		return doc_extent(r, err, in->max_line);
+	for (;;) {
+		while (in->pos + i < in->end) {
+			char d = in->buf[in->pos + i];
+
+			if (c == '"') {
+				i++;
+				if (d == '\\')
+					i++;
+				else if (d == '"')
+					return i;
+			} else if (d == ',' || d == '}' || d == ']' ||
+			    d == ' ' || d == '\t' || d == '\r' || d == '\n')
+				return i;
+			else
+				i++;
+		}
+		if (i > in->max_line) {
+			dmo_err_set(err, DMO_EXIT_DATA, NULL,
+			    "value too long: more than %zu bytes",
+			    in->max_line);
+			return 0;
+		}
+		if (dmo_in_fill(in, err) <= 0)
+			return c == '"' || err->code != 0 ? 0 :
+			    in->end - in->pos;
+	}
+}
+
+static int
+path_fail(struct dmo_reader *r, struct json_state *st, struct dmo_err *err,
+    const char *fmt, const char *what)
+{
+	struct dmo_loc loc = { r->source, st->line, st->col + 1 };
+
+	if (err->code != 0 && err->code != DMO_EXIT_DATA) {
+		err->loc.file = r->source;
+		return DMO_READ_FATAL;
+	}
+	dmo_err_set(err, DMO_EXIT_DATA, &loc, fmt, what);
+	return DMO_READ_FATAL;
+}
+
+static const char *
+tokchar(int c)
+{
+	static char buf[16];
+
+	if (c < 0)
+		return "end of input";
+	if (c < 0x20 || c >= 0x7f)
+		snprintf(buf, sizeof(buf), "\\x%02x", (unsigned)c & 0xff);
+	else
+		snprintf(buf, sizeof(buf), "'%c'", c);
+	return buf;
+}
+
+/*
+ * The document walked to its records: a record, or EOF once the whole
+ * document has been read (so a cut document is an error, not a short
+ * success), or a fatal error.
+ */
+static int
+path_next(struct dmo_reader *r, struct json_state *st, struct dmo_record *rec,
+    struct dmo_err *err)
+{
+	struct jpath *jp = st->path;
+	struct dmo_in *in = r->in;
+	int c;
+
+	if (st->line == 0)
+		st->line = 1;
+	for (;;) {
+		const char *key;
+		size_t klen, n, t, d;
+		unsigned mask = 0;
+		int target = -1;
+
+		c = doc_peek(r, st, err);
+		if (c == -2)
+			return path_fail(r, st, err, "%s", "");
+		if (jp->in_records) {
+			struct dmo_loc loc = { r->source, st->line, 0 };
+
+			if (c == -1)
+				return path_fail(r, st, err, "invalid JSON: "
+				    "unexpected %s in the records array",
+				    "end of input");
+			if (c == ']' && !jp->comma) {
+				jp->in_records = 0;
+				jp->after[jp->depth] = 1;
+				consume(st, in, 1);
+				continue;
+			}
+			if (c == ',' && !jp->first && !jp->comma) {
+				jp->comma = 1;
+				consume(st, in, 1);
+				continue;
+			}
+			if (!jp->first && !jp->comma)
+				return path_fail(r, st, err, "invalid JSON: "
+				    "expected ',' or ']', found %s",
+				    tokchar(c));
+			jp->first = 0;
+			jp->comma = 0;
+			return doc_object(r, st, rec, err, c, &loc);
+		}
+		if (!jp->started) {
+			if (c == -1)
+				return path_fail(r, st, err, "invalid JSON: "
+				    "unexpected %s", "end of input");
+			if (c != '{')
+				return path_fail(r, st, err, "not a JSON "
+				    "object at the top level: found %s",
+				    tokchar(c));
+			jp->started = 1;
+			jp->depth = 1;
+			jp->after[1] = 0;
+			jp->mask[1] = jp->mask[0];
+			consume(st, in, 1);
+			continue;
+		}
+		if (jp->depth == 0) {
+			/* The document is whole: only white space may follow. */
+			if (c != -1)
+				return path_fail(r, st, err, "invalid JSON: "
+				    "unexpected %s after the document",
+				    tokchar(c));
+			if (r->opts.records_path != NULL && !jp->found) {
+				struct dmo_loc loc = { r->source, 0, 0 };
+
+				dmo_err_set(err, DMO_EXIT_DATA, &loc, "records "
+				    "path not found: %s", dmo_quote(
+				    r->opts.records_path,
+				    strlen(r->opts.records_path)));
+				return DMO_READ_FATAL;
+			}
+			return DMO_READ_EOF;
+		}
+		if (c == -1)
+			return path_fail(r, st, err, "invalid JSON: unexpected "
+			    "%s", "end of input");
+		d = jp->depth;
+		if (c == '}' && jp->after[d] != 2) {
+			jp->depth--;
+			jp->after[jp->depth] = 1;
+			consume(st, in, 1);
+			continue;
+		}
+		if (jp->after[d] == 1) {
+			if (c != ',')
+				return path_fail(r, st, err, "invalid JSON: "
+				    "expected ',' or '}', found %s", tokchar(c));
+			jp->after[d] = 2;
+			consume(st, in, 1);
+			continue;
+		}
+		/* A member: "key" : value. */
+		if (c != '"')
+			return path_fail(r, st, err, "invalid JSON: expected "
+			    "a name, found %s", tokchar(c));
+		if ((n = value_extent(r, err)) == 0)
+			return path_fail(r, st, err, "invalid JSON: %s",
+			    "unterminated string");
+		key = in->buf + in->pos + 1;
+		klen = n - 2;
+		for (t = 0; t < jp->nt; t++) {
+			if (!(jp->mask[d] & (1u << t)) ||
+			    jp->t[t].klen[d - 1] != klen ||
+			    memcmp(jp->t[t].key[d - 1], key, klen) != 0)
+				continue;
+			if (jp->t[t].n == d)
+				target = (int)t;
+			else
+				mask |= 1u << t;
+		}
+		consume(st, in, n);
+		c = doc_peek(r, st, err);
+		if (c != ':')
+			return c == -2 ? path_fail(r, st, err, "%s", "") :
+			    path_fail(r, st, err, "invalid JSON: expected ':', "
+			    "found %s", tokchar(c));
+		consume(st, in, 1);
+		c = doc_peek(r, st, err);
+		if (c < 0)
+			return c == -2 ? path_fail(r, st, err, "%s", "") :
+			    path_fail(r, st, err, "invalid JSON: unexpected "
+			    "%s", "end of input");
+		jp->after[d] = 1;
+		if (target == 0) {
+			jp->found = 1;
+			if (c == '[') {
+				jp->in_records = 1;
+				jp->first = 1;
+				jp->comma = 0;
+				consume(st, in, 1);
+				continue;
+			}
+			if (c != 'n')
+				return path_fail(r, st, err, "records path: not "
+				    "an array: found %s", tokchar(c));
+		}
+		if (c == '{' && mask != 0 && d < JPATH_MAX_DEPTH) {
+			jp->depth++;
+			jp->mask[jp->depth] = mask;
+			jp->after[jp->depth] = 0;
+			consume(st, in, 1);
+			continue;
+		}
+		if ((n = value_extent(r, err)) == 0)
+			return path_fail(r, st, err, "invalid JSON: unexpected "
+			    "%s", "end of input");
+		if (target > 0) {
+			struct dmo_buf *b = &r->capture[target - 1];
+
+			b->len = 0;
+			dmo_buf_add(b, in->buf + in->pos, n);
+			dmo_buf_cstr(b);
+			r->captured[target - 1] = 1;
+		}
+		consume(st, in, n);
+	}
 }
 
 const struct dmo_reader_ops dmo_json_reader_ops = {

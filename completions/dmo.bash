@@ -45,6 +45,17 @@ _dmo_value()
 		_filedir ;;
 	*:--max-record-size)
 		COMPREPLY=($(compgen -W '64K 1M 16M 256M 1G' -- "$cur")) ;;
+	*:--body)			# HTTP
+		COMPREPLY=($(compgen -W 'ndjson json' -- "$cur")) ;;
+	*:--cacert|*:--header-file|*:--bearer-file)
+		_filedir ;;
+	*:--bearer-env)
+		COMPREPLY=($(compgen -v -- "$cur")) ;;
+	*:--records|*:--next-field|*:--cursor-field|*:--cursor-param|\
+	*:--page-param|*:--offset-param|*:--page-size|*:--max-pages|\
+	*:--retries|*:--retry-delay|*:--retry-max-time|*:--timeout|\
+	*:--connect-timeout|*:--stall-timeout|*:--batch-size|*:--batch-bytes)
+		;;			# HTTP: free text
 	*:--member|*:--source-field|*:--key|*:--max-rejects|\
 	*:--commit-every|*:--commit-interval|\
 	*:--partition-by|*:--max-open-files)
