@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "atomic.h"
+#include "bookmark.h"
 #include "buf.h"
 #include "cli.h"
 #include "err.h"
@@ -43,6 +44,7 @@ static const char help[] =
     "      --max-rejects N|P%     rejected records allowed (default 0)\n"
     "      --no-header            CSV/TSV: write no header row\n"
     "      --rejects FILE         write rejected records with reasons to FILE\n"
+    "      --state FILE           save dmo-extract's checkpoints to FILE once committed\n"
     "      --stats FILE           write the run summary (JSON) to FILE\n"
     "  -h, --help                 show this help and exit\n"
     "  -v, --verbose              report schema changes and the summary\n"
@@ -52,7 +54,9 @@ enum {
 	OPT_COMMIT_EVERY = DMO_OPT_PROGRAM_BASE,
 	OPT_COMMIT_INTERVAL,
 	OPT_FORMULA_ESCAPE,
-	OPT_NO_HEADER
+	OPT_NO_HEADER,
+	/* Numbered apart from other options, so that branches merge. */
+	OPT_STATE = DMO_OPT_PROGRAM_BASE + 50
 };
 
 static const struct option longopts[] = {
@@ -68,6 +72,7 @@ static const struct option longopts[] = {
 	{ "max-record-size",	required_argument,	NULL, DMO_OPT_MAX_RECORD_SIZE },
 	{ "mode",		required_argument,	NULL, 'm' },
 	{ "no-header",		no_argument,		NULL, OPT_NO_HEADER },
+	{ "state",		required_argument,	NULL, OPT_STATE },
 	DMO_COMMON_LONGOPTS,
 	{ NULL,			0,			NULL, 0 }
 };
@@ -97,6 +102,14 @@ struct load {
 	int			 failed;	/* input incomplete: keep nothing */
 	int			 stop;		/* read no more */
 	int			 target_failed;	/* and said so */
+	/* --state: the checkpoint to save after the next commit. */
+	const char		*state_arg;
+	char			*state;		/* absolute, or NULL */
+	struct dmo_buf		 cp;		/* its payload */
+	int			 have_cp;
+	int			 cp_off;	/* a bad checkpoint: save none */
+	int			 cp_warned;
+	unsigned long long	 cp_saved;
 };
 
 /* What the command line asked for, before it is checked against the target. */
@@ -405,6 +418,84 @@ target_error(struct load *L, const struct dmo_err *err)
 	L->target_failed = 1;
 }
 
+/*
+ * Checkpoints (dmo-extract(1), INCREMENTAL RUNS).  A checkpoint frame is
+ * held until a commit covers every record before it; then its bookmark
+ * is saved to the --state file.  The file is the one this command line
+ * names: a checkpoint for another state file is refused, so no input can
+ * make dmo-load write a file it was not told to.
+ */
+static void	checkpoint_committed(struct load *);
+
+static void
+checkpoint_seen(struct load *L, const struct dmo_control *c)
+{
+	struct dmo_checkpoint cp;
+	struct dmo_err err;
+
+	if (L->cp_off)
+		return;
+	if (dmo_checkpoint_decode(c->payload, c->len, &cp, &err) != 0) {
+		dmo_run_error(&L->run, &err);
+		L->cp_off = 1;
+		L->have_cp = 0;
+		return;
+	}
+	if (L->state == NULL) {
+		if (!L->cp_warned) {
+			dmo_err_set(&err, 0, NULL, "the input carries "
+			    "checkpoints for %s, but option '--state' is not "
+			    "given: the bookmark does not advance",
+			    dmo_quote(cp.state, cp.statelen));
+			dmo_run_warn(&err);
+			L->cp_warned = 1;
+		}
+		return;
+	}
+	if (cp.statelen != strlen(L->state) ||
+	    memcmp(cp.state, L->state, cp.statelen) != 0) {
+		dmo_err_set(&err, DMO_EXIT_USAGE, NULL, "option '--state': "
+		    "the input's checkpoints are for %s, not '%s': the "
+		    "bookmark does not advance", dmo_quote(cp.state,
+		    cp.statelen), L->state);
+		dmo_run_error(&L->run, &err);
+		L->cp_off = 1;
+		L->have_cp = 0;
+		return;
+	}
+	L->cp.len = 0;
+	dmo_buf_add(&L->cp, c->payload, c->len);
+	L->have_cp = 1;
+	/* Nothing uncommitted in a stream: it is covered already. */
+	if (L->kind == T_SQLITE && dmo_sqlite_pending(L->db) == 0 &&
+	    (L->commit_every > 0 || L->commit_interval > 0))
+		checkpoint_committed(L);
+}
+
+/*
+ * Called after every successful commit of the target: save the last
+ * checkpoint seen, since every record before it is now committed.
+ * Targets mark the call with "committed: checkpoint hook".
+ */
+static void
+checkpoint_committed(struct load *L)
+{
+	struct dmo_checkpoint cp;
+	struct dmo_err err;
+
+	if (!L->have_cp || L->cp_off)
+		return;
+	L->have_cp = 0;
+	if (dmo_checkpoint_decode(L->cp.p, L->cp.len, &cp, &err) != 0 ||
+	    dmo_state_save(&cp, &err) != 0) {
+		if (err.loc.file == NULL)
+			err.loc.file = L->state_arg;
+		dmo_run_error(&L->run, &err);
+		return;
+	}
+	L->cp_saved++;
+}
+
 /* Commit now, unless a count limit of rejects is passed: then stop. */
 static void
 maybe_commit_now(struct load *L)
@@ -417,6 +508,8 @@ maybe_commit_now(struct load *L)
 	}
 	if (dmo_sqlite_commit(L->db, &err) != 0)
 		target_error(L, &err);
+	else
+		checkpoint_committed(L);
 }
 
 /* Periodic commits for streams (--commit-every, --commit-interval). */
@@ -445,6 +538,8 @@ on_wait(void *arg)
 
 	if (!L->stop && L->db != NULL && dmo_sqlite_pending(L->db) > 0)
 		maybe_commit_now(L);
+	else if (!L->stop && L->have_cp && L->db != NULL)
+		checkpoint_committed(L);	/* it came after the commit */
 }
 
 static void
@@ -502,8 +597,13 @@ load_input(struct load *L, const char *path, struct dmo_record *rec)
 		else if (rc == DMO_READ_BAD)
 			dmo_run_reject_read(&L->run, r, &err);
 		else if (rc == DMO_READ_CONTROL) {
-			if (L->writer != NULL && dmo_writer_control(L->writer,
-			    dmo_reader_control(r), &err) != 0)
+			const struct dmo_control *c = dmo_reader_control(r);
+
+			if (c->type == DMO_CONTROL_CHECKPOINT &&
+			    L->kind != T_STDOUT)
+				checkpoint_seen(L, c);
+			else if (L->writer != NULL &&
+			    dmo_writer_control(L->writer, c, &err) != 0)
 				target_error(L, &err);
 		} else {
 			input_error(L, &err);
@@ -563,8 +663,11 @@ finish_file(struct load *L)
 		target_error(L, &err);
 	dmo_writer_free(L->writer);
 	L->run.bytes_out = dmo_atomic_out(L->atomic)->bytes;
-	if (!L->failed && dmo_atomic_commit(L->atomic, &err) == 0)
+	if (!L->failed && dmo_atomic_commit(L->atomic, &err) == 0) {
+		/* committed: checkpoint hook */
+		checkpoint_committed(L);
 		return;
+	}
 	if (L->failed)
 		dmo_atomic_abort(L->atomic);
 	else
@@ -590,7 +693,8 @@ finish_sqlite(struct load *L)
 	if (!L->failed && dmo_sqlite_commit(L->db, &err) != 0) {
 		dmo_run_error(&L->run, &err);
 		L->failed = 1;
-	}
+	} else if (!L->failed)
+		checkpoint_committed(L);	/* committed: checkpoint hook */
 	if (L->failed) {
 		if (dmo_sqlite_rollback(L->db, &err) != 0)
 			dmo_run_error(&L->run, &err);
@@ -722,6 +826,9 @@ main(int argc, char *argv[])
 		case OPT_NO_HEADER:
 			o.no_header = 1;
 			break;
+		case OPT_STATE:
+			L.state_arg = optarg;
+			break;
 		case DMO_OPT_DUPLICATE_KEYS:
 			if (dmo_parse_dup(optarg, &L.ropts.dup) != 0)
 				dmo_usage_error(&L.run, "option "
@@ -754,6 +861,17 @@ main(int argc, char *argv[])
 	inputs = argc > 1 ? argv + 1 : default_input;
 	parse_target(&L, argc > 0 ? argv[0] : "-", &o, inputs[0]);
 	check_options(&L, &o);
+	if (L.state_arg != NULL) {
+		struct dmo_err err;
+
+		if (L.kind == T_STDOUT)
+			usage_conflict(&L, "--state", "needs a file or SQLite "
+			    "target: the standard output is never committed");
+		if ((L.state = dmo_state_path(L.state_arg, &err)) == NULL) {
+			dmo_report(&err);
+			exit(err.code);
+		}
+	}
 	if (o.keys != NULL)
 		keys = split_keys(&L, o.keys, &nkeys);
 	if (L.kind == T_SQLITE)
@@ -782,6 +900,18 @@ main(int argc, char *argv[])
 	for (i = 0; i < nkeys; i++)
 		free((void *)keys[i]);
 	free(keys);
+	if (L.state != NULL && L.cp_saved == 0 && !L.cp_off &&
+	    L.run.status == 0) {
+		struct dmo_err err;
+		struct dmo_loc loc = { L.state_arg, 0, 0 };
+
+		dmo_err_set(&err, 0, &loc, "no checkpoint was committed, so "
+		    "the state file is left as it was (is the input NDJSON? "
+		    "dmo-extract needs -B or DMO_WIRE=binary)");
+		dmo_run_warn(&err);
+	}
+	free(L.state);
+	dmo_buf_release(&L.cp);
 	free(L.path);
 	free(L.table);
 	return dmo_run_finish(&L.run);

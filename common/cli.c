@@ -257,6 +257,10 @@ dmo_run_finish(struct dmo_run *run)
 			dmo_doc_set_real(t, "seconds", run->target.seconds);
 			dmo_doc_set(d, "target", t);
 		}
+		if (run->extra != NULL) {
+			dmo_doc_set(d, run->extra_name, run->extra);
+			run->extra = NULL;
+		}
 		dmo_doc_set_int(d, "status", run->status);
 		s = dmo_doc_dump(d);
 		dmo_doc_free(d);
@@ -273,6 +277,8 @@ dmo_run_finish(struct dmo_run *run)
 		}
 		free(s);
 	}
+	dmo_doc_free(run->extra);
+	run->extra = NULL;
 	return run->status;
 }
 

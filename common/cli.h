@@ -11,6 +11,7 @@
 #include "exitcode.h"
 #include "format.h"
 #include "io.h"
+#include "json.h"
 #include "record.h"
 
 #ifndef DMO_VERSION
@@ -77,6 +78,9 @@ struct dmo_run {
 	int			 status;	/* the worst so far */
 	unsigned long		 messages;	/* reject messages printed */
 	struct dmo_run_target	 target;
+	/* A program's own member of the summary (taken over), or NULL. */
+	const char		*extra_name;
+	struct dmo_doc		*extra;
 };
 
 void	 dmo_run_init(struct dmo_run *, const char *synopsis, const char *help);
