@@ -39,6 +39,8 @@ static const char help[] =
     "      --max-rejects N[%]    rejected records allowed before the status is 1 (default 0)\n"
     "      --rejects FILE        write rejected records with their reasons to FILE (NDJSON)\n"
     "      --stats FILE          write a JSON run summary to FILE\n"
+    "      --progress            show progress on stderr even when it is not a terminal\n"
+    "      --no-progress         show no progress, even on a terminal\n"
     "  -v, --verbose             print the run summary on stderr\n"
     "  -h, --help                print this help and exit\n"
     "  -V, --version             print the version and exit\n"
@@ -197,7 +199,9 @@ extract_one(struct extract *x, const char *path)
 			x->bm->stopped = 1;
 		return;
 	}
+	x->run.reader = r;
 	while ((rc = dmo_reader_next(r, &x->rec, &err)) != DMO_READ_EOF) {
+		dmo_run_tick(&x->run);
 		if (rc == DMO_READ_RECORD) {
 			if (x->bm != NULL &&
 			    (rc = dmo_bookmark_test(x->bm, &x->rec, &err)) <= 0) {
@@ -223,6 +227,7 @@ extract_one(struct extract *x, const char *path)
 				x->bm->stopped = 1;
 		}
 	}
+	x->run.reader = NULL;
 	x->run.bytes_in += dmo_reader_bytes(r);
 	dmo_reader_free(r);
 }

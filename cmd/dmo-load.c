@@ -43,6 +43,8 @@ static const char help[] =
     "      --max-record-size SIZE  longest record read (default 256M)\n"
     "      --max-rejects N|P%     rejected records allowed (default 0)\n"
     "      --no-header            CSV/TSV: write no header row\n"
+    "      --no-progress          show no progress, even on a terminal\n"
+    "      --progress             show progress on stderr even when it is not a terminal\n"
     "      --rejects FILE         write rejected records with reasons to FILE\n"
     "      --state FILE           save dmo-extract's checkpoints to FILE once committed\n"
     "      --stats FILE           write the run summary (JSON) to FILE\n"
@@ -408,6 +410,39 @@ since(const struct timespec *t0)
 	    (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
+/* Time spent in the target, for the run summary. */
+static inline void
+clock_now(struct timespec *t)
+{
+	clock_gettime(CLOCK_MONOTONIC, t);
+}
+
+static void
+target_time(struct load *L, const struct timespec *t0, int commit)
+{
+	double s = since(t0);
+
+	L->run.target.seconds += s;
+	if (commit)
+		L->run.target.commit_seconds += s;
+}
+
+/* A SQLite commit, counted and timed.  0 or -2 (err set). */
+static int
+sqlite_commit(struct load *L, struct dmo_err *err)
+{
+	unsigned long long pending = dmo_sqlite_pending(L->db);
+	struct timespec t0;
+	int rc;
+
+	clock_now(&t0);
+	rc = dmo_sqlite_commit(L->db, err);
+	target_time(L, &t0, 1);
+	if (rc == 0 && pending > 0)
+		L->run.target.batches++;
+	return rc;
+}
+
 /* The target failed: say so, and read no further. */
 static void
 target_error(struct load *L, const struct dmo_err *err)
@@ -506,10 +541,10 @@ maybe_commit_now(struct load *L)
 		L->stop = 1;
 		return;
 	}
-	if (dmo_sqlite_commit(L->db, &err) != 0)
+	if (sqlite_commit(L, &err) != 0)
 		target_error(L, &err);
 	else
-		checkpoint_committed(L);
+		checkpoint_committed(L);	/* committed: checkpoint hook */
 }
 
 /* Periodic commits for streams (--commit-every, --commit-interval). */
@@ -546,13 +581,24 @@ static void
 put_record(struct load *L, struct dmo_record *rec)
 {
 	struct dmo_err err;
+	struct timespec t0;
+	/*
+	 * Reading the clock costs as much as writing a CSV record, so the
+	 * first 256 writes are timed, and then one in 256 stands for all.
+	 */
+	int timed = L->run.in < 256 || (L->run.in & 255) == 255;
 	int rc;
 
 	L->run.in++;
+	if (timed)
+		clock_now(&t0);
 	if (L->kind == T_SQLITE)
 		rc = dmo_sqlite_write(L->db, rec, &err);
 	else
 		rc = dmo_writer_write(L->writer, rec, &err);
+	if (timed)
+		L->run.target.seconds += since(&t0) *
+		    (L->run.in <= 256 ? 1 : 256);
 	if (rc == 0) {
 		L->run.out++;
 		if (L->kind == T_SQLITE &&
@@ -586,10 +632,12 @@ load_input(struct load *L, const char *path, struct dmo_record *rec)
 		input_error(L, &err);
 		return;
 	}
+	L->run.reader = r;
 	while (!L->stop) {
 		rc = dmo_reader_next(r, rec, &err);
 		if (L->stop)
 			break;	/* a commit while waiting stopped us */
+		dmo_run_tick(&L->run);
 		if (rc == DMO_READ_RECORD)
 			put_record(L, rec);
 		else if (rc == DMO_READ_EOF)
@@ -610,6 +658,7 @@ load_input(struct load *L, const char *path, struct dmo_record *rec)
 			break;
 		}
 	}
+	L->run.reader = NULL;
 	L->run.bytes_in += dmo_reader_bytes(r);
 	dmo_reader_free(r);
 }
@@ -653,17 +702,23 @@ finish_file(struct load *L)
 	struct dmo_err err;
 	char why[160];
 	int direct = dmo_atomic_direct(L->atomic);
+	struct timespec t0;
 
 	why[0] = '\0';
 	if (!L->failed && dmo_run_over_limit(&L->run)) {
 		limit_reason(L, why, sizeof(why));
 		L->failed = 1;
 	}
+	clock_now(&t0);
 	if (!L->failed && dmo_writer_finish(L->writer, &err) != 0)
 		target_error(L, &err);
 	dmo_writer_free(L->writer);
 	L->run.bytes_out = dmo_atomic_out(L->atomic)->bytes;
+	L->run.target.records = L->run.out;
 	if (!L->failed && dmo_atomic_commit(L->atomic, &err) == 0) {
+		target_time(L, &t0, 1);
+		L->run.target.committed = L->run.out;
+		L->run.target.batches = 1;
 		/* committed: checkpoint hook */
 		checkpoint_committed(L);
 		return;
@@ -690,7 +745,7 @@ finish_sqlite(struct load *L)
 		limit_reason(L, why, sizeof(why));
 		L->failed = 1;
 	}
-	if (!L->failed && dmo_sqlite_commit(L->db, &err) != 0) {
+	if (!L->failed && sqlite_commit(L, &err) != 0) {
 		dmo_run_error(&L->run, &err);
 		L->failed = 1;
 	} else if (!L->failed)
@@ -708,6 +763,8 @@ finish_sqlite(struct load *L)
 			    "loaded%s%s", L->path, L->table,
 			    *why != '\0' ? ": " : "", why);
 	}
+	L->run.target.records = L->run.out;
+	L->run.target.committed = dmo_sqlite_committed(L->db);
 	dmo_sqlite_close(L->db);
 	L->db = NULL;
 }
@@ -874,6 +931,11 @@ main(int argc, char *argv[])
 	}
 	if (o.keys != NULL)
 		keys = split_keys(&L, o.keys, &nkeys);
+	if (L.kind != T_STDOUT) {
+		L.run.target.name = L.target;
+		L.run.target.batch = L.kind == T_SQLITE ? "transaction" :
+		    "file";
+	}
 	if (L.kind == T_SQLITE)
 		open_db(&L, keys, nkeys, o.mode);
 	else {
