@@ -186,6 +186,37 @@ emit(struct extract *x, struct dmo_reader *r)
 		write_failed(x, &err);
 }
 
+/*
+ * Every source's loop calls these: record_read for each record in
+ * x->rec, source_failed when a source cannot be opened or read to its
+ * end, so that --since-field and its checkpoints work for all sources.
+ */
+static void
+record_read(struct extract *x, struct dmo_reader *r)
+{
+	struct dmo_err err;
+	int rc;
+
+	if (x->bm != NULL &&
+	    (rc = dmo_bookmark_test(x->bm, &x->rec, &err)) <= 0) {
+		if (rc < 0) {
+			x->run.in++;
+			dmo_run_reject(&x->run, &err, &x->rec, NULL, 0);
+		}
+		return;		/* before the bookmark: not counted in */
+	}
+	x->run.in++;
+	emit(x, r);
+}
+
+static void
+source_failed(struct extract *x, const struct dmo_err *err)
+{
+	dmo_run_error(&x->run, err);
+	if (x->bm != NULL)
+		x->bm->stopped = 1;	/* its records may be after a checkpoint */
+}
+
 static void
 extract_one(struct extract *x, const char *path)
 {
@@ -194,38 +225,22 @@ extract_one(struct extract *x, const char *path)
 	int rc;
 
 	if ((r = dmo_reader_open(path, &x->ropts, &err)) == NULL) {
-		dmo_run_error(&x->run, &err);
-		if (x->bm != NULL)
-			x->bm->stopped = 1;
+		source_failed(x, &err);
 		return;
 	}
 	x->run.reader = r;
 	while ((rc = dmo_reader_next(r, &x->rec, &err)) != DMO_READ_EOF) {
 		dmo_run_tick(&x->run);
-		if (rc == DMO_READ_RECORD) {
-			if (x->bm != NULL &&
-			    (rc = dmo_bookmark_test(x->bm, &x->rec, &err)) <= 0) {
-				if (rc < 0) {
-					x->run.in++;
-					dmo_run_reject(&x->run, &err, &x->rec,
-					    NULL, 0);
-				}
-				continue;	/* before the bookmark */
-			}
-			x->run.in++;
-			emit(x, r);
-		} else if (rc == DMO_READ_CONTROL) {
+		if (rc == DMO_READ_RECORD)
+			record_read(x, r);
+		else if (rc == DMO_READ_CONTROL) {
 			if (dmo_writer_control(x->w, dmo_reader_control(r),
 			    &err) != 0)
 				write_failed(x, &err);
 		} else if (rc == DMO_READ_BAD)
 			dmo_run_reject_read(&x->run, r, &err);
-		else {
-			/* The next read goes on with the next member, if any. */
-			dmo_run_error(&x->run, &err);
-			if (x->bm != NULL)
-				x->bm->stopped = 1;
-		}
+		else	/* the next read goes on with the next member, if any */
+			source_failed(x, &err);
 	}
 	x->run.reader = NULL;
 	x->run.bytes_in += dmo_reader_bytes(r);

@@ -932,6 +932,7 @@ main(int argc, char *argv[])
 	if (o.keys != NULL)
 		keys = split_keys(&L, o.keys, &nkeys);
 	if (L.kind != T_STDOUT) {
+		L.run.output_elsewhere = 1;
 		L.run.target.name = L.target;
 		L.run.target.batch = L.kind == T_SQLITE ? "transaction" :
 		    "file";

@@ -303,6 +303,7 @@ dmo_bookmark_open(struct dmo_bookmark *bm, const char *field,
 	bm->field = dmo_xstrdup(field);
 	bm->flen = strlen(field);
 	bm->idx = -1;
+	bm->cur = -1;
 	clock_gettime(CLOCK_MONOTONIC, &bm->last);
 	if ((bm->state = dmo_state_path(state_arg, err)) == NULL)
 		return -1;
@@ -342,6 +343,7 @@ dmo_bookmark_test(struct dmo_bookmark *bm, const struct dmo_record *rec,
 	size_t len;
 	enum dmo_type t;
 
+	bm->cur = i;
 	if (i < 0) {
 		dmo_err_set(err, DMO_EXIT_DATA, &rec->loc, "field '%s': "
 		    "missing: the record cannot be placed against the "
@@ -368,14 +370,18 @@ int
 dmo_bookmark_sent(struct dmo_bookmark *bm, const struct dmo_record *rec,
     struct dmo_err *err)
 {
-	long i = field_index(bm, rec);
+	/*
+	 * The index dmo_bookmark_test found: fields a program adds go at
+	 * the end (dmo-extract -s), and would change the shape.
+	 */
+	long i = bm->cur;
 	const char *v;
 	size_t len;
 	int c;
 
 	bm->sent++;
 	bm->pending++;
-	if (i < 0)
+	if (i < 0 || (size_t)i >= dmo_record_count(rec))
 		return 0;	/* not through dmo_bookmark_test */
 	v = dmo_record_value(rec, (size_t)i, &len);
 	if (!bm->have_max) {

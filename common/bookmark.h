@@ -63,6 +63,7 @@ struct dmo_bookmark {
 	int			 stopped;	/* no more checkpoints */
 	unsigned long		 shape;		/* index cache: shape ... */
 	long			 idx;		/* ... and the field's index */
+	long			 cur;		/* its index in the record tested */
 	struct dmo_buf		 payload;
 };
 

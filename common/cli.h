@@ -89,6 +89,7 @@ struct dmo_run {
 	struct dmo_run_target	 target;
 	/* Progress (progress.h): -1 on a terminal, 0 off, 1 on. */
 	int			 progress;
+	int			 output_elsewhere;	/* records not to stdout */
 	unsigned long		 tick;		/* records to the next look */
 	const struct dmo_reader	*reader;	/* being read, or NULL */
 	/* A program's own member of the summary (taken over), or NULL. */

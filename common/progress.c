@@ -1,6 +1,7 @@
 /* progress.c - a status line on a terminal while a program works. */
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -143,7 +144,16 @@ dmo_progress_start(struct dmo_run *run)
 {
 	const char *term = getenv("TERM");
 	int tty = isatty(FD) && (term == NULL || strcmp(term, "dumb") != 0);
+	struct stat st;
 
+	/*
+	 * Records going to a pipe mean a later stage, whose line this one
+	 * would fight over the same terminal line; records going to the
+	 * terminal itself would be cut by the line.  Both stay quiet.
+	 */
+	if (!run->output_elsewhere && (isatty(STDOUT_FILENO) ||
+	    (fstat(STDOUT_FILENO, &st) == 0 && S_ISFIFO(st.st_mode))))
+		tty = 0;
 	if (run->progress == 0 || (run->progress < 0 && !tty) ||
 	    P.run != NULL)
 		return;

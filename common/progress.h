@@ -6,7 +6,9 @@
 /*
  * One line on the standard error, redrawn at most 5 times a second:
  * records in and out, rejected, bytes read, the rate, the time so far.
- * It is on when stderr is a terminal (and TERM is not "dumb"), or when
+ * It is on when stderr is a terminal (and TERM is not "dumb") and the
+ * program's records do not go to a pipe (the last stage of a pipeline
+ * shows its line, not every stage) or to the terminal, or when
  * --progress asks (then, on anything but a terminal, a plain line each
  * second and one at the end); --no-progress turns it off.  The line is
  * erased before any message and at the end.

@@ -49,6 +49,25 @@ LINE='dmo-extract: 1 in, 1 out, 0 rejected, [0-9]+ B, [0-9.]+ (k )?rec/s, 0:00:0
 	assert_output ""
 }
 
+@test "progress: a stage whose records go to a pipe or to the terminal stays quiet" {
+	# The last stage shows its line; the others would fight over it.
+	run -0 on_tty 'dmo-extract in.ndjson | dmo-load out.csv'
+	[[ $output =~ ^"<CR>dmo-load: 1 in, 1 out, 0 rejected, ".*"<ESC>[K<CR><ESC>[K"$ ]] ||
+	    fail "terminal got: $output"
+	# Records on the terminal are not cut by a status line.
+	run -0 on_tty 'dmo-extract in.ndjson 2>&1 >/dev/tty'
+	assert_output '{"id":1,"s":"a"}<CR>
+{"id":2,"s":"b"}<CR>
+{"id":3,"s":"c"}<CR>'
+	run -0 on_tty 'dmo-load - in.ndjson >/dev/tty'
+	assert_output '{"id":1,"s":"a"}<CR>
+{"id":2,"s":"b"}<CR>
+{"id":3,"s":"c"}<CR>'
+	# --progress asks for it anyway.
+	run -0 on_tty 'dmo-extract --progress in.ndjson | cat >/dev/null'
+	[[ $output =~ ^"<CR>"$LINE"<ESC>[K<CR><ESC>[K"$ ]] || fail "terminal got: $output"
+}
+
 @test "progress: --progress when stderr is not a terminal writes plain lines, the last one at the end" {
 	run -0 --separate-stderr dmo-extract --progress in.ndjson
 	assert_equal "${#lines[@]}" 3
