@@ -253,6 +253,8 @@ start_bookmark(struct extract *x, struct dmo_bookmark *bm,
     const char *interval)
 {
 	struct dmo_err err;
+	unsigned long long n = 0;
+	double secs = 0;
 
 	if (field == NULL)
 		dmo_usage_error(&x->run, "option '--state' needs "
@@ -260,20 +262,21 @@ start_bookmark(struct extract *x, struct dmo_bookmark *bm,
 	if (state == NULL)
 		dmo_usage_error(&x->run, "option '--since-field' needs "
 		    "'--state'");
-	if (dmo_bookmark_open(bm, field, state, &err) != 0) {
-		dmo_report(&err);
-		exit(err.code);
-	}
-	if (every != NULL && dmo_parse_ull(every, &bm->every) != 0)
+	if (every != NULL && dmo_parse_ull(every, &n) != 0)
 		dmo_usage_error(&x->run, "option '--checkpoint-every': not a "
 		    "count: %s", dmo_quote(every, strlen(every)));
-	if (interval != NULL && dmo_parse_seconds(interval, &bm->interval)
-	    != 0)
+	if (interval != NULL && dmo_parse_seconds(interval, &secs) != 0)
 		dmo_usage_error(&x->run, "option '--checkpoint-interval': not "
 		    "a duration: %s", dmo_quote(interval, strlen(interval)));
 	/* A followed file has no end: checkpoint by the clock. */
 	if (interval == NULL && x->ropts.follow)
-		bm->interval = 1;
+		secs = 1;
+	if (dmo_bookmark_open(bm, field, state, &err) != 0) {
+		dmo_report(&err);
+		exit(err.code);
+	}
+	bm->every = n;
+	bm->interval = secs;
 	x->bm = bm;
 	if (bm->interval > 0)
 		dmo_io_on_wait(on_wait, x);

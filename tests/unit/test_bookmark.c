@@ -1,5 +1,7 @@
 /* test_bookmark.c - checkpoint frames, the bookmark comparison, state files. */
 /* SPDX-License-Identifier: BSD-2-Clause */
+#include <ctype.h>
+
 #include "testhelp.h"
 
 #include "bookmark.h"
@@ -67,6 +69,58 @@ test_encode(void)
 		    8, "encode: no bookmark is a flag byte 0");
 		dmo_buf_release(&payload);
 	}
+}
+
+/*
+ * The dump in dmo-frame(5) must be those bytes: the xxd block whose
+ * frame after the stream header is a 'c'.
+ */
+static void
+test_man_dump(const char *argv0)
+{
+	char path[1024], line[512];
+	unsigned char dump[256];
+	const char *slash = strrchr(argv0, '/');
+	size_t n = 0, k;
+	int found = 0;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%.*s/../../man/dmo-frame.5",
+	    slash != NULL ? (int)(slash - argv0) : 1,
+	    slash != NULL ? argv0 : ".");
+	if ((fp = fopen(path, "r")) == NULL &&
+	    (fp = fopen("man/dmo-frame.5", "r")) == NULL) {
+		skip("man: the checkpoint dump in dmo-frame(5)", "not found");
+		return;
+	}
+	while (!found && fgets(line, sizeof(line), fp) != NULL) {
+		for (k = 0; k < 8 && isxdigit((unsigned char)line[k]); k++)
+			;
+		if (k != 8 || line[8] != ':' || line[9] != ' ') {
+			/* The end of a dump: is it the one? */
+			if (n > 10 && dump[10] == 'c') {
+				found = 1;
+				break;
+			}
+			n = 0;
+			continue;
+		}
+		for (k = 10; k + 1 < strlen(line) && k < 10 + 39; k++) {
+			unsigned v;
+
+			if (line[k] == ' ')
+				continue;
+			if (sscanf(line + k, "%2x", &v) != 1 ||
+			    n >= sizeof(dump))
+				break;
+			dump[n++] = (unsigned char)v;
+			k++;
+		}
+	}
+	fclose(fp);
+	CHECK(found, "man: dmo-frame(5) has a dump of a checkpoint frame");
+	CHECK_MEM((const char *)dump, n, (const char *)man_example,
+	    sizeof(man_example), "man: the dump is the encoder's bytes");
 }
 
 /* The man page's stream read back: one control frame, decoded. */
@@ -268,10 +322,12 @@ test_state(void)
 }
 
 int
-main(void)
+main(int argc, char *argv[])
 {
+	(void)argc;
 	th_tmpdir("test_bookmark");
 	test_encode();
+	test_man_dump(argv[0]);
 	test_read();
 	test_decode_damage();
 	test_compare();
