@@ -62,8 +62,8 @@ num_parse(const char *p, size_t n, struct num *v)
 		if (p < end && (*p == '+' || *p == '-'))
 			eneg = *p++ == '-';
 		for (; p < end; p++)
-			if (e < EXP_LIMIT)
-				e = e * 10 + (*p - '0');
+			e = e < EXP_LIMIT / 10 ? e * 10 + (*p - '0') :
+			    EXP_LIMIT;
 	}
 	v->exp = (eneg ? -e : e) + (long long)v->il;
 	if (v->il == 0) {
