@@ -39,7 +39,7 @@ static const char help[] =
     "      --max-rejects N[%]    rejected records allowed before the status is 1 (default 0)\n"
     "      --rejects FILE        write rejected records with their reasons to FILE (NDJSON)\n"
     "      --stats FILE          write a JSON run summary to FILE\n"
-    "      --progress            show progress on stderr even when it is not a terminal\n"
+    "      --progress            show progress even when stderr is not a terminal\n"
     "      --no-progress         show no progress, even on a terminal\n"
     "  -v, --verbose             print the run summary on stderr\n"
     "  -h, --help                print this help and exit\n"
