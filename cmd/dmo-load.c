@@ -11,6 +11,7 @@
 
 #include "archive.h"
 #include "atomic.h"
+#include "bookmark.h"
 #include "buf.h"
 #include "cli.h"
 #include "err.h"
@@ -55,8 +56,11 @@ static const char help[] =
     "      --max-record-size SIZE  longest record read (default 256M)\n"
     "      --max-rejects N|P%     rejected records allowed (default 0)\n"
     "      --no-header            CSV/TSV: write no header row\n"
+    "      --no-progress          show no progress, even on a terminal\n"
     "      --partition-by FIELDS  write Hive-style partitions (dt=X/part-00000)\n"
+    "      --progress             show progress even when stderr is not a terminal\n"
     "      --rejects FILE         write rejected records with reasons to FILE\n"
+    "      --state FILE           save the bookmark for dmo-extract --state FILE\n"
     "      --stats FILE           write the run summary (JSON) to FILE\n"
     DMO_HTTP_HELP(" ")
     "  -h, --help                 show this help and exit\n"
@@ -73,7 +77,9 @@ enum {
 	OPT_PARTITION_BY,
 	OPT_BATCH_BYTES = DMO_HTTP_OPT_END + 10,	/* clear of http.h */
 	OPT_BATCH_SIZE,
-	OPT_BODY
+	OPT_BODY,
+	/* Numbered apart from other options, so that branches merge. */
+	OPT_STATE = DMO_OPT_PROGRAM_BASE + 50
 };
 
 static const struct option longopts[] = {
@@ -96,6 +102,7 @@ static const struct option longopts[] = {
 	{ "no-header",		no_argument,		NULL, OPT_NO_HEADER },
 	{ "partition-by",	required_argument,	NULL, OPT_PARTITION_BY },
 	DMO_HTTP_LONGOPTS,
+	{ "state",		required_argument,	NULL, OPT_STATE },
 	DMO_COMMON_LONGOPTS,
 	{ NULL,			0,			NULL, 0 }
 };
@@ -153,6 +160,14 @@ struct load {
 	int			 failed;	/* input incomplete: keep nothing */
 	int			 stop;		/* read no more */
 	int			 target_failed;	/* and said so */
+	/* --state: the checkpoint to save after the next commit. */
+	const char		*state_arg;
+	char			*state;		/* absolute, or NULL */
+	struct dmo_buf		 cp;		/* its payload */
+	int			 have_cp;
+	int			 cp_off;	/* a bad checkpoint: save none */
+	int			 cp_warned;
+	unsigned long long	 cp_saved;
 };
 
 /* What the command line asked for, before it is checked against the target. */
@@ -628,6 +643,39 @@ since(const struct timespec *t0)
 	    (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
+/* Time spent in the target, for the run summary. */
+static inline void
+clock_now(struct timespec *t)
+{
+	clock_gettime(CLOCK_MONOTONIC, t);
+}
+
+static void
+target_time(struct load *L, const struct timespec *t0, int commit)
+{
+	double s = since(t0);
+
+	L->run.target.seconds += s;
+	if (commit)
+		L->run.target.commit_seconds += s;
+}
+
+/* A SQLite commit, counted and timed.  0 or -2 (err set). */
+static int
+sqlite_commit(struct load *L, struct dmo_err *err)
+{
+	unsigned long long pending = dmo_sqlite_pending(L->db);
+	struct timespec t0;
+	int rc;
+
+	clock_now(&t0);
+	rc = dmo_sqlite_commit(L->db, err);
+	target_time(L, &t0, 1);
+	if (rc == 0 && pending > 0)
+		L->run.target.batches++;
+	return rc;
+}
+
 /* The target failed: say so, and read no further. */
 static void
 target_error(struct load *L, const struct dmo_err *err)
@@ -636,6 +684,84 @@ target_error(struct load *L, const struct dmo_err *err)
 	L->stop = 1;
 	L->failed = 1;
 	L->target_failed = 1;
+}
+
+/*
+ * Checkpoints (dmo-extract(1), INCREMENTAL RUNS).  A checkpoint frame is
+ * held until a commit covers every record before it; then its bookmark
+ * is saved to the --state file.  The file is the one this command line
+ * names: a checkpoint for another state file is refused, so no input can
+ * make dmo-load write a file it was not told to.
+ */
+static void	checkpoint_committed(struct load *);
+
+static void
+checkpoint_seen(struct load *L, const struct dmo_control *c)
+{
+	struct dmo_checkpoint cp;
+	struct dmo_err err;
+
+	if (L->cp_off)
+		return;
+	if (dmo_checkpoint_decode(c->payload, c->len, &cp, &err) != 0) {
+		dmo_run_error(&L->run, &err);
+		L->cp_off = 1;
+		L->have_cp = 0;
+		return;
+	}
+	if (L->state == NULL) {
+		if (!L->cp_warned) {
+			dmo_err_set(&err, 0, NULL, "the input carries "
+			    "checkpoints for %s, but option '--state' is not "
+			    "given: the bookmark does not advance",
+			    dmo_quote(cp.state, cp.statelen));
+			dmo_run_warn(&err);
+			L->cp_warned = 1;
+		}
+		return;
+	}
+	if (cp.statelen != strlen(L->state) ||
+	    memcmp(cp.state, L->state, cp.statelen) != 0) {
+		dmo_err_set(&err, DMO_EXIT_USAGE, NULL, "option '--state': "
+		    "the input's checkpoints are for %s, not '%s': the "
+		    "bookmark does not advance", dmo_quote(cp.state,
+		    cp.statelen), L->state);
+		dmo_run_error(&L->run, &err);
+		L->cp_off = 1;
+		L->have_cp = 0;
+		return;
+	}
+	L->cp.len = 0;
+	dmo_buf_add(&L->cp, c->payload, c->len);
+	L->have_cp = 1;
+	/* Nothing uncommitted in a stream: it is covered already. */
+	if (L->kind == T_SQLITE && dmo_sqlite_pending(L->db) == 0 &&
+	    (L->commit_every > 0 || L->commit_interval > 0))
+		checkpoint_committed(L);
+}
+
+/*
+ * Called after every successful commit of the target: save the last
+ * checkpoint seen, since every record before it is now committed.
+ * Targets mark the call with "committed: checkpoint hook".
+ */
+static void
+checkpoint_committed(struct load *L)
+{
+	struct dmo_checkpoint cp;
+	struct dmo_err err;
+
+	if (!L->have_cp || L->cp_off)
+		return;
+	L->have_cp = 0;
+	if (dmo_checkpoint_decode(L->cp.p, L->cp.len, &cp, &err) != 0 ||
+	    dmo_state_save(&cp, &err) != 0) {
+		if (err.loc.file == NULL)
+			err.loc.file = L->state_arg;
+		dmo_run_error(&L->run, &err);
+		return;
+	}
+	L->cp_saved++;
 }
 
 /* Commit now, unless a count limit of rejects is passed: then stop. */
@@ -648,8 +774,10 @@ maybe_commit_now(struct load *L)
 		L->stop = 1;
 		return;
 	}
-	if (dmo_sqlite_commit(L->db, &err) != 0)
+	if (sqlite_commit(L, &err) != 0)
 		target_error(L, &err);
+	else
+		checkpoint_committed(L);	/* committed: checkpoint hook */
 }
 
 /* Periodic commits for streams (--commit-every, --commit-interval). */
@@ -678,6 +806,8 @@ on_wait(void *arg)
 
 	if (!L->stop && L->db != NULL && dmo_sqlite_pending(L->db) > 0)
 		maybe_commit_now(L);
+	else if (!L->stop && L->have_cp && L->db != NULL)
+		checkpoint_committed(L);	/* it came after the commit */
 }
 
 /*
@@ -781,7 +911,9 @@ batch_send(struct load *L)
 		L->run.out += b->n;
 		L->run.bytes_out += b->body.len;
 		L->run.target.records += b->n;
+		L->run.target.committed += b->n;
 		/* committed: checkpoint hook */
+		checkpoint_committed(L);
 	} else if (rc == 1) {
 		for (i = 0; i < b->n; i++) {
 			dmo_err_set(&err, DMO_EXIT_DATA, &b->recs[i].loc,
@@ -895,6 +1027,12 @@ static void
 put_record(struct load *L, struct dmo_record *rec)
 {
 	struct dmo_err err;
+	struct timespec t0;
+	/*
+	 * Reading the clock costs as much as writing a CSV record, so the
+	 * first 256 writes are timed, and then one in 256 stands for all.
+	 */
+	int timed = L->run.in < 256 || (L->run.in & 255) == 255;
 	int rc;
 
 	L->run.in++;
@@ -902,12 +1040,17 @@ put_record(struct load *L, struct dmo_record *rec)
 		batch_put(L, rec);
 		return;
 	}
+	if (timed)
+		clock_now(&t0);
 	if (L->kind == T_SQLITE)
 		rc = dmo_sqlite_write(L->db, rec, &err);
 	else if (L->parts != NULL)
 		rc = dmo_partition_write(L->parts, rec, &err);
 	else
 		rc = dmo_writer_write(L->writer, rec, &err);
+	if (timed)
+		L->run.target.seconds += since(&t0) *
+		    (L->run.in <= 256 ? 1 : 256);
 	if (rc == 0) {
 		L->run.out++;
 		if (L->kind == T_SQLITE &&
@@ -948,10 +1091,12 @@ load_input(struct load *L, const char *path, struct dmo_record *rec)
 		dmo_reader_free(r);
 		return;
 	}
+	L->run.reader = r;
 	while (!L->stop) {
 		rc = dmo_reader_next(r, rec, &err);
 		if (L->stop)
 			break;	/* a commit while waiting stopped us */
+		dmo_run_tick(&L->run);
 		if (rc == DMO_READ_RECORD)
 			put_record(L, rec);
 		else if (rc == DMO_READ_EOF)
@@ -959,14 +1104,20 @@ load_input(struct load *L, const char *path, struct dmo_record *rec)
 		else if (rc == DMO_READ_BAD)
 			dmo_run_reject_read(&L->run, r, &err);
 		else if (rc == DMO_READ_CONTROL) {
-			if (L->writer != NULL && dmo_writer_control(L->writer,
-			    dmo_reader_control(r), &err) != 0)
+			const struct dmo_control *c = dmo_reader_control(r);
+
+			if (c->type == DMO_CONTROL_CHECKPOINT &&
+			    L->kind != T_STDOUT)
+				checkpoint_seen(L, c);
+			else if (L->writer != NULL &&
+			    dmo_writer_control(L->writer, c, &err) != 0)
 				target_error(L, &err);
 		} else {
 			input_error(L, &err);
 			break;
 		}
 	}
+	L->run.reader = NULL;
 	L->run.bytes_in += dmo_reader_bytes(r);
 	dmo_reader_free(r);
 }
@@ -1010,22 +1161,25 @@ finish_file(struct load *L)
 	struct dmo_err err;
 	char why[160];
 	int direct = dmo_atomic_direct(L->atomic);
+	struct timespec t0;
 
 	why[0] = '\0';
 	if (!L->failed && dmo_run_over_limit(&L->run)) {
 		limit_reason(L, why, sizeof(why));
 		L->failed = 1;
 	}
+	clock_now(&t0);
 	if (!L->failed && dmo_writer_finish(L->writer, &err) != 0)
 		target_error(L, &err);
 	dmo_writer_free(L->writer);
 	L->run.bytes_out = dmo_atomic_out(L->atomic)->bytes;
+	L->run.target.records = L->run.out;
 	if (!L->failed && dmo_atomic_commit(L->atomic, &err) == 0) {
-		/* One file, one batch. */
-		L->run.target.name = L->target;
-		L->run.target.records = L->run.out;
+		target_time(L, &t0, 1);
+		L->run.target.committed = L->run.out;
 		L->run.target.batches = 1;
-		L->run.target.seconds = since(&L->tx_start);
+		/* committed: checkpoint hook */
+		checkpoint_committed(L);
 		return;
 	}
 	if (L->failed)
@@ -1069,6 +1223,11 @@ finish_parts(struct load *L)
 	L->run.target.records = dmo_partition_records(L->parts);
 	L->run.target.batches = dmo_partition_files(L->parts);
 	L->run.target.seconds = since(&L->tx_start);
+	if (!L->failed) {
+		L->run.target.committed = L->run.target.records;
+		/* committed: checkpoint hook */
+		checkpoint_committed(L);
+	}
 	if (L->run.verbose && !L->failed)
 		dmo_warnx("%s: %llu record%s in %llu %s%s", L->path,
 		    L->run.target.records, L->run.target.records == 1 ? "" :
@@ -1092,10 +1251,11 @@ finish_sqlite(struct load *L)
 		limit_reason(L, why, sizeof(why));
 		L->failed = 1;
 	}
-	if (!L->failed && dmo_sqlite_commit(L->db, &err) != 0) {
+	if (!L->failed && sqlite_commit(L, &err) != 0) {
 		dmo_run_error(&L->run, &err);
 		L->failed = 1;
-	}
+	} else if (!L->failed)
+		checkpoint_committed(L);	/* committed: checkpoint hook */
 	if (L->failed) {
 		if (dmo_sqlite_rollback(L->db, &err) != 0)
 			dmo_run_error(&L->run, &err);
@@ -1109,6 +1269,8 @@ finish_sqlite(struct load *L)
 			    "loaded%s%s", L->path, L->table,
 			    *why != '\0' ? ": " : "", why);
 	}
+	L->run.target.records = L->run.out;
+	L->run.target.committed = dmo_sqlite_committed(L->db);
 	dmo_sqlite_close(L->db);
 	L->db = NULL;
 }
@@ -1302,6 +1464,9 @@ main(int argc, char *argv[])
 		case OPT_PARTITION_BY:
 			o.partition_by = optarg;
 			break;
+		case OPT_STATE:
+			L.state_arg = optarg;
+			break;
 		case DMO_OPT_DUPLICATE_KEYS:
 			if (dmo_parse_dup(optarg, &L.ropts.dup) != 0)
 				dmo_usage_error(&L.run, "option "
@@ -1336,8 +1501,26 @@ main(int argc, char *argv[])
 	inputs = argc > 1 ? argv + 1 : default_input;
 	parse_target(&L, argc > 0 ? argv[0] : "-", &o, inputs[0]);
 	check_options(&L, &o);
+	if (L.state_arg != NULL) {
+		struct dmo_err err;
+
+		if (L.kind == T_STDOUT)
+			usage_conflict(&L, "--state", "needs a file or SQLite "
+			    "target: the standard output is never committed");
+		if ((L.state = dmo_state_path(L.state_arg, &err)) == NULL) {
+			dmo_report(&err);
+			exit(err.code);
+		}
+	}
 	if (o.keys != NULL)
 		keys = split_keys(&L, o.keys, &nkeys);
+	if (L.kind != T_STDOUT) {
+		L.run.output_elsewhere = 1;
+		L.run.target.name = L.target;
+		L.run.target.batch = L.kind == T_SQLITE ? "transaction" :
+		    L.kind == T_HTTP ? "request" : L.kind == T_ARCHIVE ?
+		    "member" : "file";
+	}
 	if (L.kind == T_SQLITE)
 		open_db(&L, keys, nkeys, o.mode);
 	else if (L.kind == T_HTTP) {
@@ -1378,6 +1561,18 @@ main(int argc, char *argv[])
 	for (i = 0; i < nkeys; i++)
 		free((void *)keys[i]);
 	free(keys);
+	if (L.state != NULL && L.cp_saved == 0 && !L.cp_off &&
+	    L.run.status == 0) {
+		struct dmo_err err;
+		struct dmo_loc loc = { L.state_arg, 0, 0 };
+
+		dmo_err_set(&err, 0, &loc, "no checkpoint was committed, so "
+		    "the state file is left as it was (is the input NDJSON? "
+		    "dmo-extract needs -B or DMO_WIRE=binary)");
+		dmo_run_warn(&err);
+	}
+	free(L.state);
+	dmo_buf_release(&L.cp);
 	free(L.path);
 	free(L.table);
 	return dmo_run_finish(&L.run);

@@ -76,6 +76,37 @@ struct dmo_control {
 	size_t		 len;
 };
 
+/*
+ * The checkpoint control frame 'c' (dmo-frame(5), "Checkpoint frame"):
+ * the bookmark of an incremental run, sent by dmo-extract after the
+ * records it covers and saved by dmo-load once they are committed.
+ * state is the absolute path of the state file, field the bookmark
+ * field, bookmark the text of its largest value sent so far (NULL when
+ * no record has passed yet), records the records sent before it.
+ * Decoded pointers point into the control frame's payload.
+ */
+#define DMO_CONTROL_CHECKPOINT	'c'
+#define DMO_CHECKPOINT_VERSION	1
+
+struct dmo_checkpoint {
+	const char		*state;
+	size_t			 statelen;
+	const char		*field;
+	size_t			 fieldlen;
+	const char		*bookmark;	/* NULL: none */
+	size_t			 bookmarklen;
+	unsigned long long	 records;
+};
+
+/* Append the payload of a checkpoint frame to b. */
+void	 dmo_checkpoint_encode(const struct dmo_checkpoint *, struct dmo_buf *b);
+/*
+ * Decode a checkpoint frame's payload.  0, or -1 with err set (code
+ * DMO_EXIT_DATA) when it is damaged or of a later version.
+ */
+int	 dmo_checkpoint_decode(const char *p, size_t len,
+	    struct dmo_checkpoint *, struct dmo_err *);
+
 struct dmo_reader;
 struct dmo_http_opts;
 

@@ -41,7 +41,7 @@ _dmo_value()
 		COMPREPLY=($(compgen -W "tab , ';' '|'" -- "$cur")) ;;
 	*:--quote)
 		COMPREPLY=($(compgen -W "'\"' \"'\" none" -- "$cur")) ;;
-	*:--rejects|*:--stats)
+	*:--rejects|*:--stats|*:--state)
 		_filedir ;;
 	*:--max-record-size)
 		COMPREPLY=($(compgen -W '64K 1M 16M 256M 1G' -- "$cur")) ;;
@@ -58,7 +58,8 @@ _dmo_value()
 		;;			# HTTP: free text
 	*:--member|*:--source-field|*:--key|*:--max-rejects|\
 	*:--commit-every|*:--commit-interval|\
-	*:--partition-by|*:--max-open-files)
+	*:--partition-by|*:--max-open-files|\
+	*:--since-field|*:--checkpoint-every|*:--checkpoint-interval)
 		;;			# free text: nothing to offer
 	*)
 		_filedir ;;		# an option not known here: files

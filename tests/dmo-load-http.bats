@@ -108,7 +108,7 @@ setup() {
 	[ "$output" = "503 scripted
 503 scripted
 200 5 application/x-ndjson" ]
-	grep -q '"target":{"name":"'"$S"'?fail_first=2&status=503","records":5,"batches":1,"retries":2,' st.json
+	grep -q '"target":{"name":"'"$S"'?fail_first=2&status=503","records":5,"committed":5,"batches":1,"retries":2,' st.json
 }
 
 @test "dmo-load-http: 429 with Retry-After, and 408, are retried" {
@@ -173,7 +173,7 @@ setup() {
 	[[ $output == *"drop before"* ]]
 	[[ $output == *"500 after"* ]]
 	[[ $output == *"200 replay"* ]]
-	grep -q '"records":2000,"batches":40,' st.json
+	grep -q '"records":2000,"committed":2000,"batches":40,' st.json
 	# A re-run of the same input adds nothing.
 	run -0 dmo-load "${R[@]}" --retries 20 --batch-size 50 "$S?seed=11&rate=0.4" in.ndjson
 	curl -sS "$S/dump" >held
