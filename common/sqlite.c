@@ -8,11 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <sqlite3.h>
 
+#include "base64.h"
 #include "buf.h"
 #include "exitcode.h"
+#include "formatimpl.h"
 #include "sqlite.h"
 #include "value.h"
 
@@ -1253,3 +1256,212 @@ dmo_sqlite_close(struct dmo_sqlite *s)
 	dmo_buf_release(&s->key);
 	free(s);
 }
+
+/* SQLite as a source: sqlite:PATH#TABLE or sqlite:PATH with a query. */
+
+struct sqlsrc {
+	sqlite3		*db;
+	sqlite3_stmt	*st;
+	int		 ncols;
+	const char	**names;
+	size_t		*namelen;
+	struct dmo_buf	 v;
+};
+
+static int
+src_error(struct dmo_reader *r, struct sqlsrc *q, const char *path,
+    struct dmo_err *err)
+{
+	struct dmo_loc loc = { r->source, 0, 0 };
+
+	dmo_err_set(err, DMO_EXIT_IO, &loc, "%s", q->db != NULL ?
+	    sqlite3_errmsg(q->db) : path);
+	return -1;
+}
+
+static int
+sqlite_reader_init(struct dmo_reader *r, struct dmo_err *err)
+{
+	const char *hash = strrchr(r->source + 7, '#'), *tail;
+	struct dmo_loc loc = { r->source, 0, 0 };
+	struct dmo_buf sql = DMO_BUF_INIT;
+	struct sqlsrc *q;
+	struct stat sb;
+	char *path;
+	int i, rc;
+
+	path = hash != NULL ? dmo_xmemdup(r->source + 7,
+	    (size_t)(hash - (r->source + 7))) : dmo_xstrdup(r->source + 7);
+	q = dmo_xcalloc(1, sizeof(*q));
+	r->state = q;
+	/* SQLite's "unable to open database file" does not say why. */
+	if (stat(path, &sb) != 0) {
+		loc.file = r->source;
+		dmo_err_sys(err, DMO_EXIT_IO, &loc, "%s", path);
+		free(path);
+		return -1;
+	}
+	rc = sqlite3_open_v2(path, &q->db, SQLITE_OPEN_READONLY |
+	    SQLITE_OPEN_NOMUTEX, NULL);
+	free(path);
+	if (rc != SQLITE_OK)
+		return src_error(r, q, sqlite3_errstr(rc), err);
+	sqlite3_busy_timeout(q->db, BUSY_MS_DEFAULT);
+	if (hash != NULL) {
+		dmo_buf_adds(&sql, "SELECT * FROM ");
+		add_ident(&sql, hash + 1, strlen(hash + 1));
+	} else
+		dmo_buf_adds(&sql, r->opts.query);
+	rc = sqlite3_prepare_v2(q->db, dmo_buf_cstr(&sql), -1, &q->st, &tail);
+	if (rc == SQLITE_OK && q->st == NULL)
+		dmo_err_set(err, DMO_EXIT_IO, &loc, "the query is empty");
+	else if (rc == SQLITE_OK && tail != NULL &&
+	    tail[strspn(tail, " \t\r\n;")] != '\0')
+		dmo_err_set(err, DMO_EXIT_IO, &loc, "the query holds more "
+		    "than one statement: %s", dmo_quote(tail, strlen(tail)));
+	else if (rc != SQLITE_OK)
+		src_error(r, q, NULL, err);
+	else {
+		dmo_buf_release(&sql);
+		q->ncols = sqlite3_column_count(q->st);
+		q->names = dmo_xcalloc((size_t)q->ncols + 1,
+		    sizeof(*q->names));
+		q->namelen = dmo_xcalloc((size_t)q->ncols + 1,
+		    sizeof(*q->namelen));
+		for (i = 0; i < q->ncols; i++) {
+			q->names[i] = sqlite3_column_name(q->st, i);
+			if (q->names[i] == NULL)
+				q->names[i] = "";
+			q->namelen[i] = strlen(q->names[i]);
+		}
+		return 0;
+	}
+	dmo_buf_release(&sql);
+	return -1;
+}
+
+/* The shortest decimal text that reads back as the same double. */
+static void
+put_real(struct dmo_buf *b, double d)
+{
+	char text[40];
+	int prec;
+
+	if (isnan(d)) {
+		dmo_buf_adds(b, "NaN");
+		return;
+	}
+	if (isinf(d)) {
+		dmo_buf_adds(b, d < 0 ? "-Infinity" : "Infinity");
+		return;
+	}
+	for (prec = 15; prec <= 17; prec++) {
+		snprintf(text, sizeof(text), "%.*g", prec, d);
+		if (strtod(text, NULL) == d)
+			break;
+	}
+	/* A number that reads as a double, not an integer: 1.0, not 1. */
+	if (strpbrk(text, ".en") == NULL && strlen(text) < sizeof(text) - 2)
+		strcat(text, ".0");
+	dmo_buf_adds(b, text);
+}
+
+static int
+sqlite_reader_next(struct dmo_reader *r, struct dmo_record *rec,
+    struct dmo_err *err)
+{
+	struct sqlsrc *q = r->state;
+	const unsigned char *t;
+	const void *blob;
+	double d;
+	int i, rc, n;
+
+	rc = sqlite3_step(q->st);
+	if (rc == SQLITE_DONE)
+		return DMO_READ_EOF;
+	if (rc != SQLITE_ROW) {
+		src_error(r, q, NULL, err);
+		return DMO_READ_FATAL;
+	}
+	dmo_record_reset(rec);
+	rec->loc.file = r->source;
+	rec->loc.line = (unsigned long)++r->recno;
+	rec->loc.col = 0;
+	rec->recno = r->recno;
+	for (i = 0; i < q->ncols; i++) {
+		switch (sqlite3_column_type(q->st, i)) {
+		case SQLITE_INTEGER:
+			t = sqlite3_column_text(q->st, i);
+			n = sqlite3_column_bytes(q->st, i);
+			dmo_record_add(rec, q->names[i], q->namelen[i],
+			    DMO_NUMBER, (const char *)t, (size_t)n);
+			break;
+		case SQLITE_FLOAT:
+			d = sqlite3_column_double(q->st, i);
+			q->v.len = 0;
+			put_real(&q->v, d);
+			dmo_record_add(rec, q->names[i], q->namelen[i],
+			    isfinite(d) ? DMO_NUMBER : DMO_STRING, q->v.p,
+			    q->v.len);
+			break;
+		case SQLITE_TEXT:
+			t = sqlite3_column_text(q->st, i);
+			n = sqlite3_column_bytes(q->st, i);
+			if (dmo_utf8_check((const char *)t, (size_t)n) !=
+			    (size_t)n) {
+				if (r->opts.utf8 == DMO_UTF8_REJECT) {
+					dmo_err_set(err, DMO_EXIT_DATA,
+					    &rec->loc, "field '%s': invalid "
+					    "UTF-8", q->names[i]);
+					r->raw.len = 0;
+					return DMO_READ_BAD;
+				}
+				q->v.len = 0;
+				dmo_utf8_replace(&q->v, (const char *)t,
+				    (size_t)n);
+				dmo_record_add(rec, q->names[i], q->namelen[i],
+				    DMO_STRING, q->v.p, q->v.len);
+			} else
+				dmo_record_add(rec, q->names[i], q->namelen[i],
+				    DMO_STRING, (const char *)t, (size_t)n);
+			break;
+		case SQLITE_BLOB:
+			blob = sqlite3_column_blob(q->st, i);
+			n = sqlite3_column_bytes(q->st, i);
+			q->v.len = 0;
+			dmo_base64_encode(&q->v, blob, (size_t)n);
+			dmo_record_add(rec, q->names[i], q->namelen[i],
+			    DMO_STRING, q->v.p != NULL ? q->v.p : "",
+			    q->v.len);
+			break;
+		default:
+			dmo_record_add(rec, q->names[i], q->namelen[i],
+			    DMO_NULL, NULL, 0);
+		}
+	}
+	if (dmo_record_finish(rec, r->opts.dup, err) != 0) {
+		r->raw.len = 0;
+		return DMO_READ_BAD;
+	}
+	return DMO_READ_RECORD;
+}
+
+static void
+sqlite_reader_fini(struct dmo_reader *r)
+{
+	struct sqlsrc *q = r->state;
+
+	if (q == NULL)
+		return;
+	sqlite3_finalize(q->st);
+	sqlite3_close_v2(q->db);
+	free(q->names);
+	free(q->namelen);
+	dmo_buf_release(&q->v);
+	free(q);
+	r->state = NULL;
+}
+
+const struct dmo_reader_ops dmo_sqlite_reader_ops = {
+	sqlite_reader_init, sqlite_reader_next, sqlite_reader_fini
+};
