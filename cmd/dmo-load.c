@@ -1,4 +1,4 @@
-/* dmo-load - write records where they are used: stdout, files, SQLite. */
+/* dmo-load - write records where they are used: stdout, files, databases. */
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include <errno.h>
 #include <getopt.h>
@@ -16,6 +16,7 @@
 #include "exitcode.h"
 #include "format.h"
 #include "io.h"
+#include "pg.h"
 #include "record.h"
 #include "sqlite.h"
 
@@ -25,17 +26,18 @@ static const char synopsis[] =
 
 static const char help[] =
     "Write records to stdout, to a file (replaced atomically) or into a\n"
-    "SQLite table.  target is - (stdout, the default), a file named .csv,\n"
-    ".tsv, .ndjson, .jsonl or .dmo, csv:PATH, tsv:PATH, ndjson:PATH,\n"
-    "binary:PATH, or sqlite:PATH#TABLE.  Input files follow the target.\n"
+    "SQLite or PostgreSQL table.  target is - (stdout, the default), a file\n"
+    "named .csv, .tsv, .ndjson, .jsonl or .dmo, csv:PATH, tsv:PATH,\n"
+    "ndjson:PATH, binary:PATH, sqlite:PATH#TABLE, or a PostgreSQL URI\n"
+    "postgres://...#[SCHEMA.]TABLE.  Input files follow the target.\n"
     "\n"
     "  -B, --binary               write binary frames (dmo-frame(5)) to stdout\n"
     "  -d, --delimiter CHAR       CSV/TSV output delimiter\n"
     "  -f, --format FORMAT        output format: ndjson, csv, tsv, binary\n"
     "  -k, --key FIELDS           comma-separated key fields for --mode upsert\n"
-    "  -m, --mode MODE            SQLite: append (default), replace, upsert\n"
-    "      --commit-every N       SQLite: commit every N records\n"
-    "      --commit-interval T    SQLite: commit at least every T (500ms, 2s)\n"
+    "  -m, --mode MODE            databases: append (default), replace, upsert\n"
+    "      --commit-every N       databases: commit every N records\n"
+    "      --commit-interval T    databases: commit at least every T (500ms, 2s)\n"
     "      --duplicate-keys POLICY  repeated field names: reject, first, last\n"
     "      --formula-escape       CSV/TSV: neutralise cells starting with = + - @\n"
     "      --invalid-utf8 POLICY  bytes that are not UTF-8: reject, replace\n"
@@ -75,7 +77,8 @@ static const struct option longopts[] = {
 enum target_kind {
 	T_STDOUT,
 	T_FILE,
-	T_SQLITE
+	T_SQLITE,
+	T_PG
 };
 
 struct load {
@@ -91,9 +94,13 @@ struct load {
 	struct dmo_atomic	*atomic;
 	struct dmo_writer	*writer;
 	struct dmo_sqlite	*db;
+	struct dmo_pg		*pg;
+	char			*pguri;
+	char			*schema;
 	unsigned long long	 commit_every;
 	double			 commit_interval;
 	struct timespec		 tx_start;
+	struct timespec		 opened;	/* the database target */
 	int			 failed;	/* input incomplete: keep nothing */
 	int			 stop;		/* read no more */
 	int			 target_failed;	/* and said so */
@@ -215,6 +222,22 @@ parse_target(struct load *L, const char *t, const struct opts *o,
 	size_t i;
 
 	L->target = t;
+	if (dmo_pg_is_uri(t)) {
+		struct dmo_err err;
+
+		L->kind = T_PG;
+		if (dmo_pg_split(t, &L->pguri, &L->schema, &L->table, &err)
+		    != 0)
+			dmo_usage_error(&L->run, "%s", err.msg);
+		if (L->table == NULL)
+			L->table = default_table(first_input);
+		if (o->format != NULL)
+			usage_conflict(L, "--format", "does not apply to a "
+			    "PostgreSQL target");
+		if (o->binary)
+			usage_conflict(L, "--binary", "applies to stdout only");
+		return;
+	}
 	if (strncmp(t, "sqlite:", 7) == 0) {
 		const char *hash = strrchr(t + 7, '#');
 
@@ -293,7 +316,8 @@ parse_target(struct load *L, const char *t, const struct opts *o,
 static void
 check_options(struct load *L, const struct opts *o)
 {
-	int csv = L->kind != T_SQLITE &&
+	int db = L->kind == T_SQLITE || L->kind == T_PG;
+	int csv = !db &&
 	    (L->format == DMO_FMT_CSV || L->format == DMO_FMT_TSV);
 
 	if (o->delim != NULL) {
@@ -318,7 +342,7 @@ check_options(struct load *L, const struct opts *o)
 	if (L->format == DMO_FMT_TSV && o->delim == NULL)
 		L->wopts.delim = '\t';
 
-	if (L->kind != T_SQLITE) {
+	if (!db) {
 		const struct {
 			const char	*given;
 			const char	*name;
@@ -333,7 +357,7 @@ check_options(struct load *L, const struct opts *o)
 		for (i = 0; i < sizeof(only) / sizeof(only[0]); i++)
 			if (only[i].given != NULL)
 				usage_conflict(L, only[i].name, "applies to "
-				    "SQLite targets only");
+				    "SQLite and PostgreSQL targets only");
 		return;
 	}
 	if (o->commit_every != NULL &&
@@ -382,7 +406,8 @@ notice(void *ctx, const char *msg)
 	struct load *L = ctx;
 
 	if (L->run.verbose)
-		dmo_warnx("%s: %s", L->path, msg);
+		dmo_warnx("%s: %s", L->path != NULL ? L->path : L->target,
+		    msg);
 }
 
 static double
@@ -405,6 +430,39 @@ target_error(struct load *L, const struct dmo_err *err)
 	L->target_failed = 1;
 }
 
+/*
+ * Every PostgreSQL commit goes through here, periodic or final, so that
+ * what follows a commit (the run summary, checkpoints) has one place.
+ */
+static int
+pg_commit(struct load *L)
+{
+	struct dmo_err err;
+	unsigned long long n = dmo_pg_pending(L->pg);
+
+	if (dmo_pg_commit(L->pg, &err) != 0) {
+		target_error(L, &err);
+		return -1;
+	}
+	if (n > 0) {
+		L->run.target.records += n;
+		L->run.target.batches++;
+	}
+	/* committed: checkpoint hook */
+	return 0;
+}
+
+/* Records written to a database and not yet committed. */
+static unsigned long long
+db_pending(const struct load *L)
+{
+	if (L->pg != NULL)
+		return dmo_pg_pending(L->pg);
+	if (L->db != NULL)
+		return dmo_sqlite_pending(L->db);
+	return 0;
+}
+
 /* Commit now, unless a count limit of rejects is passed: then stop. */
 static void
 maybe_commit_now(struct load *L)
@@ -415,6 +473,10 @@ maybe_commit_now(struct load *L)
 		L->stop = 1;
 		return;
 	}
+	if (L->kind == T_PG) {
+		(void)pg_commit(L);
+		return;
+	}
 	if (dmo_sqlite_commit(L->db, &err) != 0)
 		target_error(L, &err);
 }
@@ -423,7 +485,7 @@ maybe_commit_now(struct load *L)
 static void
 maybe_commit(struct load *L)
 {
-	unsigned long long pending = dmo_sqlite_pending(L->db);
+	unsigned long long pending = db_pending(L);
 
 	if (pending == 1)
 		clock_gettime(CLOCK_MONOTONIC, &L->tx_start);
@@ -443,7 +505,7 @@ on_wait(void *arg)
 {
 	struct load *L = arg;
 
-	if (!L->stop && L->db != NULL && dmo_sqlite_pending(L->db) > 0)
+	if (!L->stop && db_pending(L) > 0)
 		maybe_commit_now(L);
 }
 
@@ -456,11 +518,13 @@ put_record(struct load *L, struct dmo_record *rec)
 	L->run.in++;
 	if (L->kind == T_SQLITE)
 		rc = dmo_sqlite_write(L->db, rec, &err);
+	else if (L->kind == T_PG)
+		rc = dmo_pg_write(L->pg, rec, &err);
 	else
 		rc = dmo_writer_write(L->writer, rec, &err);
 	if (rc == 0) {
 		L->run.out++;
-		if (L->kind == T_SQLITE &&
+		if ((L->kind == T_SQLITE || L->kind == T_PG) &&
 		    (L->commit_every > 0 || L->commit_interval > 0))
 			maybe_commit(L);
 	} else if (rc == -1)
@@ -609,6 +673,39 @@ finish_sqlite(struct load *L)
 }
 
 static void
+finish_pg(struct load *L)
+{
+	struct dmo_err err;
+	unsigned long long pending = dmo_pg_pending(L->pg);
+	unsigned long long committed = dmo_pg_committed(L->pg);
+	char why[160];
+
+	why[0] = '\0';
+	if (!L->failed && dmo_run_over_limit(&L->run)) {
+		limit_reason(L, why, sizeof(why));
+		L->failed = 1;
+	}
+	if (!L->failed && pg_commit(L) != 0)
+		pending = dmo_pg_pending(L->pg);
+	if (L->failed) {
+		if (dmo_pg_rollback(L->pg, &err) != 0 && !L->target_failed)
+			dmo_run_error(&L->run, &err);
+		if (committed > 0)
+			dmo_warnx("%s: table '%s': rolled back the last %llu "
+			    "record%s, %llu committed before%s%s", L->target,
+			    L->table, pending, pending == 1 ? "" : "s",
+			    committed, *why != '\0' ? ": " : "", why);
+		else
+			dmo_warnx("%s: table '%s': rolled back, nothing "
+			    "loaded%s%s", L->target, L->table,
+			    *why != '\0' ? ": " : "", why);
+	}
+	L->run.target.seconds = since(&L->opened);
+	dmo_pg_close(L->pg);
+	L->pg = NULL;
+}
+
+static void
 open_target(struct load *L)
 {
 	struct dmo_err err;
@@ -626,6 +723,7 @@ open_target(struct load *L)
 		L->out = dmo_atomic_out(L->atomic);
 		break;
 	case T_SQLITE:
+	case T_PG:
 		return;
 	}
 	if ((L->writer = dmo_writer_new(L->out, &L->wopts, &err)) == NULL) {
@@ -665,6 +763,46 @@ open_db(struct load *L, const char **keys, size_t nkeys, const char *mode)
 	so.ctx = L;
 	dmo_run_start(&L->run);
 	if ((L->db = dmo_sqlite_open(&so, &err)) == NULL) {
+		dmo_run_error(&L->run, &err);
+		exit(dmo_run_finish(&L->run));
+	}
+	if (L->commit_every > 0 || L->commit_interval > 0)
+		dmo_io_on_wait(on_wait, L);
+}
+
+static void
+open_pg(struct load *L, const char **keys, size_t nkeys, const char *mode)
+{
+	struct dmo_pg_opts po;
+	struct dmo_err err;
+
+	memset(&po, 0, sizeof(po));
+	po.operand = L->target;
+	po.uri = L->pguri;
+	po.schema = L->schema;
+	po.table = L->table;
+	if (mode == NULL || strcmp(mode, "append") == 0)
+		po.mode = DMO_PG_APPEND;
+	else if (strcmp(mode, "replace") == 0)
+		po.mode = DMO_PG_REPLACE;
+	else if (strcmp(mode, "upsert") == 0)
+		po.mode = DMO_PG_UPSERT;
+	else
+		dmo_usage_error(&L->run, "option '--mode': not append, replace "
+		    "or upsert: %s", dmo_quote(mode, strlen(mode)));
+	if (po.mode == DMO_PG_UPSERT && nkeys == 0)
+		dmo_usage_error(&L->run, "mode 'upsert' needs option '--key'");
+	if (po.mode != DMO_PG_UPSERT && nkeys > 0)
+		dmo_usage_error(&L->run, "option '--key' needs '--mode "
+		    "upsert'");
+	po.keys = keys;
+	po.nkeys = nkeys;
+	po.notice = notice;
+	po.ctx = L;
+	L->run.target.name = L->target;
+	clock_gettime(CLOCK_MONOTONIC, &L->opened);
+	dmo_run_start(&L->run);
+	if ((L->pg = dmo_pg_open(&po, &err)) == NULL) {
 		dmo_run_error(&L->run, &err);
 		exit(dmo_run_finish(&L->run));
 	}
@@ -758,6 +896,8 @@ main(int argc, char *argv[])
 		keys = split_keys(&L, o.keys, &nkeys);
 	if (L.kind == T_SQLITE)
 		open_db(&L, keys, nkeys, o.mode);
+	else if (L.kind == T_PG)
+		open_pg(&L, keys, nkeys, o.mode);
 	else {
 		dmo_run_start(&L.run);
 		open_target(&L);
@@ -778,11 +918,16 @@ main(int argc, char *argv[])
 	case T_SQLITE:
 		finish_sqlite(&L);
 		break;
+	case T_PG:
+		finish_pg(&L);
+		break;
 	}
 	for (i = 0; i < nkeys; i++)
 		free((void *)keys[i]);
 	free(keys);
 	free(L.path);
 	free(L.table);
+	free(L.pguri);
+	free(L.schema);
 	return dmo_run_finish(&L.run);
 }
