@@ -736,7 +736,8 @@ enum kind {
 	K_FLOAT,
 	K_BOOL,
 	K_JSON,
-	K_BYTEA
+	K_BYTEA,
+	K_ARRAY		/* JSON arrays become array literals */
 };
 
 struct pgcol {
@@ -885,7 +886,8 @@ is_key(const struct dmo_pg *g, const char *p, size_t n)
 }
 
 static void
-col_add(struct dmo_pg *g, const char *name, size_t len, unsigned oid)
+col_add(struct dmo_pg *g, const char *name, size_t len, unsigned oid,
+    int isarray)
 {
 	struct pgcol *c;
 
@@ -895,7 +897,7 @@ col_add(struct dmo_pg *g, const char *name, size_t len, unsigned oid)
 	c->name = dmo_xmemdup(name, len);
 	c->len = len;
 	c->oid = oid;
-	c->kind = kind_of(oid, &c->min, &c->max);
+	c->kind = isarray ? K_ARRAY : kind_of(oid, &c->min, &c->max);
 	c->iskey = is_key(g, name, len);
 	c->field = -1;
 	g->shape_ok = 0;
@@ -912,8 +914,10 @@ load_schema(struct dmo_pg *g, struct dmo_err *err)
 	g->sql.len = 0;
 	add_qname(&g->sql, g->schema, g->table);
 	params[0] = dmo_buf_cstr(&g->sql);
-	res = PQexecParams(g->conn, "SELECT a.attname, a.atttypid "
-	    "FROM pg_attribute a WHERE a.attrelid = to_regclass($1) "
+	res = PQexecParams(g->conn, "SELECT a.attname, "
+	    "coalesce(nullif(t.typbasetype, 0), t.oid), t.typcategory = 'A' "
+	    "FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
+	    "WHERE a.attrelid = to_regclass($1) "
 	    "AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
 	    1, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
@@ -923,7 +927,8 @@ load_schema(struct dmo_pg *g, struct dmo_err *err)
 			const char *name = PQgetvalue(res, i, 0);
 
 			col_add(g, name, strlen(name),
-			    (unsigned)strtoul(PQgetvalue(res, i, 1), NULL, 10));
+			    (unsigned)strtoul(PQgetvalue(res, i, 1), NULL, 10),
+			    PQgetvalue(res, i, 2)[0] == 't');
 		}
 		g->exists = PQntuples(res) > 0;
 		g->loaded = 1;
@@ -1016,7 +1021,7 @@ create_table(struct dmo_pg *g, const struct dmo_record *r,
 		return -2;
 	for (i = 0; i < r->n; i++) {
 		name = dmo_record_name(r, i, &len);
-		col_add(g, name, len, decl_oid(decl_type(r, i)));
+		col_add(g, name, len, decl_oid(decl_type(r, i)), 0);
 	}
 	g->exists = 1;
 	pg_notice(g, "table '%s': created with %zu columns", g->label, r->n);
@@ -1048,7 +1053,7 @@ add_column(struct dmo_pg *g, const struct dmo_record *r, size_t i,
 		if (tgt_exec(g, dmo_buf_cstr(&g->sql), err) != 0)
 			return -2;
 	}
-	col_add(g, name, len, decl_oid(type));
+	col_add(g, name, len, decl_oid(type), 0);
 	pg_notice(g, "table '%s': added column '%.*s' %s", g->label,
 	    (int)len, name, type);
 	return 0;
@@ -1285,6 +1290,108 @@ reject(struct dmo_err *err, const struct dmo_record *r, const struct pgcol *c,
 	return -1;
 }
 
+/* Append an array element, quoted as an array literal wants it. */
+static void
+array_quoted(struct dmo_buf *b, const char *p, size_t n)
+{
+	size_t i;
+
+	dmo_buf_addc(b, '"');
+	for (i = 0; i < n; i++) {
+		if (p[i] == '"' || p[i] == '\\')
+			dmo_buf_addc(b, '\\');
+		dmo_buf_addc(b, p[i]);
+	}
+	dmo_buf_addc(b, '"');
+}
+
+/* The end of the JSON string or container that starts at p[i]. */
+static size_t
+json_skip(const char *p, size_t n, size_t i)
+{
+	long depth = 0;
+	int instr = 0, esc = 0;
+
+	for (; i < n; i++) {
+		char c = p[i];
+
+		if (instr) {
+			if (esc)
+				esc = 0;
+			else if (c == '\\')
+				esc = 1;
+			else if (c == '"') {
+				instr = 0;
+				if (depth == 0)
+					return i + 1;
+			}
+		} else if (c == '"')
+			instr = 1;
+		else if (c == '{' || c == '[')
+			depth++;
+		else if ((c == '}' || c == ']') && --depth == 0)
+			return i + 1;
+	}
+	return n;
+}
+
+/*
+ * A compact JSON array as a PostgreSQL array literal: [1,[2,null],"a"]
+ * gives {1,{2,NULL},"a"}; objects go in as their JSON text.
+ */
+static void
+json_to_array(struct dmo_buf *b, struct dmo_buf *tmp, const char *p, size_t n)
+{
+	size_t i = 0, end;
+
+	while (i < n) {
+		switch (p[i]) {
+		case '[':
+			dmo_buf_addc(b, '{');
+			i++;
+			break;
+		case ']':
+			dmo_buf_addc(b, '}');
+			i++;
+			break;
+		case ',':
+			dmo_buf_addc(b, ',');
+			i++;
+			break;
+		case '"':
+			end = json_skip(p, n, i);
+			tmp->len = 0;
+			json_unquote(tmp, p + i, end - i);
+			array_quoted(b, tmp->p != NULL ? tmp->p : "", tmp->len);
+			i = end;
+			break;
+		case '{':
+			end = json_skip(p, n, i);
+			array_quoted(b, p + i, end - i);
+			i = end;
+			break;
+		case 'n':
+			dmo_buf_adds(b, "NULL");
+			i += 4;
+			break;
+		case 't':
+			dmo_buf_adds(b, "true");
+			i += 4;
+			break;
+		case 'f':
+			dmo_buf_adds(b, "false");
+			i += 5;
+			break;
+		default:
+			end = i + dmo_number_scan(p + i, n - i);
+			if (end == i)
+				end = i + 1;
+			dmo_buf_add(b, p + i, end - i);
+			i = end;
+		}
+	}
+}
+
 /* Append field i as column c's COPY text, or reject the record. */
 static int
 put_field(struct dmo_pg *g, const struct dmo_record *r, const struct pgcol *c,
@@ -1369,6 +1476,16 @@ put_field(struct dmo_pg *g, const struct dmo_record *r, const struct pgcol *c,
 			b->p[b->len++] = hex[ch & 15];
 		}
 		return 0;
+	case K_ARRAY:
+		if (t == DMO_ARRAY) {
+			struct dmo_buf lit = DMO_BUF_INIT;
+
+			json_to_array(&lit, &g->tmp, v, n);
+			copy_text(b, lit.p, lit.len);
+			dmo_buf_release(&lit);
+			return 0;
+		}
+		/* FALLTHROUGH */
 	case K_TEXT:
 		if (t == DMO_TRUE)
 			dmo_buf_add(b, "true", 4);
