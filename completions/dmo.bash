@@ -45,6 +45,8 @@ _dmo_value()
 		_filedir ;;
 	*:--max-record-size)
 		COMPREPLY=($(compgen -W '64K 1M 16M 256M 1G' -- "$cur")) ;;
+	*:--query)
+		;;			# SQL: nothing to offer
 	*:--member|*:--source-field|*:--key|*:--max-rejects|\
 	*:--commit-every|*:--commit-interval)
 		;;			# free text: nothing to offer
@@ -69,7 +71,31 @@ _dmo_target()
 		_filedir
 		COMPREPLY+=($(compgen -W '- csv: tsv: ndjson: binary: sqlite:' \
 		    -- "$cur"))
-		[[ ${#COMPREPLY[@]} -gt 0 && ${COMPREPLY[0]} == *: ]] &&
+		COMPREPLY+=($(compgen -W 'postgres:// postgresql://' -- "$cur"))
+		[[ ${#COMPREPLY[@]} -gt 0 && ${COMPREPLY[0]} == *[:/] ]] &&
+		    compopt -o nospace
+		;;
+	esac
+	__ltrim_colon_completions "$cur"
+}
+
+# dmo-extract's operands: files, sqlite:PATH[#TABLE], postgres://...
+_dmo_source()
+{
+	case $cur in
+	sqlite:*)
+		cur=${cur#sqlite:}
+		_filedir
+		COMPREPLY=("${COMPREPLY[@]/#/sqlite:}")
+		cur=sqlite:$cur
+		;;
+	postgres://*|postgresql://*)
+		;;			# a URI: nothing to offer
+	*)
+		_filedir
+		COMPREPLY+=($(compgen -W 'sqlite: postgres:// postgresql://' \
+		    -- "$cur"))
+		[[ ${#COMPREPLY[@]} -eq 1 && ${COMPREPLY[0]} == *[:/] ]] &&
 		    compopt -o nospace
 		;;
 	esac
@@ -116,6 +142,10 @@ _dmo()
 			_dmo_target
 			return
 		fi
+	fi
+	if [[ $prog == dmo-extract ]]; then
+		_dmo_source
+		return
 	fi
 	_filedir
 } &&
