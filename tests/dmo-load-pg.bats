@@ -321,3 +321,17 @@ EOF
 	run -0 psqlc -c 'SELECT count(*) FROM dst'
 	assert_output 2
 }
+
+@test "dmo-load: postgres: the password comes from PGPASSFILE or PGPASSWORD; a wrong one is status 4" {
+	local uri="postgresql:///$DB?host=$PGDIR&user=dmo_pw"
+	psqlc -c "GRANT ALL ON SCHEMA public TO dmo_pw"
+	run -4 --separate-stderr env -u PGPASSWORD PGPASSFILE=/nonexistent dmo-load "$uri#t" <<<'{"a":1}'
+	assert_equal "$stderr" "dmo-load: $uri#t: connection to server on socket \"$PGDIR/.s.PGSQL.5432\" failed: fe_sendauth: no password supplied: the server wants a password: use PGPASSFILE, ~/.pgpass or PGPASSWORD"
+	run -4 --separate-stderr env PGPASSWORD=wrong dmo-load "$uri#t" <<<'{"a":1}'
+	assert_equal "$stderr" "dmo-load: $uri#t: connection to server on socket \"$PGDIR/.s.PGSQL.5432\" failed: FATAL:  password authentication failed for user \"dmo_pw\""
+	echo "*:*:*:dmo_pw:dmo-secret" >pgpass
+	chmod 600 pgpass
+	run -0 env -u PGPASSWORD PGPASSFILE=pgpass dmo-load "$uri#t" <<<'{"a":1}'
+	run -0 env PGPASSWORD=dmo-secret dmo-extract "$uri#t"
+	assert_output '{"a":1}'
+}

@@ -8,7 +8,8 @@
 #
 # start makes DIR (which must not exist; keep its path short, a Unix
 # socket path holds at most 107 bytes), runs initdb into DIR/data with
-# trust authentication and a superuser called dmo, and starts the server
+# trust authentication and a superuser called dmo (and a role dmo_pw
+# that must give the password "dmo-secret"), and starts the server
 # listening on a Unix socket in DIR only (listen_addresses = ''), so
 # nothing on the machine's network sees it.  PostgreSQL refuses to run as
 # root: then DIR belongs to the user nobody and the server runs as nobody
@@ -67,11 +68,18 @@ start() {
 	as_owner env HOME="$dir" "$bin/initdb" -D "$dir/data" -U dmo \
 	    --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 ||
 	    { cat "$dir/initdb.log" >&2; die "initdb failed"; }
+	# Trust on the socket, but a password for the role dmo_pw, so that
+	# tests can check how a client gets and reports passwords.
+	printf '%s\n' 'local all dmo_pw scram-sha-256' 'local all all trust' \
+	    >"$dir/data/pg_hba.conf" || exit 1
 	as_owner env HOME="$dir" "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" \
 	    -w -t 60 -o "-c listen_addresses='' -k $dir -c fsync=off \
 -c synchronous_commit=off -c full_page_writes=off \
 -c max_connections=40 -c shared_buffers=64MB" start >/dev/null 2>&1 ||
 	    { cat "$dir/log" >&2; die "the server did not start"; }
+	"$bin/psql" -Xq "postgresql:///postgres?host=$dir&user=dmo" \
+	    -c "CREATE ROLE dmo_pw LOGIN PASSWORD 'dmo-secret'" >/dev/null ||
+	    die "cannot create the role dmo_pw"
 	echo "postgresql:///postgres?host=$dir&user=dmo"
 }
 
