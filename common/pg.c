@@ -103,8 +103,9 @@ dmo_pg_split(const char *operand, char **urip, char **schemap, char **tablep,
 		dot = strchr(hash, '.');
 		if (*hash == '\0' || (dot != NULL && (dot == hash ||
 		    dot[1] == '\0'))) {
-			dmo_err_set(err, DMO_EXIT_USAGE, NULL, "%s: empty table "
-			    "name", dmo_quote(operand, strlen(operand)));
+			dmo_err_set(err, DMO_EXIT_USAGE, NULL,
+			    "%s: empty table name",
+			    dmo_quote(operand, strlen(operand)));
 			free(uri);
 			return -1;
 		}
@@ -1089,8 +1090,8 @@ stage(struct dmo_pg *g, struct dmo_err *err)
 	if (g->staged)
 		return 0;
 	g->sql.len = 0;
-	dmo_buf_adds(&g->sql, "CREATE TEMP TABLE dmo_stage ON COMMIT DELETE ROWS "
-	    "AS SELECT *, "
+	dmo_buf_adds(&g->sql, "CREATE TEMP TABLE dmo_stage "
+	    "ON COMMIT DELETE ROWS AS SELECT *, "
 	    "0::bigint AS \"dmo stage seq\" FROM ");
 	add_qname(&g->sql, g->schema, g->table);
 	/*
@@ -1624,10 +1625,8 @@ dmo_pg_commit(struct dmo_pg *g, struct dmo_err *err)
 {
 	size_t i;
 
-	if (!g->intx) {
-		/* Nothing written: still create nothing, but check the table. */
-		return 0;
-	}
+	if (!g->intx)
+		return 0;	/* nothing written since the last commit */
 	if (end_copy(g, 1, err) != 0)
 		return -2;
 	if (tgt_exec(g, "COMMIT", err) != 0)

@@ -83,7 +83,8 @@ test_bad(void)
 			all = 0;
 		}
 	}
-	CHECK(all, "base64: bad length, padding, alphabet and whitespace are refused");
+	CHECK(all, "base64: bad length, padding, alphabet and whitespace "
+	    "are refused");
 	dmo_buf_release(&b);
 }
 
