@@ -382,12 +382,14 @@ split_keys(struct load *L, const char *s, size_t *n)
 	const char *p = s, *comma;
 	size_t cap = 0;
 
+	/* Before allocating: a usage error exits, and LSan sees a leak. */
+	if (*s == '\0' || *s == ',' || s[strlen(s) - 1] == ',' ||
+	    strstr(s, ",,") != NULL)
+		dmo_usage_error(&L->run, "option '--key': empty field name in "
+		    "%s", dmo_quote(s, strlen(s)));
 	*n = 0;
 	for (;;) {
 		comma = strchr(p, ',');
-		if ((comma != NULL ? (size_t)(comma - p) : strlen(p)) == 0)
-			dmo_usage_error(&L->run, "option '--key': empty field "
-			    "name in %s", dmo_quote(s, strlen(s)));
 		if (*n == cap) {
 			cap = cap == 0 ? 4 : cap * 2;
 			v = dmo_xreallocarray(v, cap, sizeof(*v));
