@@ -12,7 +12,7 @@
 
 static const char synopsis[] =
     "usage: dmo-extract [-BFHiNv] [-d delim] [-f format] [-m glob] "
-    "[-q quote] [-r policy] [-s field] [file ...]";
+    "[-Q sql] [-q quote] [-r policy] [-s field] [file ...]";
 
 static const char help[] =
     "Read CSV, TSV, NDJSON, JSON and binary frames from files, compressed\n"
@@ -27,6 +27,7 @@ static const char help[] =
     "  -i, --infer               type CSV values: numbers, booleans, empty as null\n"
     "  -m, --member GLOB         read only archive members matching GLOB\n"
     "  -N, --no-header           the first CSV row is data; fields are named field1, field2, ...\n"
+    "  -Q, --query SQL           the rows to read from a database source (sqlite:PATH, postgres://...)\n"
     "  -q, --quote CHAR          CSV quote character (default \"); none for no quoting\n"
     "  -r, --ragged POLICY       rows with the wrong number of fields: reject, pad, truncate\n"
     "  -s, --source-field NAME   add a field NAME with each record's source (file or archive member)\n"
@@ -93,6 +94,7 @@ static const struct option longopts[] = {
 	{ "max-record-size",	required_argument,	NULL, DMO_OPT_MAX_RECORD_SIZE },
 	{ "member",		required_argument,	NULL, 'm' },
 	{ "no-header",		no_argument,		NULL, 'N' },
+	{ "query",		required_argument,	NULL, 'Q' },
 	{ "quote",		required_argument,	NULL, 'q' },
 	{ "ragged",		required_argument,	NULL, 'r' },
 	{ "since-field",	required_argument,	NULL, OPT_SINCE_FIELD },
@@ -429,6 +431,27 @@ summarize_bookmark(struct extract *x)
 	x->run.extra = d;
 }
 
+/* Database operands: checked before anything is read (dmo-extract(1)). */
+static void
+check_db_sources(struct extract *x, int argc, char *argv[])
+{
+	struct dmo_err err;
+	int i, rc, any = 0;
+
+	for (i = 0; i < argc; i++) {
+		if ((rc = dmo_reader_db_check(argv[i], x->ropts.query,
+		    &err)) < 0)
+			dmo_usage_error(&x->run, "%s", err.msg);
+		if (rc > 0 && x->ropts.follow)
+			dmo_usage_error(&x->run, "option '--follow' does not "
+			    "apply to a database source");
+		any |= rc;
+	}
+	if (x->ropts.query != NULL && !any)
+		dmo_usage_error(&x->run, "option '--query' applies to database "
+		    "sources only");
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -447,7 +470,7 @@ main(int argc, char *argv[])
 	x.ropts.warn = dmo_run_warn;
 	dmo_http_opts_init(&x.http);
 	x.ropts.http = &x.http;
-	while ((ch = getopt_long(argc, argv, "Bd:Ff:Hihm:Nq:r:s:vV", longopts,
+	while ((ch = getopt_long(argc, argv, "Bd:Ff:Hihm:NQ:q:r:s:vV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'B':
@@ -481,6 +504,9 @@ main(int argc, char *argv[])
 			break;
 		case 'N':
 			x.ropts.header = 0;
+			break;
+		case 'Q':
+			x.ropts.query = optarg;
 			break;
 		case 'q':
 			if (dmo_parse_char(optarg, &x.ropts.quote) != 0)
@@ -562,6 +588,7 @@ main(int argc, char *argv[])
 		dmo_usage_error(&x.run, "option '--checkpoint-%s' needs "
 		    "'--since-field' and '--state'", cp_every != NULL ?
 		    "every" : "interval");
+	check_db_sources(&x, argc, argv);
 
 	dmo_run_start(&x.run);
 	dmo_io_grow_pipe(STDOUT_FILENO);

@@ -1,4 +1,4 @@
-/* dmo-load - write records where they are used: stdout, files, SQLite. */
+/* dmo-load - write records where they are used: stdout, files, databases. */
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include <errno.h>
 #include <getopt.h>
@@ -20,6 +20,7 @@
 #include "http.h"
 #include "io.h"
 #include "partition.h"
+#include "pg.h"
 #include "record.h"
 #include "sqlite.h"
 #include "value.h"
@@ -30,24 +31,25 @@ static const char synopsis[] =
 
 static const char help[] =
     "Write records to stdout, to a file (replaced atomically) or into a\n"
-    "SQLite table.  target is - (stdout, the default), a file named .csv,\n"
-    ".tsv, .ndjson, .jsonl or .dmo, csv:PATH, tsv:PATH, ndjson:PATH,\n"
-    "binary:PATH, sqlite:PATH#TABLE, an http:// or https:// URL that\n"
-    "records are POSTed to in batches; an archive named .tar, .tar.gz,\n"
-    ".tar.xz, .tar.zst or .zip, or tar:PATH, tar.gz:PATH, tar.xz:PATH,\n"
-    "tar.zst:PATH, zip:PATH; with --partition-by, a directory.  Input files\n"
-    "follow the target.\n"
+    "SQLite or PostgreSQL table.  target is - (stdout, the default), a file\n"
+    "named .csv, .tsv, .ndjson, .jsonl or .dmo, csv:PATH, tsv:PATH,\n"
+    "ndjson:PATH, binary:PATH, sqlite:PATH#TABLE, a PostgreSQL URI\n"
+    "postgres://...#[SCHEMA.]TABLE, an http:// or https:// URL that records\n"
+    "are POSTed to in batches; an archive named .tar, .tar.gz, .tar.xz,\n"
+    ".tar.zst or .zip, or tar:PATH, tar.gz:PATH, tar.xz:PATH, tar.zst:PATH,\n"
+    "zip:PATH; with --partition-by, a directory.  Input files follow the\n"
+    "target.\n"
     "\n"
     "  -B, --binary               write binary frames (dmo-frame(5)) to stdout\n"
     "  -d, --delimiter CHAR       CSV/TSV output delimiter\n"
     "  -f, --format FORMAT        output format: ndjson, csv, tsv, binary\n"
     "  -k, --key FIELDS           comma-separated key fields for --mode upsert\n"
-    "  -m, --mode MODE            SQLite: append (default), replace, upsert\n"
+    "  -m, --mode MODE            databases: append (default), replace, upsert\n"
     "      --batch-bytes SIZE     HTTP: at most SIZE bytes a request (default 1M)\n"
     "      --batch-size N         HTTP: at most N records a request (default 1000)\n"
     "      --body FORMAT          HTTP: request bodies in ndjson (default) or json\n"
-    "      --commit-every N       SQLite: commit every N records\n"
-    "      --commit-interval T    SQLite, HTTP: commit at least every T (500ms, 2s)\n"
+    "      --commit-every N       databases: commit every N records\n"
+    "      --commit-interval T    databases, HTTP: commit at least every T (500ms, 2s)\n"
     "      --duplicate-keys POLICY  repeated field names: reject, first, last\n"
     "      --formula-escape       CSV/TSV: neutralise cells starting with = + - @\n"
     "      --invalid-utf8 POLICY  bytes that are not UTF-8: reject, replace\n"
@@ -113,7 +115,8 @@ enum target_kind {
 	T_SQLITE,
 	T_ARCHIVE,	/* one member per input, or per partition */
 	T_PARTS,	/* a directory of partitions */
-	T_HTTP
+	T_HTTP,
+	T_PG
 };
 
 /*
@@ -154,6 +157,9 @@ struct load {
 	struct dmo_partition_opts popts;
 	struct dmo_http_opts	 http;
 	struct batch		 batch;
+	struct dmo_pg		*pg;
+	char			*pguri;
+	char			*schema;
 	unsigned long long	 commit_every;
 	double			 commit_interval;
 	struct timespec		 tx_start;
@@ -331,6 +337,22 @@ parse_target(struct load *L, const char *t, const struct opts *o,
 		if (o->format != NULL)
 			usage_conflict(L, "--format", "does not apply to an "
 			    "HTTP target: use --body");
+		if (o->binary)
+			usage_conflict(L, "--binary", "applies to stdout only");
+		return;
+	}
+	if (dmo_pg_is_uri(t)) {
+		struct dmo_err err;
+
+		L->kind = T_PG;
+		if (dmo_pg_split(t, &L->pguri, &L->schema, &L->table, &err)
+		    != 0)
+			dmo_usage_error(&L->run, "%s", err.msg);
+		if (L->table == NULL)
+			L->table = default_table(first_input);
+		if (o->format != NULL)
+			usage_conflict(L, "--format", "does not apply to a "
+			    "PostgreSQL target");
 		if (o->binary)
 			usage_conflict(L, "--binary", "applies to stdout only");
 		return;
@@ -539,7 +561,8 @@ check_http_options(struct load *L, const struct opts *o)
 static void
 check_options(struct load *L, const struct opts *o)
 {
-	int csv = L->kind != T_SQLITE && L->kind != T_HTTP &&
+	int db = L->kind == T_SQLITE || L->kind == T_PG;
+	int csv = !db && L->kind != T_HTTP &&
 	    (L->format == DMO_FMT_CSV || L->format == DMO_FMT_TSV);
 
 	check_http_options(L, o);
@@ -576,7 +599,7 @@ check_options(struct load *L, const struct opts *o)
 			    "replace for partitions: %s", dmo_quote(o->mode,
 			    strlen(o->mode)));
 	}
-	if (L->kind != T_SQLITE) {
+	if (!db) {
 		const struct {
 			const char	*given;
 			const char	*name;
@@ -596,10 +619,10 @@ check_options(struct load *L, const struct opts *o)
 				if (L->kind == T_HTTP)
 					continue;
 				usage_conflict(L, only[i].name, "applies to "
-				    "SQLite and HTTP targets only");
+				    "SQLite, PostgreSQL and HTTP targets only");
 			}
 			usage_conflict(L, only[i].name, "applies to "
-			    "SQLite targets only");
+			    "SQLite and PostgreSQL targets only");
 		}
 		if (L->kind != T_HTTP || o->commit_interval == NULL)
 			return;
@@ -630,7 +653,8 @@ notice(void *ctx, const char *msg)
 	struct load *L = ctx;
 
 	if (L->run.verbose)
-		dmo_warnx("%s: %s", L->path, msg);
+		dmo_warnx("%s: %s", L->path != NULL ? L->path : L->target,
+		    msg);
 }
 
 static double
@@ -735,7 +759,8 @@ checkpoint_seen(struct load *L, const struct dmo_control *c)
 	dmo_buf_add(&L->cp, c->payload, c->len);
 	L->have_cp = 1;
 	/* Nothing uncommitted in a stream: it is covered already. */
-	if (L->kind == T_SQLITE && dmo_sqlite_pending(L->db) == 0 &&
+	if (((L->kind == T_SQLITE && dmo_sqlite_pending(L->db) == 0) ||
+	    (L->kind == T_PG && dmo_pg_pending(L->pg) == 0)) &&
 	    (L->commit_every > 0 || L->commit_interval > 0))
 		checkpoint_committed(L);
 }
@@ -764,6 +789,45 @@ checkpoint_committed(struct load *L)
 	L->cp_saved++;
 }
 
+/*
+ * Every PostgreSQL commit goes through here, periodic or final, so that
+ * what follows a commit (the run summary, checkpoints) has one place.
+ */
+static int
+pg_commit(struct load *L)
+{
+	struct dmo_err err;
+	unsigned long long n = dmo_pg_pending(L->pg);
+	struct timespec t0;
+	int rc;
+
+	clock_now(&t0);
+	rc = dmo_pg_commit(L->pg, &err);
+	target_time(L, &t0, 1);
+	if (rc != 0) {
+		target_error(L, &err);
+		return -1;
+	}
+	if (n > 0) {
+		L->run.target.committed += n;
+		L->run.target.batches++;
+	}
+	/* committed: checkpoint hook */
+	checkpoint_committed(L);
+	return 0;
+}
+
+/* Records written to a database and not yet committed. */
+static unsigned long long
+db_pending(const struct load *L)
+{
+	if (L->pg != NULL)
+		return dmo_pg_pending(L->pg);
+	if (L->db != NULL)
+		return dmo_sqlite_pending(L->db);
+	return 0;
+}
+
 /* Commit now, unless a count limit of rejects is passed: then stop. */
 static void
 maybe_commit_now(struct load *L)
@@ -772,6 +836,10 @@ maybe_commit_now(struct load *L)
 
 	if (L->run.max_pct < 0 && dmo_run_over_limit(&L->run)) {
 		L->stop = 1;
+		return;
+	}
+	if (L->kind == T_PG) {
+		(void)pg_commit(L);
 		return;
 	}
 	if (sqlite_commit(L, &err) != 0)
@@ -784,7 +852,7 @@ maybe_commit_now(struct load *L)
 static void
 maybe_commit(struct load *L)
 {
-	unsigned long long pending = dmo_sqlite_pending(L->db);
+	unsigned long long pending = db_pending(L);
 
 	if (pending == 1)
 		clock_gettime(CLOCK_MONOTONIC, &L->tx_start);
@@ -804,9 +872,9 @@ on_wait(void *arg)
 {
 	struct load *L = arg;
 
-	if (!L->stop && L->db != NULL && dmo_sqlite_pending(L->db) > 0)
+	if (!L->stop && db_pending(L) > 0)
 		maybe_commit_now(L);
-	else if (!L->stop && L->have_cp && L->db != NULL)
+	else if (!L->stop && L->have_cp && (L->db != NULL || L->pg != NULL))
 		checkpoint_committed(L);	/* it came after the commit */
 }
 
@@ -1046,6 +1114,8 @@ put_record(struct load *L, struct dmo_record *rec)
 		rc = dmo_sqlite_write(L->db, rec, &err);
 	else if (L->parts != NULL)
 		rc = dmo_partition_write(L->parts, rec, &err);
+	else if (L->kind == T_PG)
+		rc = dmo_pg_write(L->pg, rec, &err);
 	else
 		rc = dmo_writer_write(L->writer, rec, &err);
 	if (timed)
@@ -1053,7 +1123,7 @@ put_record(struct load *L, struct dmo_record *rec)
 		    (L->run.in <= 256 ? 1 : 256);
 	if (rc == 0) {
 		L->run.out++;
-		if (L->kind == T_SQLITE &&
+		if ((L->kind == T_SQLITE || L->kind == T_PG) &&
 		    (L->commit_every > 0 || L->commit_interval > 0))
 			maybe_commit(L);
 	} else if (rc == -1)
@@ -1307,6 +1377,39 @@ open_parts(struct load *L)
 }
 
 static void
+finish_pg(struct load *L)
+{
+	struct dmo_err err;
+	unsigned long long pending = dmo_pg_pending(L->pg);
+	unsigned long long committed = dmo_pg_committed(L->pg);
+	char why[160];
+
+	why[0] = '\0';
+	if (!L->failed && dmo_run_over_limit(&L->run)) {
+		limit_reason(L, why, sizeof(why));
+		L->failed = 1;
+	}
+	if (!L->failed && pg_commit(L) != 0)
+		pending = dmo_pg_pending(L->pg);
+	if (L->failed) {
+		if (dmo_pg_rollback(L->pg, &err) != 0 && !L->target_failed)
+			dmo_run_error(&L->run, &err);
+		if (committed > 0)
+			dmo_warnx("%s: table '%s': rolled back the last %llu "
+			    "record%s, %llu committed before%s%s", L->target,
+			    L->table, pending, pending == 1 ? "" : "s",
+			    committed, *why != '\0' ? ": " : "", why);
+		else
+			dmo_warnx("%s: table '%s': rolled back, nothing "
+			    "loaded%s%s", L->target, L->table,
+			    *why != '\0' ? ": " : "", why);
+	}
+	L->run.target.records = L->run.out;
+	dmo_pg_close(L->pg);
+	L->pg = NULL;
+}
+
+static void
 open_target(struct load *L)
 {
 	struct dmo_err err;
@@ -1326,6 +1429,7 @@ open_target(struct load *L)
 		break;
 	case T_SQLITE:
 	case T_HTTP:
+	case T_PG:
 		return;
 	case T_ARCHIVE:
 	case T_PARTS:
@@ -1393,6 +1497,45 @@ http_option(struct load *L, int ch, const char *arg)
 		exit(err.code);
 	}
 	dmo_usage_error(&L->run, "%s", err.msg);
+}
+
+static void
+open_pg(struct load *L, const char **keys, size_t nkeys, const char *mode)
+{
+	struct dmo_pg_opts po;
+	struct dmo_err err;
+
+	memset(&po, 0, sizeof(po));
+	po.operand = L->target;
+	po.uri = L->pguri;
+	po.schema = L->schema;
+	po.table = L->table;
+	if (mode == NULL || strcmp(mode, "append") == 0)
+		po.mode = DMO_PG_APPEND;
+	else if (strcmp(mode, "replace") == 0)
+		po.mode = DMO_PG_REPLACE;
+	else if (strcmp(mode, "upsert") == 0)
+		po.mode = DMO_PG_UPSERT;
+	else
+		dmo_usage_error(&L->run, "option '--mode': not append, replace "
+		    "or upsert: %s", dmo_quote(mode, strlen(mode)));
+	if (po.mode == DMO_PG_UPSERT && nkeys == 0)
+		dmo_usage_error(&L->run, "mode 'upsert' needs option '--key'");
+	if (po.mode != DMO_PG_UPSERT && nkeys > 0)
+		dmo_usage_error(&L->run, "option '--key' needs '--mode "
+		    "upsert'");
+	po.keys = keys;
+	po.nkeys = nkeys;
+	po.notice = notice;
+	po.ctx = L;
+	L->run.target.name = L->target;
+	dmo_run_start(&L->run);
+	if ((L->pg = dmo_pg_open(&po, &err)) == NULL) {
+		dmo_run_error(&L->run, &err);
+		exit(dmo_run_finish(&L->run));
+	}
+	if (L->commit_every > 0 || L->commit_interval > 0)
+		dmo_io_on_wait(on_wait, L);
 }
 
 int
@@ -1505,8 +1648,8 @@ main(int argc, char *argv[])
 		struct dmo_err err;
 
 		if (L.kind == T_STDOUT)
-			usage_conflict(&L, "--state", "needs a file or SQLite "
-			    "target: the standard output is never committed");
+			usage_conflict(&L, "--state", "needs a target that "
+			    "commits: the standard output never does");
 		if ((L.state = dmo_state_path(L.state_arg, &err)) == NULL) {
 			dmo_report(&err);
 			exit(err.code);
@@ -1517,7 +1660,8 @@ main(int argc, char *argv[])
 	if (L.kind != T_STDOUT) {
 		L.run.output_elsewhere = 1;
 		L.run.target.name = L.target;
-		L.run.target.batch = L.kind == T_SQLITE ? "transaction" :
+		L.run.target.batch = L.kind == T_SQLITE || L.kind == T_PG ?
+		    "transaction" :
 		    L.kind == T_HTTP ? "request" : L.kind == T_ARCHIVE ?
 		    "member" : "file";
 	}
@@ -1526,7 +1670,9 @@ main(int argc, char *argv[])
 	else if (L.kind == T_HTTP) {
 		dmo_run_start(&L.run);
 		open_http(&L);
-	} else {
+	} else if (L.kind == T_PG)
+		open_pg(&L, keys, nkeys, o.mode);
+	else {
 		dmo_run_start(&L.run);
 		open_target(&L);
 	}
@@ -1553,6 +1699,9 @@ main(int argc, char *argv[])
 	case T_HTTP:
 		finish_http(&L);
 		break;
+	case T_PG:
+		finish_pg(&L);
+		break;
 	}
 	for (i = 0; i < L.popts.nfields; i++)
 		free((void *)L.popts.fields[i]);
@@ -1575,5 +1724,7 @@ main(int argc, char *argv[])
 	dmo_buf_release(&L.cp);
 	free(L.path);
 	free(L.table);
+	free(L.pguri);
+	free(L.schema);
 	return dmo_run_finish(&L.run);
 }

@@ -48,6 +48,8 @@ struct dmo_read_opts {
 	size_t		 max_record;	/* bytes; 0: the default (256 MiB) */
 	int		 follow;	/* tail -F a regular file */
 	const char	*member_glob;	/* archives: members to read */
+	const char	*query;		/* databases: SQL for an operand
+					   that names no table */
 	void		(*warn)(const struct dmo_err *);	/* notices */
 	/*
 	 * JSON documents: the records are the elements of the array at this
@@ -120,6 +122,19 @@ struct dmo_http_opts;
 struct dmo_reader *dmo_reader_open(const char *path,
 	    const struct dmo_read_opts *, struct dmo_err *);
 void	 dmo_reader_free(struct dmo_reader *);
+
+/*
+ * Database sources are operands too: "sqlite:PATH#TABLE", or
+ * "sqlite:PATH" with opts->query; a PostgreSQL URI (postgres://...,
+ * postgresql://...) with "#[schema.]table" or opts->query.  Rows are read
+ * a few at a time (sqlite3_step; a server-side cursor), each a record
+ * whose loc.line is its row number.  dmo_reader_db_check says whether
+ * path is such an operand (1) or not (0), and checks it without opening
+ * anything: -1 with err set (code DMO_EXIT_USAGE) for a missing file
+ * name, both or neither of a table and a query, a password in a URI.
+ */
+int	 dmo_reader_db_check(const char *path, const char *query,
+	    struct dmo_err *);
 
 /*
  * Read the next record into rec (reused; see record.h).  Returns:

@@ -56,6 +56,8 @@ _dmo_value()
 	*:--retries|*:--retry-delay|*:--retry-max-time|*:--timeout|\
 	*:--connect-timeout|*:--stall-timeout|*:--batch-size|*:--batch-bytes)
 		;;			# HTTP: free text
+	*:--query)
+		;;			# SQL: nothing to offer
 	*:--member|*:--source-field|*:--key|*:--max-rejects|\
 	*:--commit-every|*:--commit-interval|\
 	*:--partition-by|*:--max-open-files|\
@@ -84,7 +86,31 @@ _dmo_target()
 		COMPREPLY+=($(compgen -W '- csv: tsv: ndjson: binary: sqlite:
 		    tar: tar.gz: tgz: tar.xz: txz: tar.zst: tzst: zip:' \
 		    -- "$cur"))
-		[[ ${#COMPREPLY[@]} -gt 0 && ${COMPREPLY[0]} == *: ]] &&
+		COMPREPLY+=($(compgen -W 'postgres:// postgresql://' -- "$cur"))
+		[[ ${#COMPREPLY[@]} -gt 0 && ${COMPREPLY[0]} == *[:/] ]] &&
+		    compopt -o nospace
+		;;
+	esac
+	__ltrim_colon_completions "$cur"
+}
+
+# dmo-extract's operands: files, sqlite:PATH[#TABLE], postgres://...
+_dmo_source()
+{
+	case $cur in
+	sqlite:*)
+		cur=${cur#sqlite:}
+		_filedir
+		COMPREPLY=("${COMPREPLY[@]/#/sqlite:}")
+		cur=sqlite:$cur
+		;;
+	postgres://*|postgresql://*)
+		;;			# a URI: nothing to offer
+	*)
+		_filedir
+		COMPREPLY+=($(compgen -W 'sqlite: postgres:// postgresql://' \
+		    -- "$cur"))
+		[[ ${#COMPREPLY[@]} -eq 1 && ${COMPREPLY[0]} == *[:/] ]] &&
 		    compopt -o nospace
 		;;
 	esac
@@ -131,6 +157,10 @@ _dmo()
 			_dmo_target
 			return
 		fi
+	fi
+	if [[ $prog == dmo-extract ]]; then
+		_dmo_source
+		return
 	fi
 	_filedir
 } &&

@@ -194,7 +194,7 @@ setup() {
 	run -2 --separate-stderr dmo-load -f csv "$U/sink/x"
 	[ "${stderr%%$'\n'*}" = "dmo-load: option '--format' does not apply to an HTTP target: use --body" ]
 	run -2 --separate-stderr dmo-load -m upsert -k id "$U/sink/x"
-	[ "${stderr%%$'\n'*}" = "dmo-load: option '--mode' applies to SQLite targets only" ]
+	[ "${stderr%%$'\n'*}" = "dmo-load: option '--mode' applies to SQLite and PostgreSQL targets only" ]
 }
 
 @test "dmo-load-http: a cut input sends no partial batch" {
@@ -254,9 +254,9 @@ dmo-load: $S: last batch of 3 records not sent" ]
 	[ "$output" = '{"records": 2, "duplicates": 0, "requests": 2}' ]
 }
 
-@test "dmo-load-http: --commit-interval applies to SQLite and HTTP targets only" {
+@test "dmo-load-http: --commit-interval applies to SQLite, PostgreSQL and HTTP targets only" {
 	run -2 --separate-stderr dmo-load --commit-interval 1s out.ndjson
-	[ "${stderr%%$'\n'*}" = "dmo-load: option '--commit-interval' applies to SQLite and HTTP targets only" ]
+	[ "${stderr%%$'\n'*}" = "dmo-load: option '--commit-interval' applies to SQLite, PostgreSQL and HTTP targets only" ]
 	run -2 --separate-stderr dmo-load --commit-interval soon "$S"
 	[ "${stderr%%$'\n'*}" = "dmo-load: option '--commit-interval': not a duration: \"soon\"" ]
 }

@@ -257,7 +257,7 @@ killed_run() {
 	msg="option '--checkpoint-every': not a count: \"x\"" usage --since-field t --state s.json --checkpoint-every x
 	msg="option '--checkpoint-interval': not a duration: \"-1\"" usage --since-field t --state s.json --checkpoint-interval -1
 	run -2 --separate-stderr dmo-load --state s.json -
-	assert_equal "${stderr_lines[0]}" "dmo-load: option '--state' needs a file or SQLite target: the standard output is never committed"
+	assert_equal "${stderr_lines[0]}" "dmo-load: option '--state' needs a target that commits: the standard output never does"
 }
 
 # A stream of only a checkpoint, as dmo-extract writes it when no record
