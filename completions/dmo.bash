@@ -45,6 +45,18 @@ _dmo_value()
 		_filedir ;;
 	*:--max-record-size)
 		COMPREPLY=($(compgen -W '64K 1M 16M 256M 1G' -- "$cur")) ;;
+	*:--schema|*:--changes)
+		_filedir ;;
+	*:--case)
+		COMPREPLY=($(compgen -W 'lower upper fold keep' -- "$cur")) ;;
+	*:--dedupe-memory)
+		COMPREPLY=($(compgen -W '16M 64M 256M 1G' -- "$cur")) ;;
+	*:--dedupe-approx)
+		COMPREPLY=($(compgen -W '0.001 0.01 0.1%' -- "$cur")) ;;
+	*:--dedupe-window)
+		COMPREPLY=($(compgen -W '1000 100000 30s 10m 1h' -- "$cur")) ;;
+	*:--null|*:--fill-down|*:--dedupe-key)
+		;;			# free text: nothing to offer
 	*:--member|*:--source-field|*:--key|*:--max-rejects|\
 	*:--commit-every|*:--commit-interval)
 		;;			# free text: nothing to offer
@@ -119,4 +131,4 @@ _dmo()
 	fi
 	_filedir
 } &&
-	complete -F _dmo dmo-extract dmo-load
+	complete -F _dmo dmo-extract dmo-load dmo-clean
