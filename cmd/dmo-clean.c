@@ -544,9 +544,9 @@ main(int argc, char *argv[])
 			break;
 		case OPT_DEDUPE_MEMORY:
 			if (dmo_parse_size(optarg, &x.dopts.memory) != 0 ||
-			    x.dopts.memory < 4096)
+			    x.dopts.memory < 65536)
 				dmo_usage_error(&x.run, "option "
-				    "'--dedupe-memory': not a size of 4K or "
+				    "'--dedupe-memory': not a size of 64K or "
 				    "more: %s", dmo_quote(optarg,
 				    strlen(optarg)));
 			break;

@@ -508,6 +508,7 @@ merge_runs(struct dmo_dedupe *d, struct dmo_err *err)
 	struct skey *cur = dmo_xcalloc(d->nruns, sizeof(*cur));
 	int *live = dmo_xcalloc(d->nruns, sizeof(int));
 	unsigned long long total = 0;
+	size_t nin = d->nruns;
 	struct run out;
 	struct wr w;
 	size_t i;
@@ -553,7 +554,7 @@ merge_runs(struct dmo_dedupe *d, struct dmo_err *err)
 	d->st.merges++;
 	d->st.disk_bytes = (unsigned long long)out.size;
 done:
-	for (i = 0; i < d->nruns && rs != NULL; i++)
+	for (i = 0; i < nin; i++)
 		dmo_buf_release(&rs[i].buf);
 	free(rs);
 	free(cur);
