@@ -522,7 +522,7 @@ coerce(struct dmo_clean *c, const struct dmo_prop *p, struct cur *v,
     struct failure *f)
 {
 	struct dmo_buf *b;
-	const char *why = "";
+	const char *why = "", *first = NULL;
 	enum dmo_reason r;
 	int bt;
 
@@ -550,6 +550,8 @@ coerce(struct dmo_clean *c, const struct dmo_prop *p, struct cur *v,
 			}
 			if (r == DMO_REASON_RANGE)
 				return bad(f, r, "%s", why);
+			/* Its reason says more than "not an integer". */
+			first = why;
 		}
 		b->len = 0;
 		if ((p->types & DMO_T_NUMBER) &&
@@ -590,6 +592,8 @@ coerce(struct dmo_clean *c, const struct dmo_prop *p, struct cur *v,
 	default:
 		break;
 	}
+	if (first != NULL)
+		return bad(f, DMO_REASON_TYPE, "%s", first);
 	return bad(f, DMO_REASON_TYPE, "not %s", type_names(p->types));
 }
 
