@@ -273,8 +273,27 @@ is_null_token(char *const *tokens, const char *v, size_t n)
 	if (tokens == NULL)
 		return 0;
 	for (i = 0; tokens[i] != NULL; i++)
-		if (strlen(tokens[i]) == n && memcmp(tokens[i], v, n) == 0)
+		if (tokens[i][0] == (n > 0 ? v[0] : '\0') &&
+		    strlen(tokens[i]) == n && memcmp(tokens[i], v, n) == 0)
 			return 1;
+	return 0;
+}
+
+/* Is there white space to squeeze: anything but single spaces? */
+static int
+needs_squeeze(const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (c > ' ' && c != 0xc2)
+			continue;
+		if (c == ' ' ? i + 1 < n && dmo_ws_at(p + i + 1, n - i - 1) :
+		    dmo_ws_at(p + i, n - i) > 0)
+			return 1;
+	}
 	return 0;
 }
 
@@ -379,14 +398,7 @@ text_rules(struct dmo_clean *c, const struct eff *e, struct cur *v)
 		}
 	}
 	if (e->squeeze) {
-		size_t i;
-
-		for (i = 0; i < v->n; i++)
-			if (dmo_ws_at(v->v + i, v->n - i) > 0 &&
-			    (v->v[i] != ' ' || (i + 1 < v->n &&
-			    dmo_ws_at(v->v + i + 1, v->n - i - 1) > 0)))
-				break;
-		if (i < v->n) {
+		if (needs_squeeze(v->v, v->n)) {
 			struct dmo_buf *b = other(c, v);
 
 			dmo_squeeze(v->v, v->n, b);
@@ -441,6 +453,12 @@ datetime_value(struct dmo_clean *c, const struct dmo_prop *p, struct cur *v,
 	}
 	if (ok != 0)
 		return bad(f, DMO_REASON_FORMAT, "not a %s (%s)", what, why);
+	if (kind == 'T' && t.has_offset && t.offset == 0 && p->outtz == NULL &&
+	    !t.end_of_day && n == v->n && v->v[n - 1] == 'Z' &&
+	    n == (t.frac > 0 ? 21 + (size_t)t.frac : 20) && s[10] == 'T') {
+		/* Already UTC in the canonical form: nothing to redo. */
+		return 0;
+	}
 	if (kind == 'T') {
 		long long utc = 0;
 		int off;

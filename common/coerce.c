@@ -82,8 +82,20 @@ dmo_coerce_integer(const char *p, size_t n, struct dmo_dec *d,
 {
 	long long v;
 	int rc;
+	size_t i, s;
 
 	dmo_trim(&p, &n);
+	/* The common case: already a plain integer of up to 18 digits. */
+	s = n > 0 && p[0] == '-' ? 1 : 0;
+	if (n > s && n - s <= 18 && (p[s] != '0' || n - s == 1) &&
+	    !(s == 1 && p[1] == '0')) {
+		for (i = s; i < n && p[i] >= '0' && p[i] <= '9'; i++)
+			;
+		if (i == n) {
+			dmo_buf_add(out, p, n);
+			return DMO_REASON_NONE;
+		}
+	}
 	if (dmo_dec_parse(d, p, n) != 0) {
 		*why = "not an integer";
 		return DMO_REASON_TYPE;
@@ -96,7 +108,20 @@ dmo_coerce_integer(const char *p, size_t n, struct dmo_dec *d,
 		*why = "integer out of range (64 bits)";
 		return DMO_REASON_RANGE;
 	}
-	dmo_buf_printf(out, "%lld", v);
+	{
+		char tmp[24];
+		unsigned long long u = v < 0 ? 0 - (unsigned long long)v :
+		    (unsigned long long)v;
+		int k = sizeof(tmp);
+
+		do {
+			tmp[--k] = (char)('0' + u % 10);
+			u /= 10;
+		} while (u > 0);
+		if (v < 0)
+			tmp[--k] = '-';
+		dmo_buf_add(out, tmp + k, sizeof(tmp) - (size_t)k);
+	}
 	return DMO_REASON_NONE;
 }
 
@@ -125,7 +150,9 @@ in_list(const char *p, size_t n, const char *const *list)
 	size_t i, j;
 
 	for (i = 0; list[i] != NULL; i++) {
-		if (strlen(list[i]) != n)
+		if (((unsigned char)list[i][0] | 0x20) !=
+		    ((unsigned char)(n > 0 ? p[0] : 0) | 0x20) ||
+		    strlen(list[i]) != n)
 			continue;
 		for (j = 0; j < n; j++) {
 			int a = (unsigned char)p[j], b = (unsigned char)list[i][j];
@@ -163,7 +190,7 @@ atext(int c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 	    (c >= '0' && c <= '9') || c >= 0x80 ||
-	    strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
+	    (c != 0 && memchr("!#$%&'*+-/=?^_`{|}~", c, 19) != NULL);
 }
 
 int

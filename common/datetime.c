@@ -608,22 +608,27 @@ put_offset(struct dmo_buf *b, int off, int colon)
 static void
 put_frac(struct dmo_buf *b, const struct dmo_datetime *t)
 {
-	char tmp[16];
+	char tmp[9];
+	long v = t->nsec;
 	int k;
 
 	if (t->frac <= 0)
 		return;
-	snprintf(tmp, sizeof(tmp), "%09ld", t->nsec);
+	for (k = 8; k >= 0; k--) {
+		tmp[k] = (char)('0' + v % 10);
+		v /= 10;
+	}
 	dmo_buf_addc(b, '.');
-	k = t->frac > 9 ? 9 : t->frac;
-	dmo_buf_add(b, tmp, (size_t)k);
+	dmo_buf_add(b, tmp, (size_t)(t->frac > 9 ? 9 : t->frac));
 }
 
 void
 dmo_dt_put_iso(const struct dmo_datetime *t, int what, struct dmo_buf *b)
 {
 	if (what == 'd' || what == 'T') {
-		dmo_buf_printf(b, "%04d-", t->year);
+		put2(b, t->year / 100);
+		put2(b, t->year % 100);
+		dmo_buf_addc(b, '-');
 		put2(b, t->mon);
 		dmo_buf_addc(b, '-');
 		put2(b, t->day);

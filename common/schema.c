@@ -190,6 +190,9 @@ dmo_sval_equal(const struct dmo_sval *s, enum dmo_type t, const char *p,
 {
 	if (s->type != t)
 		return 0;
+	if (t == DMO_STRING)
+		return s->len == n && (n == 0 || (s->text[0] == p[0] &&
+		    memcmp(s->text, p, n) == 0));
 	switch (t) {
 	case DMO_NUMBER:
 		return dmo_dec_parse(tmp, p, n) == 0 &&
@@ -475,7 +478,7 @@ parse_prop(struct ctx *c, struct dmo_prop *p, struct dmo_doc *def)
 				    "earlier, later or reject: %s",
 				    dmo_quote(s, strlen(s)));
 		} else if (strcmp(kw, "x-dmo-scale") == 0) {
-			long long sc;
+			long long sc = 0;
 
 			if (want_count(c, v, kw, &sc) != 0)
 				return -1;
