@@ -9,6 +9,7 @@
 #include "clean.h"
 #include "cli.h"
 #include "dedupe.h"
+#include "repair.h"
 #include "schema.h"
 #include "value.h"
 
@@ -41,7 +42,8 @@ static const char help[] =
     "  -C, --changes FILE        log every value changed, one JSON line each, to FILE\n"
     "  -B, --binary              write binary frames (dmo-frame(5)) instead of NDJSON\n"
     "  -f, --format FORMAT       input format: csv, tsv, ndjson, json, binary (default: detected)\n"
-    "      --ragged POLICY       CSV rows with the wrong number of fields: reject, pad, truncate\n"
+    "      --ragged POLICY       CSV rows with the wrong number of fields: reject, pad, truncate,\n"
+    "                            join (two short rows that a stray line break split)\n"
     "      --invalid-utf8 POLICY    bytes that are not UTF-8: reject, replace\n"
     "      --max-rejects N[%]    rejected records allowed before the status is 1 (default 0)\n"
     "      --rejects FILE        write rejected records with their reasons to FILE (NDJSON)\n"
@@ -119,6 +121,19 @@ struct clean {
 	const char		*changes_path;
 	struct dmo_out		*changes;
 	struct dmo_buf		 chg;
+	/* --ragged join: a short row held for the next, the header */
+	int			 join;
+	int			 held;
+	struct dmo_buf		 hraw;
+	struct dmo_err		 herr;
+	size_t			 hnf, hncols;
+	struct dmo_buf		 hnames;
+	struct dmo_span		*hspans;
+	size_t			 hn;
+	unsigned long		 hshape;
+	long			 jfield;	/* joined field, or -1 */
+	struct dmo_buf		 jbefore;
+	struct dmo_record	 jrec;
 };
 
 static void __attribute__((noreturn))
@@ -309,6 +324,22 @@ process(struct clean *x)
 	int changed = 0, rc;
 
 	x->chg.len = 0;
+	if (x->jfield >= 0 && x->changes != NULL) {
+		struct dmo_clean_change ch;
+		size_t vl;
+		const char *v = dmo_record_value(&x->rec, (size_t)x->jfield,
+		    &vl);
+
+		ch.field = dmo_record_name(&x->rec, (size_t)x->jfield,
+		    &ch.flen);
+		ch.btype = ch.atype = DMO_STRING;
+		ch.before = x->jbefore.p;
+		ch.blen = x->jbefore.len;
+		ch.after = v;
+		ch.alen = vl;
+		ch.rule = "join";
+		on_change(&cc, &ch);
+	}
 	rc = dmo_clean_record(x->engine, &x->rec, &x->res, &changed,
 	    x->changes != NULL ? on_change : NULL, &cc, &fail, &err);
 	if (rc != 0) {
@@ -366,6 +397,87 @@ read_code(const struct dmo_err *err)
 	return "READ";
 }
 
+/* Reject the short row held for --ragged join. */
+static void
+reject_held(struct clean *x)
+{
+	struct dmo_reject_why why = { "RAGGED", NULL, 0, -1, NULL, 0, 0 };
+
+	if (!x->held)
+		return;
+	x->held = 0;
+	x->run.in++;
+	dmo_run_reject_why(&x->run, &x->herr, &why, NULL, x->hraw.p != NULL ?
+	    x->hraw.p : "", x->hraw.len);
+}
+
+/* Remember the names of a CSV source's rows, for joining. */
+static void
+keep_names(struct clean *x)
+{
+	size_t i, n;
+
+	if (x->rec.shape == x->hshape && x->hspans != NULL)
+		return;
+	x->hshape = x->rec.shape;
+	x->hnames.len = 0;
+	x->hn = x->rec.n;
+	x->hspans = dmo_xreallocarray(x->hspans, x->hn + 1,
+	    sizeof(*x->hspans));
+	for (i = 0; i < x->hn; i++) {
+		const char *p = dmo_record_name(&x->rec, i, &n);
+
+		x->hspans[i].off = x->hnames.len;
+		x->hspans[i].len = n;
+		dmo_buf_add(&x->hnames, p, n);
+		dmo_buf_addc(&x->hnames, '\0');
+	}
+}
+
+/*
+ * A ragged row under --ragged join: 1 when it was dealt with (held, or
+ * joined with the held one and processed), 0 when it is to be rejected.
+ */
+static int
+try_join(struct clean *x, struct dmo_reader *r, const struct dmo_err *err)
+{
+	size_t nf, ncols, len, field;
+	const char *raw = dmo_reader_raw(r, &len);
+	struct dmo_loc loc;
+	struct dmo_err jerr;
+
+	if (sscanf(err->msg, "ragged row: %zu field%*[s], expected %zu", &nf,
+	    &ncols) != 2 && sscanf(err->msg, "ragged row: %zu field, "
+	    "expected %zu", &nf, &ncols) != 2)
+		return 0;
+	if (nf >= ncols || x->hspans == NULL || x->hn != ncols) {
+		reject_held(x);
+		return 0;
+	}
+	if (x->held && dmo_csv_join(x->hraw.p, x->hraw.len, x->hnf, raw, len,
+	    nf, &x->hnames, x->hspans, ncols, &x->jrec, &field,
+	    &x->jbefore) == 0) {
+		x->held = 0;
+		loc = x->herr.loc;
+		dmo_record_finish(&x->jrec, DMO_DUP_FIRST, &jerr);
+		dmo_record_copy(&x->rec, &x->jrec);
+		x->rec.loc = loc;
+		x->run.in++;
+		x->jfield = (long)field;
+		process(x);
+		x->jfield = -1;
+		return 1;
+	}
+	reject_held(x);
+	x->held = 1;
+	x->herr = *err;
+	x->hnf = nf;
+	x->hncols = ncols;
+	x->hraw.len = 0;
+	dmo_buf_add(&x->hraw, raw, len);
+	return 1;
+}
+
 static void
 clean_one(struct clean *x, const char *path)
 {
@@ -378,8 +490,15 @@ clean_one(struct clean *x, const char *path)
 		return;
 	}
 	while ((rc = dmo_reader_next(r, &x->rec, &err)) != DMO_READ_EOF) {
+		if (rc == DMO_READ_BAD && x->join &&
+		    strcmp(read_code(&err), "RAGGED") == 0 &&
+		    try_join(x, r, &err))
+			continue;
+		reject_held(x);
 		if (rc == DMO_READ_RECORD) {
 			x->run.in++;
+			if (x->join)
+				keep_names(x);
 			process(x);
 		} else if (rc == DMO_READ_CONTROL) {
 			if (dmo_writer_control(x->w, dmo_reader_control(r),
@@ -397,6 +516,10 @@ clean_one(struct clean *x, const char *path)
 		} else
 			dmo_run_error(&x->run, &err);
 	}
+	reject_held(x);
+	free(x->hspans);
+	x->hspans = NULL;
+	x->hshape = 0;
 	x->run.bytes_in += dmo_reader_bytes(r);
 	dmo_reader_free(r);
 }
@@ -565,9 +688,12 @@ main(int argc, char *argv[])
 				x.ropts.ragged = DMO_RAGGED_PAD;
 			else if (strcmp(optarg, "truncate") == 0)
 				x.ropts.ragged = DMO_RAGGED_TRUNCATE;
-			else
+			else if (strcmp(optarg, "join") == 0) {
+				x.ropts.ragged = DMO_RAGGED_REJECT;
+				x.join = 1;
+			} else
 				dmo_usage_error(&x.run, "option '--ragged': "
-				    "not reject, pad or truncate: %s",
+				    "not reject, pad, truncate or join: %s",
 				    dmo_quote(optarg, strlen(optarg)));
 			break;
 		case DMO_OPT_INVALID_UTF8:
@@ -612,6 +738,8 @@ main(int argc, char *argv[])
 		write_failed(&x, &err);
 	dmo_record_init(&x.rec);
 	dmo_record_init(&x.res);
+	dmo_record_init(&x.jrec);
+	x.jfield = -1;
 	if (argc == 0)
 		clean_one(&x, "-");
 	for (; argc > 0; argc--, argv++)
@@ -636,6 +764,10 @@ main(int argc, char *argv[])
 	dmo_out_free(x.out);
 	dmo_record_release(&x.rec);
 	dmo_record_release(&x.res);
+	dmo_record_release(&x.jrec);
+	dmo_buf_release(&x.hraw);
+	dmo_buf_release(&x.jbefore);
+	dmo_buf_release(&x.hnames);
 	dmo_clean_free(x.engine);
 	dmo_schema_free(x.schema);
 	dmo_dedupe_free(x.dd);

@@ -29,6 +29,8 @@ _dmo_value()
 		COMPREPLY=($(compgen -W 'ndjson csv tsv binary' -- "$cur")) ;;
 	*:--format)
 		COMPREPLY=($(compgen -W 'csv tsv ndjson json binary' -- "$cur")) ;;
+	dmo-clean:--ragged)
+		COMPREPLY=($(compgen -W 'reject pad truncate join' -- "$cur")) ;;
 	*:--ragged)
 		COMPREPLY=($(compgen -W 'reject pad truncate' -- "$cur")) ;;
 	*:--mode)

@@ -265,6 +265,25 @@ schema() {
 	assert_output "$(printf '{"a":"1","b":"2"}\n{"a":"\xef\xbf\xbd","b":"3"}\n{"a":"4","b":"5"}')"
 }
 
+@test "dmo-clean: --ragged join mends a row that a stray line break split" {
+	printf 'id,name,note,n\n1,Ada,fine,1\n2,Bob,12 Main St\nApt 4,2\n3,Cy,"quoted, ok",3\n4,Di\n5,Ed,x,5\n6,Fay,a\n,6\n7,Gus\n' >in.csv
+	run -1 --separate-stderr dmo-clean --ragged join -C ch.ndjson --rejects r.ndjson --stats st.json in.csv
+	assert_output "$(printf '%s\n' \
+	    '{"id":"1","name":"Ada","note":"fine","n":"1"}' \
+	    '{"id":"2","name":"Bob","note":"12 Main St Apt 4","n":"2"}' \
+	    '{"id":"3","name":"Cy","note":"quoted, ok","n":"3"}' \
+	    '{"id":"5","name":"Ed","note":"x","n":"5"}' \
+	    '{"id":"6","name":"Fay","note":"a","n":"6"}')"
+	run -0 cat ch.ndjson
+	assert_output "$(printf '%s\n' \
+	    '{"record":2,"source":"in.csv","line":3,"field":"note","before":"12 Main St\nApt 4","after":"12 Main St Apt 4","rule":"join"}' \
+	    '{"record":6,"source":"in.csv","line":8,"field":"note","before":"a\n","after":"a","rule":"join"}')"
+	run -0 jq -c '[.line, .code, .raw]' r.ndjson
+	assert_output "$(printf '%s\n' '[6,"RAGGED","4,Di"]' '[10,"RAGGED","7,Gus"]')"
+	run -0 jq -c '[.records_in, .records_out, .rejected]' st.json
+	assert_output '[7,5,2]'
+}
+
 @test "dmo-clean: without --rejects, reasons go to stderr in the house format" {
 	schema '"age":{"type":"integer"}' '"required":["age"],"additionalProperties":false'
 	printf '%s\n' '{"age":"x"}' '{"name":"Ada"}' '{}' '{"age":null}' >in.ndjson
@@ -526,8 +545,8 @@ wait_lines() {
 	assert_equal "${stderr_lines[0]}" "dmo-clean: option '--dedupe-memory': not a size of 64K or more: \"1K\""
 	run -2 --separate-stderr dmo-clean -k a --dedupe-approx 0.1 --dedupe-window 5 people.csv
 	assert_equal "${stderr_lines[0]}" "dmo-clean: options '--dedupe-approx' and '--dedupe-window' exclude each other"
-	run -2 --separate-stderr dmo-clean --ragged join people.csv
-	assert_equal "${stderr_lines[0]}" "dmo-clean: option '--ragged': not reject, pad or truncate: \"join\""
+	run -2 --separate-stderr dmo-clean --ragged glue people.csv
+	assert_equal "${stderr_lines[0]}" "dmo-clean: option '--ragged': not reject, pad, truncate or join: \"glue\""
 	run -2 --separate-stderr dmo-clean -f xml people.csv
 	assert_equal "${stderr_lines[0]}" "dmo-clean: option '--format': unknown format: \"xml\""
 }
