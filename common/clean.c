@@ -43,6 +43,7 @@ static const char *const rule_names[R_NRULES] = {
 struct eff {
 	int		 trim, squeeze, nfc, casemap;
 	char *const	*nulls;		/* NULL-ended, or NULL */
+	size_t		 nullmax;	/* the longest token */
 };
 
 /* How the fields of one input shape map to the output. */
@@ -107,6 +108,17 @@ pick_nulls(const struct dmo_slist *p, const struct dmo_slist *t,
 	return c->set ? c->v : NULL;
 }
 
+static void
+set_nullmax(struct eff *e)
+{
+	size_t i;
+
+	e->nullmax = 0;
+	for (i = 0; e->nulls != NULL && e->nulls[i] != NULL; i++)
+		if (strlen(e->nulls[i]) > e->nullmax)
+			e->nullmax = strlen(e->nulls[i]);
+}
+
 struct dmo_clean *
 dmo_clean_new(const struct dmo_clean_opts *o)
 {
@@ -123,6 +135,7 @@ dmo_clean_new(const struct dmo_clean_opts *o)
 	c->xeff.casemap = pick(-1, top ? top->casemap : -1, cli->casemap);
 	c->xeff.nulls = pick_nulls(NULL, top ? &top->nulls : NULL,
 	    &cli->nulls);
+	set_nullmax(&c->xeff);
 	if (c->s != NULL) {
 		c->peff = dmo_xcalloc(c->s->nprops + 1, sizeof(*c->peff));
 		for (i = 0; i < c->s->nprops; i++) {
@@ -137,6 +150,7 @@ dmo_clean_new(const struct dmo_clean_opts *o)
 			    cli->casemap);
 			e->nulls = pick_nulls(&p->nulls, &top->nulls,
 			    &cli->nulls);
+			set_nullmax(e);
 		}
 		c->plan.seen = dmo_xcalloc(c->s->nprops + 1, 1);
 	}
@@ -266,11 +280,12 @@ make_plan(struct dmo_clean *c, const struct dmo_record *in)
 }
 
 static int
-is_null_token(char *const *tokens, const char *v, size_t n)
+is_null_token(const struct eff *e, const char *v, size_t n)
 {
+	char *const *tokens = e->nulls;
 	size_t i;
 
-	if (tokens == NULL)
+	if (tokens == NULL || n > e->nullmax)
 		return 0;
 	for (i = 0; tokens[i] != NULL; i++)
 		if (tokens[i][0] == (n > 0 ? v[0] : '\0') &&
@@ -281,19 +296,48 @@ is_null_token(char *const *tokens, const char *v, size_t n)
 
 /* Is there white space to squeeze: anything but single spaces? */
 static int
+squeeze_at(const char *p, size_t n, size_t i)
+{
+	if (p[i] == ' ')
+		return i + 1 < n && dmo_ws_at(p + i + 1, n - i - 1) > 0;
+	return dmo_ws_at(p + i, n - i) > 0;
+}
+
+#define ONES	0x0101010101010101ULL
+#define LOWS	0x7f7f7f7f7f7f7f7fULL
+
+/* High bit set in each byte of x that is zero (exact, no carries). */
+static inline uint64_t
+zero_bytes(uint64_t x)
+{
+	return ~(((x & LOWS) + LOWS) | x | LOWS);
+}
+
+static int
 needs_squeeze(const char *p, size_t n)
 {
-	size_t i;
+	size_t i = 0, j;
 
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
+	/* Eight bytes at a time: controls, U+00A0's lead, two spaces. */
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x, lt, sp, c2;
 
-		if (c > ' ' && c != 0xc2)
+		memcpy(&x, p + i, 8);
+		lt = ~((x & LOWS) + ONES * 0x5f) & ~x & ~LOWS;	/* < 0x21 */
+		sp = zero_bytes(x ^ (ONES * 0x20));
+		c2 = zero_bytes(x ^ (ONES * 0xc2));
+		if ((lt & ~sp) == 0 && c2 == 0 &&
+		    (sp & (sp << 8)) == 0 && !(p[i + 7] == ' ' && i + 8 < n &&
+		    squeeze_at(p, n, i + 7)))
 			continue;
-		if (c == ' ' ? i + 1 < n && dmo_ws_at(p + i + 1, n - i - 1) :
-		    dmo_ws_at(p + i, n - i) > 0)
-			return 1;
+		for (j = i; j < i + 8; j++)
+			if (squeeze_at(p, n, j))
+				return 1;
 	}
+	for (; i < n; i++)
+		if (((unsigned char)p[i] <= ' ' || (unsigned char)p[i] ==
+		    0xc2) && squeeze_at(p, n, i))
+			return 1;
 	return 0;
 }
 
@@ -649,7 +693,10 @@ check_value(struct dmo_clean *c, const struct dmo_prop *p, struct cur *v,
 			    "exclusive maximum %s", dmo_buf_cstr(b));
 		}
 	}
-	if (v->t == DMO_STRING && (p->minlen >= 0 || p->maxlen >= 0)) {
+	if (v->t == DMO_STRING && (p->minlen >= 0 || p->maxlen >= 0) &&
+	    /* A code point is 1 to 4 bytes: often the bytes decide. */
+	    !((p->maxlen < 0 || v->n <= (size_t)p->maxlen) &&
+	    (p->minlen < 0 || v->n / 4 >= (size_t)p->minlen))) {
 		size_t len = dmo_uni_length(v->v, v->n);
 
 		if (p->minlen >= 0 && len < (size_t)p->minlen)
@@ -704,6 +751,20 @@ scale(struct dmo_clean *c, const struct dmo_prop *p, struct cur *v,
 
 	if (p->scale < 0 || v->t != DMO_NUMBER)
 		return 0;
+	{
+		/* Plain digits with the right number of decimals: as is. */
+		const char *dot = memchr(v->v, '.', v->n);
+		size_t i;
+
+		if (dot != NULL && (size_t)(v->v + v->n - dot - 1) ==
+		    (size_t)p->scale) {
+			for (i = 0; i < v->n; i++)
+				if (v->v[i] == 'e' || v->v[i] == 'E')
+					break;
+			if (i == v->n)
+				return 0;
+		}
+	}
 	if (dmo_dec_parse(&c->dec, v->v, v->n) != 0)
 		return bad(f, DMO_REASON_TYPE, "not a number");
 	inexact = dmo_dec_round(&c->dec, p->scale);
@@ -734,7 +795,7 @@ clean_value(struct dmo_clean *c, long k, long fill, struct cur *v,
 
 	if (v->t == DMO_STRING) {
 		text_rules(c, e, v);
-		if (is_null_token(e->nulls, v->v, v->n)) {
+		if (is_null_token(e, v->v, v->n)) {
 			v->t = DMO_NULL;
 			v->v = "";
 			v->n = 0;

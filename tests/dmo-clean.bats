@@ -33,6 +33,13 @@ schema() {
 	assert_output '{"a":"two  words","b":"x","c":"a \t b"}'
 	run -0 dmo-clean -tS in.ndjson
 	assert_output '{"a":"two words","b":"x","c":"a b"}'
+	# Runs across the 8-byte steps of the scan, and single spaces.
+	printf '%s\n' '{"a":"abcdefg  hijklmn"}' '{"a":"abcdefgh ijklmnop"}' \
+	    '{"a":"abcdefg\u00a0hijklmn"}' '{"a":"abcdefghijklmnopqrstuvw  x"}' \
+	    '{"a":"a b c d e f g h i j k"}' '{"a":"abcdefg \u00a0"}' >in.ndjson
+	run -0 dmo-clean -S in.ndjson
+	assert_output "$(printf '{"a":"%s"}\n' 'abcdefg hijklmn' 'abcdefgh ijklmnop' \
+	    'abcdefg hijklmn' 'abcdefghijklmnopqrstuvw x' 'a b c d e f g h i j k' 'abcdefg ')"
 }
 
 @test "dmo-clean: -n tokens and --null-defaults make nulls; other types untouched" {
