@@ -44,7 +44,7 @@ static const char help[] =
     "  -f, --format FORMAT       input format: csv, tsv, ndjson, json, binary (default: detected)\n"
     "      --ragged POLICY       CSV rows with the wrong number of fields: reject, pad, truncate,\n"
     "                            join (two short rows that a stray line break split)\n"
-    "      --invalid-utf8 POLICY    bytes that are not UTF-8: reject, replace\n"
+    "      --invalid-utf8 POLICY    bytes that are not UTF-8: reject, replace, keep\n"
     "      --max-rejects N[%]    rejected records allowed before the status is 1 (default 0)\n"
     "      --rejects FILE        write rejected records with their reasons to FILE (NDJSON)\n"
     "      --stats FILE          write a JSON run summary to FILE\n"
@@ -697,10 +697,13 @@ main(int argc, char *argv[])
 				    dmo_quote(optarg, strlen(optarg)));
 			break;
 		case DMO_OPT_INVALID_UTF8:
-			if (dmo_parse_utf8(optarg, &x.ropts.utf8) != 0)
+			if (strcmp(optarg, "keep") == 0)
+				x.ropts.utf8 = DMO_UTF8_KEEP;
+			else if (dmo_parse_utf8(optarg, &x.ropts.utf8) != 0)
 				dmo_usage_error(&x.run, "option "
-				    "'--invalid-utf8': not reject or replace: %s",
-				    dmo_quote(optarg, strlen(optarg)));
+				    "'--invalid-utf8': not reject, replace or "
+				    "keep: %s", dmo_quote(optarg,
+				    strlen(optarg)));
 			break;
 		default:
 			if (!dmo_run_option(&x.run, ch, optarg))

@@ -37,6 +37,8 @@ _dmo_value()
 		COMPREPLY=($(compgen -W 'append replace upsert' -- "$cur")) ;;
 	*:--duplicate-keys)
 		COMPREPLY=($(compgen -W 'reject first last' -- "$cur")) ;;
+	dmo-clean:--invalid-utf8)
+		COMPREPLY=($(compgen -W 'reject replace keep' -- "$cur")) ;;
 	*:--invalid-utf8)
 		COMPREPLY=($(compgen -W 'reject replace' -- "$cur")) ;;
 	*:--delimiter)

@@ -291,6 +291,18 @@ schema() {
 	assert_output '[7,5,2]'
 }
 
+@test "dmo-clean: --invalid-utf8 keep passes the bytes on in binary frames" {
+	printf 'a,b\n1,x\xffy\n' >in.csv
+	dmo-clean --invalid-utf8 keep -B in.csv >out.bin
+	grep -q $'x\xffy' out.bin || fail "the byte was not kept"
+	run -0 bash -c 'dmo-clean --invalid-utf8 keep -t --nfc --case upper < out.bin | od -An -c | tr -s " "'
+	assert_output "$(printf '{"a":"1","b":"x\xef\xbf\xbdy"}\n' | od -An -c | tr -s ' ')"
+	run -1 --separate-stderr dmo-clean out.bin
+	assert_equal "$stderr" "dmo-clean: out.bin:1: field 'b': invalid UTF-8 at byte 31: \"x\\xffy\""
+	run -2 --separate-stderr dmo-clean --invalid-utf8 drop in.csv
+	assert_equal "${stderr_lines[0]}" "dmo-clean: option '--invalid-utf8': not reject, replace or keep: \"drop\""
+}
+
 @test "dmo-clean: without --rejects, reasons go to stderr in the house format" {
 	schema '"age":{"type":"integer"}' '"required":["age"],"additionalProperties":false'
 	printf '%s\n' '{"age":"x"}' '{"name":"Ada"}' '{}' '{"age":null}' >in.ndjson
