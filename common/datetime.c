@@ -117,6 +117,49 @@ dmo_dt_from_epoch(long long secs, long nsec, int offset,
 }
 
 int
+dmo_dt_add_seconds(struct dmo_datetime *t, long long secs)
+{
+	struct dmo_datetime u = *t;
+
+	if (secs > 400000LL * 366 * 86400 || secs < -400000LL * 366 * 86400)
+		return -1;
+	dmo_dt_from_epoch(dmo_dt_local_secs(t) + secs, t->nsec, 0, &u);
+	if (u.year < 1 || u.year > 9999)
+		return -1;
+	u.offset = t->offset;
+	u.has_offset = t->has_offset;
+	u.has_date = t->has_date;
+	u.has_time = t->has_time;
+	u.frac = t->frac;
+	*t = u;
+	return 0;
+}
+
+int
+dmo_dt_add_months(struct dmo_datetime *t, long long n)
+{
+	long long m = (long long)t->year * 12 + (t->mon - 1) + n;
+	int y, mon, md;
+
+	if (n > 120000 || n < -120000 || m < 12 || m >= 120000)
+		return -1;
+	y = (int)(m / 12);
+	mon = (int)(m % 12) + 1;
+	md = dmo_dt_mdays(y, mon);
+	t->year = y;
+	t->mon = mon;
+	if (t->day > md)
+		t->day = md;
+	return 0;
+}
+
+long long
+dmo_dt_diff(const struct dmo_datetime *a, const struct dmo_datetime *b)
+{
+	return dmo_dt_epoch(a) - dmo_dt_epoch(b);
+}
+
+int
 dmo_dt_check(struct dmo_datetime *t, const char **why)
 {
 	if (t->has_date) {

@@ -69,6 +69,20 @@ void	 dmo_dt_from_epoch(long long secs, long nsec, int offset,
 	    struct dmo_datetime *);
 
 /*
+ * Arithmetic on the wall time, keeping offset and fraction.
+ * dmo_dt_add_seconds moves by an exact number of seconds (days are
+ * 86400 s: for an instant in a zone, convert to UTC first).
+ * dmo_dt_add_months moves by calendar months and clamps the day to the
+ * last of the month (2024-01-31 + 1 month is 2024-02-29; 2024-02-29 + 12
+ * is 2025-02-28).  Both return 0, or -1 when the year leaves 1-9999 (t
+ * unchanged).  dmo_dt_diff is a - b in seconds, offsets counted.
+ */
+int	 dmo_dt_add_seconds(struct dmo_datetime *, long long secs);
+int	 dmo_dt_add_months(struct dmo_datetime *, long long months);
+long long dmo_dt_diff(const struct dmo_datetime *a,
+	    const struct dmo_datetime *b);
+
+/*
  * Append ISO 8601 text: "YYYY-MM-DD" (what 'd'), "hh:mm:ss[.f]" ('t'),
  * or "YYYY-MM-DDThh:mm:ss[.f]" ('T'), with "Z" or "+hh:mm" after a time
  * when has_offset.  The fraction is printed with frac digits.

@@ -7,6 +7,7 @@
 #include "coerce.h"
 #include "decimal.h"
 #include "dedupe.h"
+#include "repair.h"
 #include "unicode.h"
 
 #include "testhelp.h"
@@ -404,6 +405,45 @@ test_dedupe(void)
 	dmo_dedupe_free(d);
 }
 
+static void
+test_repair(void)
+{
+	struct dmo_buf v = DMO_BUF_INIT, nb = DMO_BUF_INIT, before = DMO_BUF_INIT;
+	struct dmo_span sp[8], names[4];
+	struct dmo_record r;
+	size_t field = 0, i;
+	const char *p;
+	size_t n;
+
+	CHECK_EQ(dmo_csv_split(S("a,\"b,\"\"c\"\"\",,d\r\n"), ',', &v, sp, 8), 4,
+	    "split: quoted comma and quotes, CRLF");
+	CHECK_MEM(v.p + sp[1].off, sp[1].len, "b,\"c\"", 5, "split: the quoted field");
+	CHECK_EQ(sp[2].len, 0, "split: an empty field");
+	CHECK_EQ(dmo_csv_split(S("a;\"b\n"), ';', &v, sp, 8), -1,
+	    "split: an open quote");
+	CHECK_EQ(dmo_csv_split(S(""), ',', &v, sp, 8), 1, "split: one empty field");
+	for (i = 0; i < 4; i++) {
+		names[i].off = nb.len;
+		names[i].len = 1;
+		dmo_buf_addc(&nb, "wxyz"[i]);
+		dmo_buf_addc(&nb, '\0');
+	}
+	dmo_record_init(&r);
+	CHECK_EQ(dmo_csv_join(S("1;Bob;12 Main St\n"), 3, S("Apt 4;2\n"), 2, &nb,
+	    names, 4, &r, &field, &before), 0, "join: two short rows, ;");
+	p = dmo_record_value(&r, 2, &n);
+	CHECK_MEM(p, n, "12 Main St Apt 4", 16, "join: the parts with a space");
+	CHECK_MEM(before.p, before.len, "12 Main St\nApt 4", 16,
+	    "join: before has the line break");
+	CHECK(field == 2 && dmo_record_count(&r) == 4, "join: field 2 of 4");
+	CHECK_EQ(dmo_csv_join(S("1,Bob\n"), 2, S("x,y\n"), 2, &nb, names, 4, &r,
+	    &field, NULL), -1, "join: 2 + 2 - 1 is not 4");
+	dmo_record_release(&r);
+	dmo_buf_release(&v);
+	dmo_buf_release(&nb);
+	dmo_buf_release(&before);
+}
+
 int
 main(void)
 {
@@ -415,5 +455,6 @@ main(void)
 	test_formats();
 	test_text();
 	test_dedupe();
+	test_repair();
 	return done();
 }

@@ -288,6 +288,55 @@ test_zones(void)
 	}
 }
 
+static const char *
+shifted(const char *s, long long months, long long secs)
+{
+	static char out[64];
+	struct dmo_datetime t;
+	struct dmo_buf b = DMO_BUF_INIT;
+	const char *why;
+
+	if (dmo_dt_parse_iso(s, strlen(s), -1, &t, &why) != 0)
+		return why;
+	if ((months != 0 && dmo_dt_add_months(&t, months) != 0) ||
+	    (secs != 0 && dmo_dt_add_seconds(&t, secs) != 0))
+		return "out of range";
+	dmo_dt_put_iso(&t, 'T', &b);
+	snprintf(out, sizeof(out), "%s", dmo_buf_cstr(&b));
+	dmo_buf_release(&b);
+	return out;
+}
+
+static void
+test_arithmetic(void)
+{
+	struct dmo_datetime a, b;
+	const char *why;
+
+	CHECK_STR(shifted("2024-01-31T10:00:00Z", 1, 0), "2024-02-29T10:00:00Z",
+	    "add: Jan 31 + 1 month is Feb 29 in a leap year");
+	CHECK_STR(shifted("2023-01-31T10:00:00Z", 1, 0), "2023-02-28T10:00:00Z",
+	    "add: Jan 31 + 1 month is Feb 28 otherwise");
+	CHECK_STR(shifted("2024-02-29T00:00:00Z", 12, 0), "2025-02-28T00:00:00Z",
+	    "add: Feb 29 + 12 months");
+	CHECK_STR(shifted("2024-03-15T00:00:00+05:30", -15, 0),
+	    "2022-12-15T00:00:00+05:30", "add: -15 months keeps the offset");
+	CHECK_STR(shifted("2024-12-31T23:59:59.5Z", 0, 1),
+	    "2025-01-01T00:00:00.5Z", "add: a second over New Year");
+	CHECK_STR(shifted("2024-03-01T00:00:00Z", 0, -86400),
+	    "2024-02-29T00:00:00Z", "add: a day back to a leap day");
+	CHECK_STR(shifted("9999-12-31T23:59:59Z", 0, 1), "out of range",
+	    "add: past 9999");
+	CHECK_STR(shifted("0001-01-01T00:00:00Z", -1, 0), "out of range",
+	    "add: before year 1");
+	dmo_dt_parse_iso(S("2024-06-01T12:00:00+05:30"), 1, &a, &why);
+	dmo_dt_parse_iso(S("2024-06-01T06:30:00Z"), 1, &b, &why);
+	CHECK_EQ(dmo_dt_diff(&a, &b), 0, "diff: the same instant, two offsets");
+	dmo_dt_parse_iso(S("2025-03-01T00:00:00Z"), 1, &b, &why);
+	dmo_dt_parse_iso(S("2024-03-01T00:00:00Z"), 1, &a, &why);
+	CHECK_EQ(dmo_dt_diff(&b, &a), 365 * 86400LL, "diff: a year without Feb 29");
+}
+
 int
 main(void)
 {
@@ -295,6 +344,7 @@ main(void)
 	test_calendar();
 	test_iso();
 	test_formats();
+	test_arithmetic();
 	test_zones();
 	return done();
 }
