@@ -249,8 +249,11 @@ table_remove(struct dmo_dedupe *d, size_t slot)
 static void
 table_clear(struct dmo_dedupe *d)
 {
-	d->nents = 0;
-	d->arena.len = 0;
+	/* Give the memory back: the next table grows from small again. */
+	free(d->ents);
+	d->ents = NULL;
+	d->nents = d->entcap = 0;
+	dmo_buf_release(&d->arena);
 	if (d->buckets != NULL)
 		memset(d->buckets, 0, d->nbuckets * sizeof(uint32_t));
 }
