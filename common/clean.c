@@ -663,8 +663,6 @@ static int
 check_value(struct dmo_clean *c, const struct dmo_prop *p, struct cur *v,
     struct failure *f)
 {
-	size_t i;
-
 	if (v->t == DMO_NUMBER && (p->has_min || p->has_max || p->has_xmin ||
 	    p->has_xmax)) {
 		struct dmo_buf *b = &c->t;
@@ -710,15 +708,9 @@ check_value(struct dmo_clean *c, const struct dmo_prop *p, struct cur *v,
 	    regexec(&p->re, v->v, 0, NULL, 0) != 0)
 		return bad(f, DMO_REASON_PATTERN, "does not match the pattern "
 		    "%s", dmo_quote(p->pattern, strlen(p->pattern)));
-	if (p->nenums > 0) {
-		for (i = 0; i < p->nenums; i++)
-			if (dmo_sval_equal(&p->enums[i], v->t, v->v, v->n,
-			    &c->dec2))
-				break;
-		if (i == p->nenums)
-			return bad(f, DMO_REASON_ENUM, "not one of the enum "
-			    "values");
-	}
+	if (p->nenums > 0 && !dmo_schema_in_enum(p, v->t, v->v, v->n,
+	    &c->dec2))
+		return bad(f, DMO_REASON_ENUM, "not one of the enum values");
 	if (p->has_const && !dmo_sval_equal(&p->konst, v->t, v->v, v->n,
 	    &c->dec2))
 		return bad(f, DMO_REASON_CONST, "not the const value");

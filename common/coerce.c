@@ -185,12 +185,30 @@ dmo_coerce_bool(const char *p, size_t n, const char *const *tlist,
 	return -1;
 }
 
+/* Bytes of an e-mail address: 1 local part, 2 domain label, 3 both. */
+static unsigned char email_class[256];
+
+static void
+email_init(void)
+{
+	const char *s;
+	int c;
+
+	if (email_class['a'] != 0)
+		return;
+	for (c = 0; c < 256; c++)
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c >= 0x80)
+			email_class[c] = 3;
+	for (s = "!#$%&'*+/=?^_`{|}~"; *s != '\0'; s++)
+		email_class[(unsigned char)*s] = 1;
+	email_class['-'] = 3;
+}
+
 static int
 atext(int c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') || c >= 0x80 ||
-	    (c != 0 && memchr("!#$%&'*+-/=?^_`{|}~", c, 19) != NULL);
+	return email_class[c] & 1;
 }
 
 int
@@ -199,6 +217,7 @@ dmo_format_email(const char *p, size_t n)
 	const char *at = memchr(p, '@', n);
 	size_t i, llen, label = 0;
 
+	email_init();
 	if (at == NULL || memchr(at + 1, '@', n - (size_t)(at - p) - 1))
 		return 0;
 	llen = (size_t)(at - p);
@@ -220,9 +239,7 @@ dmo_format_email(const char *p, size_t n)
 			if (label == 0 || label > 63 || p[i - 1] == '-')
 				return 0;
 			label = 0;
-		} else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c >= 0x80 ||
-		    (c == '-' && label > 0))
+		} else if ((email_class[c] & 2) && (c != '-' || label > 0))
 			label++;
 		else
 			return 0;

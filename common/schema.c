@@ -206,6 +206,51 @@ dmo_sval_equal(const struct dmo_sval *s, enum dmo_type t, const char *p,
 	}
 }
 
+/* A hash index of the string members, so that long enums cost one probe. */
+static void
+enum_index(struct dmo_prop *p)
+{
+	size_t i, cap = 8;
+
+	while (cap < p->nenums * 2)
+		cap *= 2;
+	free(p->enum_slots);
+	p->enum_slots = dmo_xcalloc(cap, sizeof(*p->enum_slots));
+	p->enum_cap = cap;
+	for (i = 0; i < p->nenums; i++) {
+		size_t h;
+
+		if (p->enums[i].type != DMO_STRING)
+			continue;
+		h = dmo_hash(p->enums[i].text, p->enums[i].len) & (cap - 1);
+		while (p->enum_slots[h] != 0)
+			h = (h + 1) & (cap - 1);
+		p->enum_slots[h] = i + 1;
+	}
+}
+
+int
+dmo_schema_in_enum(const struct dmo_prop *p, enum dmo_type t, const char *v,
+    size_t n, struct dmo_dec *tmp)
+{
+	size_t i, h;
+
+	if (t == DMO_STRING && p->enum_cap > 0) {
+		for (h = dmo_hash(v, n) & (p->enum_cap - 1);
+		    p->enum_slots[h] != 0; h = (h + 1) & (p->enum_cap - 1)) {
+			const struct dmo_sval *e = &p->enums[p->enum_slots[h] - 1];
+
+			if (e->len == n && memcmp(e->text, v, n) == 0)
+				return 1;
+		}
+		return 0;
+	}
+	for (i = 0; i < p->nenums; i++)
+		if (dmo_sval_equal(&p->enums[i], t, v, n, tmp))
+			return 1;
+	return 0;
+}
+
 static int
 type_bit(const char *s)
 {
@@ -438,6 +483,7 @@ parse_prop(struct ctx *c, struct dmo_prop *p, struct dmo_doc *def)
 			p->enums = dmo_xcalloc(p->nenums, sizeof(*p->enums));
 			for (i = 0; i < p->nenums; i++)
 				sval_set(&p->enums[i], dmo_doc_index(v, i));
+			enum_index(p);
 		} else if (strcmp(kw, "const") == 0) {
 			sval_set(&p->konst, v);
 			p->has_const = 1;
@@ -533,6 +579,7 @@ prop_release(struct dmo_prop *p)
 	for (i = 0; i < p->nenums; i++)
 		sval_free(&p->enums[i]);
 	free(p->enums);
+	free(p->enum_slots);
 	if (p->has_const)
 		sval_free(&p->konst);
 	if (p->has_default)

@@ -75,6 +75,8 @@ struct dmo_prop {
 	long long	 minlen, maxlen;	/* -1: none */
 	struct dmo_sval	*enums;
 	size_t		 nenums;
+	size_t		*enum_slots;	/* string members by hash: index + 1 */
+	size_t		 enum_cap;	/* a power of two, or 0 */
 	int		 has_const;
 	struct dmo_sval	 konst;
 	int		 has_default;
@@ -111,6 +113,10 @@ void	 dmo_schema_free(struct dmo_schema *);
 /* Index of the property for an input field name, or -1. */
 long	 dmo_schema_find(const struct dmo_schema *, const char *name,
 	    size_t len);
+
+/* Is the value one of p's enum members?  1 yes, 0 no. */
+int	 dmo_schema_in_enum(const struct dmo_prop *, enum dmo_type,
+	    const char *p, size_t n, struct dmo_dec *tmp);
 
 /* Compare a value to a schema value (JSON equality; numbers by value). */
 int	 dmo_sval_equal(const struct dmo_sval *, enum dmo_type,

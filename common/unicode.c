@@ -125,9 +125,26 @@ case_map(const char *p, size_t n, utf8proc_int32_t (*fn)(utf8proc_int32_t),
 int
 dmo_uni_lower(const char *p, size_t n, struct dmo_buf *out)
 {
-	if (ascii(p, n))
-		return ascii_case(p, n, 0, out);
-	return case_map(p, n, utf8proc_tolower, out);
+	size_t i, start = out->len;
+	int changed = 0;
+	char *q;
+
+	/* One pass for ASCII, the common case; utf8proc for the rest. */
+	dmo_buf_grow(out, n);
+	q = out->p + start;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (c >= 0x80)
+			return case_map(p, n, utf8proc_tolower, out);
+		if (c >= 'A' && c <= 'Z') {
+			c += 32;
+			changed = 1;
+		}
+		q[i] = (char)c;
+	}
+	out->len += n;
+	return changed;
 }
 
 int
