@@ -57,6 +57,11 @@ struct plan {
 	unsigned char	*seen;		/* per property, for this shape */
 	int		 renamed;	/* some name differs from the input */
 	long		 dup;		/* a property read twice, or -1 */
+	/* The output's names: the fields', then defaults for missing ones. */
+	struct dmo_buf	 onames;
+	struct dmo_span	*ospans;
+	size_t		 on;
+	unsigned long	 oshape;	/* out's shape once they are set */
 };
 
 struct fillslot {
@@ -168,6 +173,10 @@ dmo_clean_new(const struct dmo_clean_opts *o)
 static void
 plan_release(struct plan *p)
 {
+	free(p->ospans);
+	p->ospans = NULL;
+	dmo_buf_release(&p->onames);
+	p->oshape = 0;
 	free(p->prop);
 	free(p->noff);
 	free(p->nlen);
@@ -277,6 +286,40 @@ make_plan(struct dmo_clean *c, const struct dmo_record *in)
 				p->fill[i] = (long)j;
 	}
 	dmo_buf_cstr(&p->names);
+	p->ospans = dmo_xcalloc(p->n + (c->s != NULL ? c->s->nprops : 0) + 1,
+	    sizeof(*p->ospans));
+	for (i = 0; i < p->n; i++) {
+		p->ospans[i].off = p->onames.len;
+		p->ospans[i].len = p->nlen[i];
+		dmo_buf_add(&p->onames, p->names.p + p->noff[i], p->nlen[i]);
+		dmo_buf_addc(&p->onames, '\0');
+	}
+	p->on = p->n;
+	for (j = 0; c->s != NULL && j < c->s->nprops; j++)
+		if (!p->seen[j] && c->s->props[j].has_default) {
+			p->ospans[p->on].off = p->onames.len;
+			p->ospans[p->on].len = strlen(c->s->props[j].name);
+			dmo_buf_adds(&p->onames, c->s->props[j].name);
+			dmo_buf_addc(&p->onames, '\0');
+			p->on++;
+		}
+}
+
+/*
+ * Values go into out by index when its names can be set once per shape
+ * (no field is dropped), which spares comparing every name of every
+ * record; else they are appended.
+ */
+static inline void
+out_put(struct dmo_record *out, int setmode, size_t *oi, const char *name,
+    size_t nlen, enum dmo_type t, const char *v, size_t n)
+{
+	if (setmode)
+		dmo_record_set(out, (*oi)++, t, v, n);
+	else {
+		dmo_record_add(out, name, nlen, t, v, n);
+		(*oi)++;
+	}
 }
 
 static int
@@ -924,15 +967,27 @@ dmo_clean_record(struct dmo_clean *c, const struct dmo_record *in,
 {
 	struct plan *p = &c->plan;
 	struct failure f;
-	size_t i, j, nl;
-	int diff;
+	size_t i, j, nl, oi = 0;
+	int diff, setmode = !c->o.drop_empty_fields;
 
 	if (p->shape != in->shape || p->prop == NULL || in->shape == 0)
 		make_plan(c, in);
 	diff = p->renamed;
 	c->npend = 0;
 	c->log.len = 0;
-	dmo_record_reset(out);
+	if (setmode && (p->oshape == 0 || out->shape != p->oshape)) {
+		struct dmo_err e;
+
+		if (dmo_record_set_names(out, &p->onames, p->ospans, p->on,
+		    &e) == 0)
+			p->oshape = out->shape;
+		else
+			setmode = 0;	/* names clash: appended, rejected */
+	}
+	if (setmode)
+		dmo_record_reset_values(out);
+	else
+		dmo_record_reset(out);
 	out->loc = in->loc;
 	out->recno = in->recno;
 	if (p->dup >= 0) {
@@ -959,7 +1014,8 @@ dmo_clean_record(struct dmo_clean *c, const struct dmo_record *in,
 		if (v.t != DMO_STRING && p->prop[i] < 0 && p->fill[i] < 0 &&
 		    !c->o.drop_empty_fields && c->xeff.casemap <= 0) {
 			/* Nothing applies to it: copied as it is. */
-			dmo_record_add(out, name, p->nlen[i], v.t, v.v, v.n);
+			out_put(out, setmode, &oi, name, p->nlen[i], v.t, v.v,
+			    v.n);
 			continue;
 		}
 		rc = clean_value(c, p->prop[i], p->fill[i], &v, &f);
@@ -972,7 +1028,8 @@ dmo_clean_record(struct dmo_clean *c, const struct dmo_record *in,
 			    dmo_record_type(in, i), ov, on, &f, fail, err);
 		}
 		if (v.rules == 0 && rc == 0) {
-			dmo_record_add(out, name, p->nlen[i], v.t, v.v, v.n);
+			out_put(out, setmode, &oi, name, p->nlen[i], v.t, v.v,
+			    v.n);
 			continue;
 		}
 		{
@@ -983,17 +1040,17 @@ dmo_clean_record(struct dmo_clean *c, const struct dmo_record *in,
 			if (rc == 0 && ot == v.t && on == v.n &&
 			    memcmp(ov, v.v, on) == 0) {
 				/* Rules ran but changed nothing in the end. */
-				dmo_record_add(out, name, p->nlen[i], v.t, v.v,
-				    v.n);
+				out_put(out, setmode, &oi, name, p->nlen[i],
+				    v.t, v.v, v.n);
 				continue;
 			}
 			diff = 1;
 			if (fn != NULL)
-				pend(c, rc == 1 ? SIZE_MAX : out->n, name,
+				pend(c, rc == 1 ? SIZE_MAX : oi, name,
 				    p->nlen[i], (int)ot, ov, on, v.rules);
 			if (rc == 0)
-				dmo_record_add(out, name, p->nlen[i], v.t, v.v,
-				    v.n);
+				out_put(out, setmode, &oi, name, p->nlen[i],
+				    v.t, v.v, v.n);
 		}
 	}
 	/* Properties not in the record: defaults, or required. */
@@ -1006,10 +1063,10 @@ dmo_clean_record(struct dmo_clean *c, const struct dmo_record *in,
 			if (q->has_default) {
 				nl = strlen(q->name);
 				if (fn != NULL)
-					pend(c, out->n, q->name, nl, -1, "", 0,
+					pend(c, oi, q->name, nl, -1, "", 0,
 					    R_DEFAULT);
-				dmo_record_add(out, q->name, nl, q->def.type,
-				    q->def.text, q->def.len);
+				out_put(out, setmode, &oi, q->name, nl,
+				    q->def.type, q->def.text, q->def.len);
 				diff = 1;
 			} else if (q->required) {
 				f.reason = DMO_REASON_REQUIRED;
@@ -1019,7 +1076,7 @@ dmo_clean_record(struct dmo_clean *c, const struct dmo_record *in,
 				    -1, NULL, 0, &f, fail, err);
 			}
 		}
-	if (dmo_record_finish(out, DMO_DUP_REJECT, err) != 0) {
+	if (!setmode && dmo_record_finish(out, DMO_DUP_REJECT, err) != 0) {
 		f.reason = DMO_REASON_READ;
 		snprintf(f.msg, sizeof(f.msg), "%s", err->msg);
 		return reject(c, in, NULL, 0, -1, NULL, 0, &f, fail, err);
