@@ -58,6 +58,14 @@ dmo_dec_parse(struct dmo_dec *d, const char *p, size_t n)
 	if (i != n)
 		return -1;
 	d->exp = (eneg ? -e : e) - (long long)fracs;
+	/*
+	 * The place of the leading digit is what is bounded, so that any
+	 * value read can be written with an exponent that reads back.
+	 */
+	if (d->digits.len > 0 &&
+	    (d->exp + (long long)d->digits.len > EXP_LIMIT - 1 ||
+	    d->exp + (long long)d->digits.len < -(EXP_LIMIT - 1)))
+		return -1;
 	dmo_buf_cstr(&d->digits);
 	return 0;
 }

@@ -16,8 +16,8 @@
  * Text accepted by dmo_dec_parse (locale-independent, no grouping):
  *	[+-] ( D+ [ "." D* ] | "." D+ ) [ ("e"|"E") [+-] D+ ]
  * JSON's number grammar is the strict subset: "+5", "007", ".5", "5."
- * are accepted here and not by JSON.  Exponents beyond +/-10^9 are out
- * of range.
+ * are accepted here and not by JSON.  A value whose leading digit is
+ * 10^(10^9) or more, or below 10^-(10^9), is out of range.
  */
 struct dmo_dec {
 	int		 neg;
