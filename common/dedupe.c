@@ -148,11 +148,26 @@ ent_key(const struct dmo_dedupe *d, const struct ent *e)
 	return e->key != NULL ? e->key : d->arena.p + e->off;
 }
 
+/*
+ * The memory the table would hold after adding a key of len bytes,
+ * counting what is allocated (capacities, which double), not only what
+ * is used: so --dedupe-memory bounds the real size.
+ */
 static size_t
-table_bytes(const struct dmo_dedupe *d)
+table_bytes_after(const struct dmo_dedupe *d, size_t len)
 {
-	return d->arena.len + d->nents * sizeof(struct ent) +
-	    d->nbuckets * sizeof(uint32_t);
+	size_t arena = d->arena.cap, ents = d->entcap, nb = d->nbuckets;
+
+	if (d->arena.len + len + 1 > arena) {
+		arena = arena < 64 ? 64 : arena;
+		while (arena < d->arena.len + len + 1)
+			arena *= 2;
+	}
+	if (d->nents == ents)
+		ents = ents ? ents * 2 : 1024;
+	if (d->nents + 1 > (nb / 4) * 3)
+		nb = nb ? nb * 2 : 1024;
+	return arena + ents * sizeof(struct ent) + nb * sizeof(uint32_t);
 }
 
 static void
@@ -254,8 +269,9 @@ table_clear(struct dmo_dedupe *d)
 	d->ents = NULL;
 	d->nents = d->entcap = 0;
 	dmo_buf_release(&d->arena);
-	if (d->buckets != NULL)
-		memset(d->buckets, 0, d->nbuckets * sizeof(uint32_t));
+	free(d->buckets);
+	d->buckets = NULL;
+	d->nbuckets = 0;
 }
 
 /* --- runs ------------------------------------------------------------ */
@@ -658,8 +674,8 @@ check_exact(struct dmo_dedupe *d, uint64_t h, const void *key, size_t len,
 	for (i = 0; i < d->nruns; i++)
 		if ((rc = run_has(d, &d->runs[i], h, key, len, err)) != 0)
 			return rc;
-	if (table_bytes(d) + len + sizeof(struct ent) > d->o.memory &&
-	    d->nents > 0 && spill(d, err) != 0)
+	if (d->nents > 0 && table_bytes_after(d, len) > d->o.memory &&
+	    spill(d, err) != 0)
 		return -1;
 	table_add(d, h, key, len);
 	d->st.keys++;

@@ -12,7 +12,8 @@
  *
  * DMO_DEDUPE_EXACT: every key is remembered, exactly (the bytes are
  * compared, never only a hash).  Keys live in a hash table in memory up
- * to opts.memory bytes (keys, their lengths and the table); when it is
+ * to opts.memory bytes allocated (key bytes, entries and buckets, as
+ * capacities); when it is
  * full they are sorted and written to a spill file (a "run") in
  * opts.tmpdir and the table starts again empty.  For each run, memory
  * keeps a Bloom filter of 10 bits a key (about 1% false positives) and a
