@@ -132,13 +132,17 @@ put_key(struct dmo_out *o, const char *key)
 	dmo_out_write(o, key, strlen(key));
 }
 
-void
-dmo_run_reject(struct dmo_run *run, const struct dmo_err *err,
-    const struct dmo_record *rec, const char *raw, size_t rawlen)
+static void
+reject_common(struct dmo_run *run, const struct dmo_err *err,
+    const struct dmo_reject_why *why, const struct dmo_record *rec,
+    const char *raw, size_t rawlen)
 {
 	run->rejected++;
+	if (why != NULL && why->dropped)
+		run->dropped++;
 	if (run->rejects == NULL) {
-		if (run->messages++ < MAX_MESSAGES)
+		if ((why == NULL || !why->dropped) &&
+		    run->messages++ < MAX_MESSAGES)
 			dmo_report(err);
 	} else {
 		struct dmo_out *o = run->rejects;
@@ -154,6 +158,26 @@ dmo_run_reject(struct dmo_run *run, const struct dmo_err *err,
 		put_key(o, num);
 		put_key(o, ",\"reason\":");
 		dmo_json_put_string(o, err->msg, strlen(err->msg));
+		if (why != NULL) {
+			put_key(o, ",\"code\":");
+			dmo_json_put_string(o, why->code, strlen(why->code));
+			if (why->field != NULL) {
+				put_key(o, ",\"field\":");
+				dmo_json_put_string(o, why->field, why->flen);
+			}
+			if (why->vtype >= 0) {
+				struct dmo_record v;
+
+				/* One value, written as the writers would. */
+				dmo_record_init(&v);
+				dmo_record_add(&v, "v", 1,
+				    (enum dmo_type)why->vtype, why->value,
+				    why->vlen);
+				put_key(o, ",\"value\":");
+				dmo_json_put_value(o, &v, 0);
+				dmo_record_release(&v);
+			}
+		}
 		if (rec != NULL) {
 			put_key(o, ",\"record\":");
 			dmo_json_put_record(o, rec);
@@ -163,6 +187,21 @@ dmo_run_reject(struct dmo_run *run, const struct dmo_err *err,
 		}
 		put_key(o, "}\n");
 	}
+}
+
+void
+dmo_run_reject(struct dmo_run *run, const struct dmo_err *err,
+    const struct dmo_record *rec, const char *raw, size_t rawlen)
+{
+	reject_common(run, err, NULL, rec, raw, rawlen);
+}
+
+void
+dmo_run_reject_why(struct dmo_run *run, const struct dmo_err *err,
+    const struct dmo_reject_why *why, const struct dmo_record *rec,
+    const char *raw, size_t rawlen)
+{
+	reject_common(run, err, why, rec, raw, rawlen);
 }
 
 void
@@ -201,11 +240,12 @@ dmo_run_warn(const struct dmo_err *err)
 int
 dmo_run_over_limit(const struct dmo_run *run)
 {
+	unsigned long long bad = run->rejected - run->dropped;
+
 	if (run->max_pct >= 0)
 		return run->in > 0 &&
-		    (double)run->rejected * 100.0 / (double)run->in >
-		    run->max_pct;
-	return run->rejected > run->max_rejects;
+		    (double)bad * 100.0 / (double)run->in > run->max_pct;
+	return bad > run->max_rejects;
 }
 
 static double
@@ -273,6 +313,8 @@ dmo_run_finish(struct dmo_run *run)
 		dmo_doc_set_int(d, "records_in", (long long)run->in);
 		dmo_doc_set_int(d, "records_out", (long long)run->out);
 		dmo_doc_set_int(d, "rejected", (long long)run->rejected);
+		if (run->report_dropped)
+			dmo_doc_set_int(d, "dropped", (long long)run->dropped);
 		dmo_doc_set_int(d, "bytes_in", (long long)run->bytes_in);
 		dmo_doc_set_int(d, "bytes_out", (long long)run->bytes_out);
 		dmo_doc_set_real(d, "seconds", elapsed(run));

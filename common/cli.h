@@ -95,6 +95,14 @@ struct dmo_run {
 	/* A program's own member of the summary (taken over), or NULL. */
 	const char		*extra_name;
 	struct dmo_doc		*extra;
+	/*
+	 * Records removed on purpose (dmo-clean's duplicates and empty
+	 * records): in rejected too, so in = out + rejected still holds,
+	 * but not counted against --max-rejects.  "dropped" is in the
+	 * summary when report_dropped is set.
+	 */
+	unsigned long long	 dropped;
+	int			 report_dropped;
 };
 
 void	 dmo_run_init(struct dmo_run *, const char *synopsis, const char *help);
@@ -121,6 +129,28 @@ void	 dmo_run_start(struct dmo_run *);
  */
 void	 dmo_run_reject(struct dmo_run *, const struct dmo_err *,
 	    const struct dmo_record *, const char *raw, size_t rawlen);
+
+/*
+ * A rejected record with a reason code, and the field and value at
+ * fault (dmo-clean): as dmo_run_reject, with "code", and "field" and
+ * "value" when known, after "reason" in the rejects file:
+ * {"source":..,"line":..,"reason":..,"code":"TYPE","field":"age",
+ * "value":"x","record":{..}}.  A drop (dropped set) is counted in
+ * run->dropped as well, and prints no message.
+ */
+struct dmo_reject_why {
+	const char	*code;		/* "TYPE", "REQUIRED", ... */
+	const char	*field;		/* NULL: no one field */
+	size_t		 flen;
+	int		 vtype;		/* enum dmo_type; -1: no value */
+	const char	*value;
+	size_t		 vlen;
+	int		 dropped;
+};
+
+void	 dmo_run_reject_why(struct dmo_run *, const struct dmo_err *,
+	    const struct dmo_reject_why *, const struct dmo_record *,
+	    const char *raw, size_t rawlen);
 
 /*
  * dmo_reader_next said DMO_READ_BAD: count the record in and reject it

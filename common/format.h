@@ -33,7 +33,9 @@ enum dmo_ragged {
 /* What to do with bytes that are not UTF-8. */
 enum dmo_utf8 {
 	DMO_UTF8_REJECT = 0,	/* the record is rejected (default) */
-	DMO_UTF8_REPLACE	/* each bad sequence becomes U+FFFD */
+	DMO_UTF8_REPLACE,	/* each bad sequence becomes U+FFFD */
+	DMO_UTF8_KEEP		/* string values keep their bytes; names and
+				   nested JSON are replaced (dmo-clean) */
 };
 
 struct dmo_read_opts {

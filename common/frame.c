@@ -670,7 +670,7 @@ read_schema(struct dmo_reader *r, struct frame_reader *st,
 		ok = dmo_utf8_check((const char *)v, nlen);
 		if (ok == nlen)
 			names_add(&st->schema, (const char *)v, nlen);
-		else if (r->opts.utf8 == DMO_UTF8_REPLACE) {
+		else if (r->opts.utf8 != DMO_UTF8_REJECT) {
 			struct dmo_buf b = DMO_BUF_INIT;
 
 			dmo_utf8_replace(&b, (const char *)v, nlen);
@@ -934,13 +934,14 @@ read_record(struct dmo_reader *r, struct frame_reader *st,
 			}
 			ok = vlen;
 		} else if ((ok = utf8_ok(v, vlen)) != vlen &&
-		    r->opts.utf8 != DMO_UTF8_REPLACE) {
+		    r->opts.utf8 != DMO_UTF8_REPLACE &&
+		    !(r->opts.utf8 == DMO_UTF8_KEEP && tag == DMO_STRING)) {
 			bad_value(rec, &bad, err, "field '%s': invalid "
 			    "UTF-8 at byte %llu: %s", fieldname(st, i),
 			    AT(v + ok), dmo_quote((const char *)v, vlen));
 			continue;
 		}
-		if (ok == vlen) {
+		if (ok == vlen || r->opts.utf8 == DMO_UTF8_KEEP) {
 			memcpy(rec->data.p + off, v, vlen);
 			rec->data.len += vlen;
 		} else {

@@ -29,12 +29,16 @@ _dmo_value()
 		COMPREPLY=($(compgen -W 'ndjson csv tsv binary' -- "$cur")) ;;
 	*:--format)
 		COMPREPLY=($(compgen -W 'csv tsv ndjson json binary' -- "$cur")) ;;
+	dmo-clean:--ragged)
+		COMPREPLY=($(compgen -W 'reject pad truncate join' -- "$cur")) ;;
 	*:--ragged)
 		COMPREPLY=($(compgen -W 'reject pad truncate' -- "$cur")) ;;
 	*:--mode)
 		COMPREPLY=($(compgen -W 'append replace upsert' -- "$cur")) ;;
 	*:--duplicate-keys)
 		COMPREPLY=($(compgen -W 'reject first last' -- "$cur")) ;;
+	dmo-clean:--invalid-utf8)
+		COMPREPLY=($(compgen -W 'reject replace keep' -- "$cur")) ;;
 	*:--invalid-utf8)
 		COMPREPLY=($(compgen -W 'reject replace' -- "$cur")) ;;
 	*:--delimiter)
@@ -58,6 +62,18 @@ _dmo_value()
 		;;			# HTTP: free text
 	*:--query)
 		;;			# SQL: nothing to offer
+	*:--schema|*:--changes)
+		_filedir ;;
+	*:--case)
+		COMPREPLY=($(compgen -W 'lower upper fold keep' -- "$cur")) ;;
+	*:--dedupe-memory)
+		COMPREPLY=($(compgen -W '16M 64M 256M 1G' -- "$cur")) ;;
+	*:--dedupe-approx)
+		COMPREPLY=($(compgen -W '0.001 0.01 0.1%' -- "$cur")) ;;
+	*:--dedupe-window)
+		COMPREPLY=($(compgen -W '1000 100000 30s 10m 1h' -- "$cur")) ;;
+	*:--null|*:--fill-down|*:--dedupe-key)
+		;;			# free text: nothing to offer
 	*:--member|*:--source-field|*:--key|*:--max-rejects|\
 	*:--commit-every|*:--commit-interval|\
 	*:--partition-by|*:--max-open-files|\
@@ -164,4 +180,4 @@ _dmo()
 	fi
 	_filedir
 } &&
-	complete -F _dmo dmo-extract dmo-load
+	complete -F _dmo dmo-extract dmo-load dmo-clean
