@@ -81,22 +81,38 @@ get32(const uint8_t *p)
 	    (uint32_t)p[2] << 8 | p[3];
 }
 
-/* A new salt and data key for randomised sealing. */
+/* The data key of s->salt for randomised sealing. */
 static int
-rekey(struct dmo_sealer *s, struct dmo_err *err)
+derive(struct dmo_sealer *s, struct dmo_err *err)
 {
 	uint8_t dk[32];
 
 	dmo_gcm_free(s->gcm);
 	s->gcm = NULL;
-	if (dmo_crypto_random(s->salt, SALT, err) != 0 ||
-	    dmo_crypto_hkdf(s->primary->secret, DMO_KEY_SECRET, s->salt, SALT,
+	if (dmo_crypto_hkdf(s->primary->secret, DMO_KEY_SECRET, s->salt, SALT,
 	    INFO_RANDOM, sizeof(INFO_RANDOM) - 1, dk, sizeof(dk), err) != 0)
 		return -1;
 	s->gcm = dmo_gcm_new(dk, err);
 	dmo_crypto_wipe(dk, sizeof(dk));
 	dmo_nonce_init(&s->nonce);
 	return s->gcm != NULL ? 0 : -1;
+}
+
+/* A new salt and data key. */
+static int
+rekey(struct dmo_sealer *s, struct dmo_err *err)
+{
+	if (dmo_crypto_random(s->salt, SALT, err) != 0)
+		return -1;
+	return derive(s, err);
+}
+
+int
+dmo_sealer_set_salt(struct dmo_sealer *s, const uint8_t salt[16],
+    struct dmo_err *err)
+{
+	memcpy(s->salt, salt, SALT);
+	return derive(s, err);
 }
 
 struct dmo_sealer *

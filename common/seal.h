@@ -55,6 +55,9 @@ struct dmo_sealer;
 struct dmo_sealer *dmo_sealer_new(const struct dmo_keyset *ks,
 	    const char *context, struct dmo_err *);
 void	 dmo_sealer_free(struct dmo_sealer *);
+/* For known-answer tests only: the salt of the next data key. */
+int	 dmo_sealer_set_salt(struct dmo_sealer *, const uint8_t salt[16],
+	    struct dmo_err *);
 
 enum dmo_seal_mode {
 	DMO_SEAL_RANDOM = 'r',

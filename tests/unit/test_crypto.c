@@ -244,9 +244,104 @@ test_nonces(void)
 	    "nonce: past the usage limit the run stops (status 4)");
 }
 
-int
-main(void)
+/* Does the file hold the string?  (The examples of dmo-keyset(5).) */
+static int
+file_has(const char *path, const char *want)
 {
+	FILE *f = fopen(path, "r");
+	static char text[1 << 18];
+	size_t n;
+
+	if (f == NULL)
+		return 0;
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	return strstr(text, want) != NULL;
+}
+
+/*
+ * The examples of dmo-keyset(5): key 01020304 with secret 00 01 .. 1f,
+ * context "crm", field "email", value "a@b.c"; the randomised one with
+ * the salt a0 a1 .. af (sealers draw it at random; the test sets it).
+ * The page must show exactly what the code makes.
+ */
+static void
+test_examples(const char *man)
+{
+	static const char ex_r[] = "dmo1r:AQIDBKChoqOkpaanqKmqq6ytrq8AAAAAAAAAAAA"
+	    "AAAA57_RQmgr-EgNYjK94zPJCbXDdG0PY";
+	static const char ex_d[] = "dmo1d:AQIDBOS-NXGv9XE8IoEuJ5iwobFKNJXd22Y";
+	static const char ex_p[] = "9v5zmTE6PpMMDhThSevGOw";
+	struct dmo_keyset ks;
+	struct dmo_key k;
+	struct dmo_err err;
+	struct dmo_buf b = DMO_BUF_INIT;
+	struct dmo_sealer *s;
+	enum dmo_type t;
+	enum dmo_seal_mode mode;
+	uint8_t salt[16];
+	int i;
+
+	memset(&k, 0, sizeof(k));
+	k.id = 0x01020304;
+	strcpy(k.idhex, "01020304");
+	for (i = 0; i < 32; i++)
+		k.secret[i] = (uint8_t)i;
+	for (i = 0; i < 16; i++)
+		salt[i] = (uint8_t)(0xa0 + i);
+	ks.keys = &k;
+	ks.n = 1;
+	ks.log2n = 0;
+	s = dmo_sealer_new(&ks, "crm", &err);
+	if (dmo_sealer_set_salt(s, salt, &err) != 0)
+		bail("set salt: %s", err.msg);
+	CHECK(dmo_seal(s, DMO_SEAL_RANDOM, S("email"), DMO_STRING, S("a@b.c"),
+	    &b, &err) == 0, "example: randomised seals");
+	CHECK_MEM(b.p, b.len, ex_r, sizeof(ex_r) - 1, "example: randomised text");
+	b.len = 0;
+	CHECK(dmo_seal(s, DMO_SEAL_DETERM, S("email"), DMO_STRING, S("a@b.c"),
+	    &b, &err) == 0, "example: deterministic seals");
+	CHECK_MEM(b.p, b.len, ex_d, sizeof(ex_d) - 1, "example: deterministic text");
+	b.len = 0;
+	CHECK(dmo_seal_pseudonym(s, DMO_STRING, S("C-1001"), &b, &err) == 0,
+	    "example: pseudonym made");
+	CHECK_MEM(b.p, b.len, ex_p, sizeof(ex_p) - 1, "example: pseudonym text");
+	b.len = 0;
+	CHECK(dmo_seal_open(s, S("email"), S(ex_r), &t, &mode, &b, &err) == 0 &&
+	    t == DMO_STRING && mode == DMO_SEAL_RANDOM,
+	    "example: randomised opens");
+	CHECK_MEM(b.p, b.len, "a@b.c", 5, "example: randomised plaintext");
+	b.len = 0;
+	CHECK(dmo_seal_open(s, S("mail"), S(ex_r), &t, &mode, &b, &err) == -1 &&
+	    err.code == 4, "example: another field fails");
+	dmo_sealer_free(s);
+	s = dmo_sealer_new(&ks, "crm2", &err);
+	CHECK(dmo_seal_open(s, S("email"), S(ex_d), &t, &mode, &b, &err) == -1 &&
+	    err.code == 4, "example: another context fails");
+	dmo_sealer_free(s);
+	dmo_buf_release(&b);
+	CHECK(file_has(man, ex_r) && file_has(man, ex_d) &&
+	    file_has(man, ex_p), "example: dmo-keyset(5) shows these texts");
+	CHECK(file_has(man, "01020304 a0a1a2a3 a4a5a6a7 a8a9aaab acadaeaf") &&
+	    file_has(man, "39eff450 9a0a") &&
+	    file_has(man, "fe120358 8caf78cc f2426d70 dd1b43d8") &&
+	    file_has(man, "01020304 e4be3571 aff5713c 22812e27 98b0a1b1") &&
+	    file_has(man, "4a3495dd db66"),
+	    "example: dmo-keyset(5) shows their bytes");
+}
+
+int
+main(int argc, char **argv)
+{
+	char man[4096];
+	const char *slash = argc > 0 ? strrchr(argv[0], '/') : NULL;
+
+	/* tests/unit/test_crypto -> man/dmo-keyset.5 */
+	snprintf(man, sizeof(man), "%.*s/../../man/dmo-keyset.5",
+	    slash != NULL ? (int)(slash - argv[0]) : 1,
+	    slash != NULL ? argv[0] : ".");
+	test_examples(man);
 	test_gcm();
 	test_siv();
 	test_kdf_mac();
