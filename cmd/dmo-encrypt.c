@@ -364,6 +364,8 @@ key_management(struct enc *E, enum keyop op, const char *disable_id,
 		    op == OP_KEYGEN ? "keygen" : op == OP_ROTATE ? "rotate" :
 		    op == OP_LIST ? "list-keys" : "disable-key");
 	if (op == OP_KEYGEN) {
+		if (log2n == 0)
+			log2n = DMO_SCRYPT_LOG2N;
 		if ((ks = dmo_keyset_generate(&err)) == NULL)
 			die(E, &err);
 		if (protect) {
@@ -381,8 +383,10 @@ key_management(struct enc *E, enum keyop op, const char *disable_id,
 		}
 	} else {
 		ks = load_keys(E, pass, &passlen);
-		if (passlen >= 0 && ks->log2n > log2n)
-			log2n = ks->log2n;
+		/* A protected keyset keeps its cost unless told otherwise. */
+		if (passlen >= 0 && log2n == 0)
+			log2n = ks->log2n < DMO_SCRYPT_MIN_LOG2N ?
+			    DMO_SCRYPT_MIN_LOG2N : ks->log2n;
 	}
 	E->ks = ks;
 	if (op == OP_LIST) {
@@ -792,7 +796,7 @@ main(int argc, char *argv[])
 	const char *disable_id = NULL;
 	enum keyop op = OP_NONE;
 	struct dmo_err err;
-	int binary = 0, ch, protect = 0, log2n = DMO_SCRYPT_LOG2N;
+	int binary = 0, ch, protect = 0, log2n = 0;
 	unsigned long long ull;
 	size_t size;
 
