@@ -140,6 +140,21 @@ test_siv(void)
 	    "ea64ad544a272e9c485b62a3fd5c0d", "siv: RFC 5297 A.2 output");
 	dmo_siv_free(s);
 
+	/* A context used for A.2 then A.1 agrees with a fresh one. */
+	kl = hex("fffefdfcfbfaf9f8f7f6f5f4f3f2f1f0"
+	    "f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff", key);
+	s = dmo_siv_new(key, kl, &err);
+	CHECK(s != NULL && dmo_siv_open(s, ad, 3, out, pl + 16, back, &err)
+	    == -1, "siv: a used context refuses a tag of another key");
+	ad[0].len = hex("101112131415161718191a1b1c1d1e1f2021222324252627",
+	    ad1);
+	pl = hex("112233445566778899aabbccddee", pt);
+	CHECK(dmo_siv_seal(s, ad, 1, pt, pl, out, &err) == 0,
+	    "siv: a used context seals");
+	CHECK_HEX(out, pl + 16, "85632d07c6e8f37f950acd320a2ecc93"
+	    "40c02b9690c4dc04daef7f6afe5c", "siv: a used context agrees");
+	dmo_siv_free(s);
+
 	/* AES-256-SIV (64-byte key), as dmo uses it: round trip, empty. */
 	memset(key, 7, sizeof(key));
 	s = dmo_siv_new(key, 64, &err);
