@@ -34,6 +34,13 @@ dmo_key_status_name(enum dmo_key_status s)
 	return "?";
 }
 
+/* dmo_doc_type, for a member that may be missing (NULL). */
+static enum dmo_doc_type
+type_of(const struct dmo_doc *d)
+{
+	return d == NULL ? DMO_DOC_NULL : dmo_doc_type(d);
+}
+
 static int
 read_all(int fd, const char *name, struct dmo_buf *b, struct dmo_err *err)
 {
@@ -167,7 +174,7 @@ parse_keys(struct dmo_keyset *ks, const struct dmo_doc *arr, const char *name,
 {
 	size_t i, j, len, nprimary = 0;
 
-	if (dmo_doc_type(arr) != DMO_DOC_ARRAY || dmo_doc_size(arr) == 0)
+	if (type_of(arr) != DMO_DOC_ARRAY || dmo_doc_size(arr) == 0)
 		return bad(err, name, "'keys' is not a non-empty array");
 	for (i = 0; i < dmo_doc_size(arr); i++) {
 		const struct dmo_doc *o = dmo_doc_index(arr, i);
@@ -182,7 +189,7 @@ parse_keys(struct dmo_keyset *ks, const struct dmo_doc *arr, const char *name,
 		size_t slen;
 		uint8_t raw[64];
 
-		if (dmo_doc_type(o) != DMO_DOC_OBJECT)
+		if (type_of(o) != DMO_DOC_OBJECT)
 			return bad(err, name, "a key is not an object");
 		k = key_add(ks);
 		if (parse_hexid(id, &k->id) != 0)
@@ -259,7 +266,7 @@ unseal(const struct dmo_doc *d, const char *name, const char *pass,
 	ln = dmo_doc_integer(dmo_doc_get(sp, "log2n"));
 	r = dmo_doc_integer(dmo_doc_get(sp, "r"));
 	p = dmo_doc_integer(dmo_doc_get(sp, "p"));
-	if (dmo_doc_type(dmo_doc_get(sp, "log2n")) != DMO_DOC_INT ||
+	if (type_of(dmo_doc_get(sp, "log2n")) != DMO_DOC_INT ||
 	    ln < 1 || r != 8 || p != 1)
 		return bad(err, name, "bad scrypt parameters");
 	if (ln > DMO_SCRYPT_MAX_LOG2N) {
@@ -322,7 +329,7 @@ dmo_keyset_parse(const char *text, size_t len, const char *name,
 		return NULL;
 	}
 	fmt = dmo_doc_string(dmo_doc_get(d, "format"), NULL);
-	if (dmo_doc_type(d) != DMO_DOC_OBJECT || fmt == NULL ||
+	if (type_of(d) != DMO_DOC_OBJECT || fmt == NULL ||
 	    strcmp(fmt, "dmo-keyset") != 0)
 		bad(err, name, "no \"format\":\"dmo-keyset\"");
 	else if (dmo_doc_integer(dmo_doc_get(d, "version")) != 1)

@@ -44,6 +44,13 @@ struct dmo_policy {
 	size_t		 def;		/* the default class */
 };
 
+/* dmo_doc_type, for a member that may be missing (NULL). */
+static enum dmo_doc_type
+type_of(const struct dmo_doc *d)
+{
+	return d == NULL ? DMO_DOC_NULL : dmo_doc_type(d);
+}
+
 const char *
 dmo_action_name(enum dmo_action a)
 {
@@ -124,7 +131,7 @@ parse(struct dmo_policy *p, const struct dmo_doc *d, const char *path,
 	int *seen;
 
 	fmt = dmo_doc_string(dmo_doc_get(d, "format"), NULL);
-	if (dmo_doc_type(d) != DMO_DOC_OBJECT || fmt == NULL ||
+	if (type_of(d) != DMO_DOC_OBJECT || fmt == NULL ||
 	    strcmp(fmt, "dmo-policy") != 0)
 		return bad(err, path, "not a policy: no \"format\":\"%s\"",
 		    "dmo-policy");
@@ -134,14 +141,14 @@ parse(struct dmo_policy *p, const struct dmo_doc *d, const char *path,
 		return bad(err, path, "no \"default\" class for fields "
 		    "without one%s", "");
 	classes = dmo_doc_get(d, "classes");
-	if (dmo_doc_type(classes) != DMO_DOC_OBJECT)
+	if (type_of(classes) != DMO_DOC_OBJECT)
 		return bad(err, path, "\"classes\" is not an object%s", "");
 	for (it = dmo_doc_iter(classes); it != NULL;
 	    it = dmo_doc_iter_next(classes, it)) {
 		const struct dmo_doc *pats = dmo_doc_iter_value(it);
 		size_t c = class_add(p, dmo_doc_iter_key(it));
 
-		if (dmo_doc_type(pats) != DMO_DOC_ARRAY)
+		if (type_of(pats) != DMO_DOC_ARRAY)
 			return bad(err, path, "class '%s': not an array of "
 			    "field names", dmo_doc_iter_key(it));
 		for (i = 0; i < dmo_doc_size(pats); i++) {
@@ -160,12 +167,12 @@ parse(struct dmo_policy *p, const struct dmo_doc *d, const char *path,
 	}
 	p->def = class_add(p, def);
 	roles = dmo_doc_get(d, "roles");
-	if (dmo_doc_type(roles) != DMO_DOC_OBJECT)
+	if (type_of(roles) != DMO_DOC_OBJECT)
 		return bad(err, path, "\"roles\" is not an object%s", "");
 	if ((r = dmo_doc_get(roles, role)) == NULL)
 		return bad(err, path, "no role '%s'", role);
 	acts = dmo_doc_get(r, "actions");
-	if (dmo_doc_type(acts) != DMO_DOC_OBJECT)
+	if (type_of(acts) != DMO_DOC_OBJECT)
 		return bad(err, path, "role '%s': \"actions\" is not an "
 		    "object", role);
 	seen = dmo_xcalloc(p->ncls, sizeof(*seen));
@@ -196,7 +203,7 @@ parse(struct dmo_policy *p, const struct dmo_doc *d, const char *path,
 		}
 	free(seen);
 	dec = dmo_doc_get(r, "decrypt");
-	if (dec != NULL && dmo_doc_type(dec) != DMO_DOC_ARRAY)
+	if (dec != NULL && type_of(dec) != DMO_DOC_ARRAY)
 		return bad(err, path, "role '%s': \"decrypt\" is not an array",
 		    role);
 	for (i = 0; i < dmo_doc_size(dec); i++) {

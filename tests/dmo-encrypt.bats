@@ -223,6 +223,10 @@ EOF
 	printf '{"format":"dmo-keyset","version":1,"keys":[]}\n' >bad.key
 	run -2 --separate-stderr dmo-encrypt -k bad.key -e x in.ndjson
 	assert_equal "$stderr" "dmo-encrypt: bad.key: not a valid keyset: 'keys' is not a non-empty array"
+	# 2026-11-21: found by fuzz_seal: no "keys" at all crashed.
+	printf '{"format":"dmo-keyset","version":1}\n' >bad.key
+	run -2 --separate-stderr dmo-encrypt -k bad.key -e x in.ndjson
+	assert_equal "$stderr" "dmo-encrypt: bad.key: not a valid keyset: 'keys' is not a non-empty array"
 	jq -c '.keys[0].secret = "short"' k.key >bad.key
 	run -2 --separate-stderr dmo-encrypt -k bad.key -e x in.ndjson
 	assert_equal "$stderr" "dmo-encrypt: bad.key: not a valid keyset: a key's secret is not 32 bytes in base64url"
