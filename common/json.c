@@ -107,6 +107,8 @@ dmo_doc_load(const char *path, struct dmo_err *err)
 enum dmo_doc_type
 dmo_doc_type(const struct dmo_doc *d)
 {
+	if (d == NULL)		/* an absent member, as dmo_doc_get gives */
+		return DMO_DOC_NULL;
 	switch (json_typeof(J(d))) {
 	case JSON_OBJECT:	return DMO_DOC_OBJECT;
 	case JSON_ARRAY:	return DMO_DOC_ARRAY;

@@ -51,6 +51,7 @@ struct dmo_doc *dmo_doc_load(const char *path, struct dmo_err *);
 struct dmo_doc *dmo_doc_parse(const char *text, size_t len, const char *name,
 	    struct dmo_err *);
 
+/* These accept NULL (an absent member): type null, size 0, no value. */
 enum dmo_doc_type dmo_doc_type(const struct dmo_doc *);
 const char *dmo_doc_type_name(const struct dmo_doc *);	/* "object", ... */
 size_t	 dmo_doc_size(const struct dmo_doc *);	/* array or object; else 0 */

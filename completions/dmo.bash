@@ -27,6 +27,21 @@ _dmo_value()
 	case $prog:$opt in
 	dmo-load:--format)
 		COMPREPLY=($(compgen -W 'ndjson csv tsv binary' -- "$cur")) ;;
+	dmo-encrypt:--stream)
+		COMPREPLY=($(compgen -W 'encrypt decrypt' -- "$cur")) ;;
+	dmo-encrypt:--key-file|dmo-encrypt:--passphrase-file|\
+	dmo-encrypt:--policy)
+		_filedir ;;
+	dmo-encrypt:--key-env)
+		COMPREPLY=($(compgen -e -- "$cur")) ;;
+	dmo-encrypt:--work-factor)
+		COMPREPLY=($(compgen -W '15 16 17 18 19 20' -- "$cur")) ;;
+	dmo-encrypt:--context|dmo-encrypt:--decrypt|dmo-encrypt:--deterministic|\
+	dmo-encrypt:--encrypt|dmo-encrypt:--mask|dmo-encrypt:--pseudonymise|\
+	dmo-encrypt:--redact|dmo-encrypt:--drop|dmo-encrypt:--rewrap|\
+	dmo-encrypt:--disable-key|dmo-encrypt:--key-fd|dmo-encrypt:--mask-char|\
+	dmo-encrypt:--mask-keep|dmo-encrypt:--passphrase-fd|dmo-encrypt:--role)
+		;;			# field names, ids, numbers: free text
 	*:--format)
 		COMPREPLY=($(compgen -W 'csv tsv ndjson json binary' -- "$cur")) ;;
 	dmo-clean:--ragged)
@@ -180,4 +195,4 @@ _dmo()
 	fi
 	_filedir
 } &&
-	complete -F _dmo dmo-extract dmo-load dmo-clean
+	complete -F _dmo dmo-extract dmo-load dmo-clean dmo-encrypt

@@ -40,6 +40,8 @@ test_parse_walk(void)
 	CHECK_MEM(s, len, "x\0y", 3, "string: keeps a NUL byte");
 	CHECK(dmo_doc_index(a, 4) == NULL, "index: past the end is NULL");
 	CHECK(dmo_doc_get(d, "zz") == NULL, "get: absent key is NULL");
+	CHECK(dmo_doc_type(NULL) == DMO_DOC_NULL && dmo_doc_size(NULL) == 0 &&
+	    dmo_doc_string(NULL, NULL) == NULL, "absent: type null, no value");
 	CHECK(dmo_doc_string(dmo_doc_get(d, "b"), &len) == NULL && len == 0,
 	    "string: of a number is NULL");
 	CHECK_STR(dmo_doc_type_name(dmo_doc_get(d, "c")), "object",

@@ -1,0 +1,1013 @@
+/* dmo-encrypt - protect fields: encrypt, pseudonymise, mask, redact; keys. */
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "crypto.h"
+#include "keyset.h"
+#include "policy.h"
+#include "seal.h"
+#include "stream.h"
+#include "value.h"
+
+static const char synopsis[] =
+    "usage: dmo-encrypt [-Bv] [-c context] [-D fields] [-d fields] "
+    "[-e fields] [-k keyset] [-m fields] [-p fields] [-r fields] [file ...]";
+
+static const char help[] =
+    "Protect fields of records: encrypt them (randomised or deterministic),\n"
+    "replace them by keyed pseudonyms, mask, redact or drop them; decrypt\n"
+    "and rewrap; encrypt whole streams; create and rotate keysets.  FIELDS\n"
+    "is a comma-separated list of names or globs (email,addr_*).\n"
+    "\n"
+    "  -B, --binary              write binary frames (dmo-frame(5)) instead of NDJSON\n"
+    "  -c, --context NAME        bind ciphertexts and pseudonyms to NAME (a dataset)\n"
+    "  -D, --decrypt FIELDS      decrypt FIELDS\n"
+    "  -d, --deterministic FIELDS  encrypt FIELDS with AES-SIV: equal values, equal ciphertexts\n"
+    "  -e, --encrypt FIELDS      encrypt FIELDS with AES-256-GCM (randomised)\n"
+    "  -k, --key-file FILE       the keyset (mode 0600 or stricter)\n"
+    "  -m, --mask FIELDS         mask FIELDS but their last characters\n"
+    "  -p, --pseudonymise FIELDS  replace FIELDS by keyed pseudonyms (HMAC-SHA-256)\n"
+    "  -r, --redact FIELDS       set FIELDS to null\n"
+    "      --disable-key ID      mark key ID disabled in the keyset (-k)\n"
+    "      --drop FIELDS         remove FIELDS\n"
+    "      --duplicate-keys POLICY  repeated field names: reject, first, last\n"
+    "      --invalid-utf8 POLICY    bytes that are not UTF-8: reject, replace\n"
+    "      --key-env VAR         read the keyset from environment variable VAR\n"
+    "      --key-fd FD           read the keyset from file descriptor FD\n"
+    "      --keygen              create a new keyset in the file of -k\n"
+    "      --list-keys           list the keys of the keyset (no secrets)\n"
+    "      --mask-char CHAR      the mask character (default *)\n"
+    "      --mask-digits         mask digits only, keeping the value's format\n"
+    "      --mask-keep N         characters (or digits) left at the end (default 4)\n"
+    "      --max-record-size SIZE   longest record accepted (default 256M)\n"
+    "      --max-rejects N[%]    rejected records allowed before the status is 1 (default 0)\n"
+    "      --no-progress         show no progress, even on a terminal\n"
+    "      --passphrase-fd FD    read the keyset passphrase from file descriptor FD\n"
+    "      --passphrase-file FILE  read the keyset passphrase from FILE\n"
+    "      --policy FILE         apply the role policy FILE (with --role)\n"
+    "      --progress            show progress even when stderr is not a terminal\n"
+    "      --protect             --keygen: protect the keyset with a passphrase\n"
+    "      --rejects FILE        write rejected records with their reasons to FILE (NDJSON)\n"
+    "      --rewrap FIELDS       re-encrypt FIELDS under the primary key\n"
+    "      --role ROLE           the role whose policy applies\n"
+    "      --rotate              add a new primary key to the keyset of -k\n"
+    "      --stats FILE          write a JSON run summary to FILE\n"
+    "      --stream MODE         encrypt or decrypt a whole byte stream\n"
+    "      --work-factor N       --keygen --protect: scrypt cost 2^N (15-20, default 17)\n"
+    "  -v, --verbose             print the run summary on stderr\n"
+    "  -h, --help                print this help and exit\n"
+    "  -V, --version             print the version and exit\n"
+    "\n"
+    "Environment: DMO_WIRE=binary has the effect of -B.\n"
+    "Exit status: 0 ok, 1 rejects beyond the limit, 2 usage, 3 I/O error,\n"
+    "4 key or authentication failure.\n";
+
+enum {
+	OPT_DISABLE_KEY = DMO_OPT_PROGRAM_BASE,
+	OPT_DROP,
+	OPT_KEY_ENV,
+	OPT_KEY_FD,
+	OPT_KEYGEN,
+	OPT_LIST_KEYS,
+	OPT_MASK_CHAR,
+	OPT_MASK_DIGITS,
+	OPT_MASK_KEEP,
+	OPT_PASS_FD,
+	OPT_PASS_FILE,
+	OPT_POLICY,
+	OPT_PROTECT,
+	OPT_REWRAP,
+	OPT_ROLE,
+	OPT_ROTATE,
+	OPT_STREAM,
+	OPT_WORK_FACTOR
+};
+
+static const struct option longopts[] = {
+	{ "binary",		no_argument,		NULL, 'B' },
+	{ "context",		required_argument,	NULL, 'c' },
+	{ "decrypt",		required_argument,	NULL, 'D' },
+	{ "deterministic",	required_argument,	NULL, 'd' },
+	{ "disable-key",	required_argument,	NULL, OPT_DISABLE_KEY },
+	{ "drop",		required_argument,	NULL, OPT_DROP },
+	{ "duplicate-keys",	required_argument,	NULL, DMO_OPT_DUPLICATE_KEYS },
+	{ "encrypt",		required_argument,	NULL, 'e' },
+	{ "invalid-utf8",	required_argument,	NULL, DMO_OPT_INVALID_UTF8 },
+	{ "key-env",		required_argument,	NULL, OPT_KEY_ENV },
+	{ "key-fd",		required_argument,	NULL, OPT_KEY_FD },
+	{ "key-file",		required_argument,	NULL, 'k' },
+	{ "keygen",		no_argument,		NULL, OPT_KEYGEN },
+	{ "list-keys",		no_argument,		NULL, OPT_LIST_KEYS },
+	{ "mask",		required_argument,	NULL, 'm' },
+	{ "mask-char",		required_argument,	NULL, OPT_MASK_CHAR },
+	{ "mask-digits",	no_argument,		NULL, OPT_MASK_DIGITS },
+	{ "mask-keep",		required_argument,	NULL, OPT_MASK_KEEP },
+	{ "max-record-size",	required_argument,	NULL, DMO_OPT_MAX_RECORD_SIZE },
+	{ "passphrase-fd",	required_argument,	NULL, OPT_PASS_FD },
+	{ "passphrase-file",	required_argument,	NULL, OPT_PASS_FILE },
+	{ "policy",		required_argument,	NULL, OPT_POLICY },
+	{ "protect",		no_argument,		NULL, OPT_PROTECT },
+	{ "pseudonymise",	required_argument,	NULL, 'p' },
+	{ "redact",		required_argument,	NULL, 'r' },
+	{ "rewrap",		required_argument,	NULL, OPT_REWRAP },
+	{ "role",		required_argument,	NULL, OPT_ROLE },
+	{ "rotate",		no_argument,		NULL, OPT_ROTATE },
+	{ "stream",		required_argument,	NULL, OPT_STREAM },
+	{ "work-factor",	required_argument,	NULL, OPT_WORK_FACTOR },
+	DMO_COMMON_LONGOPTS,
+	{ NULL, 0, NULL, 0 }
+};
+
+/* A field rule from the command line, in the order given. */
+struct rule {
+	char		*glob;
+	enum dmo_action	 act;
+};
+
+/* What happens to field i of the current shape. */
+struct field_plan {
+	enum dmo_action	 act;
+	const char	*cls;		/* policy class, or NULL */
+	int		 forbidden;	/* decryption the role may not do */
+};
+
+/* A value computed for field i: bytes in scratch. */
+struct change {
+	size_t		 i;
+	enum dmo_type	 type;
+	size_t		 off;
+	size_t		 len;
+	int		 drop;
+};
+
+struct enc {
+	struct dmo_run		 run;
+	struct dmo_read_opts	 ropts;
+	struct rule		*rules;
+	size_t			 nrules;
+	struct dmo_policy	*policy;
+	const char		*key_file;
+	const char		*key_env;
+	int			 key_fd;
+	const char		*pass_file;
+	int			 pass_fd;
+	const char		*context;
+	size_t			 mask_keep;
+	char			 mask_char[8];
+	int			 mask_digits;
+	struct dmo_keyset	*ks;
+	struct dmo_sealer	*sealer;
+	struct dmo_writer	*w;
+	struct dmo_out		*out;
+	struct dmo_record	 rec;
+	struct dmo_record	 outrec;
+	unsigned long		 shape;
+	struct field_plan	*plan;
+	size_t			 nplan;
+	int			 any_drop;
+	struct change		*chg;
+	size_t			 chgcap;
+	struct dmo_buf		 scratch;
+	struct dmo_buf		 tmp;
+};
+
+static void __attribute__((noreturn))
+die(struct enc *E, const struct dmo_err *err)
+{
+	dmo_report(err);
+	dmo_run_status(&E->run, err->code ? err->code : DMO_EXIT_IO);
+	dmo_keyset_free(E->ks);
+	E->ks = NULL;
+	exit(dmo_run_finish(&E->run));
+}
+
+static void
+add_rules(struct enc *E, const char *opt, const char *list,
+    enum dmo_action act)
+{
+	const char *p = list, *comma;
+	size_t n;
+
+	for (;;) {
+		comma = strchr(p, ',');
+		n = comma != NULL ? (size_t)(comma - p) : strlen(p);
+		if (n == 0)
+			dmo_usage_error(&E->run, "option '%s': empty field name "
+			    "in %s", opt, dmo_quote(list, strlen(list)));
+		E->rules = dmo_xreallocarray(E->rules, E->nrules + 1,
+		    sizeof(*E->rules));
+		E->rules[E->nrules].glob = dmo_xmemdup(p, n);
+		E->rules[E->nrules++].act = act;
+		if (comma == NULL)
+			return;
+		p = comma + 1;
+	}
+}
+
+/* One UTF-8 character, not a control character. */
+static int
+one_char(const char *s)
+{
+	size_t i, n = strlen(s), lead = 0;
+
+	if (n == 0 || n > 4 || dmo_utf8_check(s, n) != n ||
+	    (unsigned char)s[0] < 0x20 || s[0] == 0x7f)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (((unsigned char)s[i] & 0xc0) != 0x80)
+			lead++;
+	return lead == 1;
+}
+
+static int
+parse_fd(const char *s)
+{
+	unsigned long long v;
+
+	if (dmo_parse_ull(s, &v) != 0 || v > 1024 * 1024)
+		return -1;
+	return (int)v;
+}
+
+/*
+ * The keyset text from the one source given.  The environment variable's
+ * bytes are overwritten in place, so /proc/PID/environ no longer shows
+ * them, and the variable is removed.
+ */
+static void
+keyset_text(struct enc *E, struct dmo_buf *b, const char **name)
+{
+	struct dmo_err err;
+	int n = (E->key_file != NULL) + (E->key_env != NULL) +
+	    (E->key_fd >= 0);
+
+	if (n == 0)
+		dmo_usage_error(&E->run, "a keyset is needed: use --key-file, "
+		    "--key-fd or --key-env");
+	if (n > 1)
+		dmo_usage_error(&E->run, "options '--key-file', '--key-fd' and "
+		    "'--key-env' exclude each other");
+	if (E->key_file != NULL) {
+		*name = E->key_file;
+		if (dmo_keyset_read_file(E->key_file, b, &err) != 0)
+			die(E, &err);
+	} else if (E->key_fd >= 0) {
+		*name = "<key-fd>";
+		if (dmo_keyset_read_fd(E->key_fd, *name, b, &err) != 0)
+			die(E, &err);
+		close(E->key_fd);
+	} else {
+		char *v = getenv(E->key_env);
+
+		*name = E->key_env;
+		if (v == NULL || *v == '\0') {
+			dmo_err_set(&err, DMO_EXIT_USAGE, NULL, "environment "
+			    "variable '%s' is not set", E->key_env);
+			die(E, &err);
+		}
+		dmo_buf_add(b, v, strlen(v));
+		dmo_crypto_wipe(v, strlen(v));
+		unsetenv(E->key_env);
+	}
+}
+
+/* The passphrase from --passphrase-file, --passphrase-fd or the terminal. */
+static long
+passphrase(struct enc *E, const char *prompt, char *buf)
+{
+	struct dmo_err err;
+	long n;
+	int fd;
+
+	if (E->pass_file != NULL && E->pass_fd >= 0)
+		dmo_usage_error(&E->run, "options '--passphrase-file' and "
+		    "'--passphrase-fd' exclude each other");
+	if (E->pass_file != NULL) {
+		struct stat st;
+
+		if ((fd = open(E->pass_file, O_RDONLY | O_CLOEXEC)) < 0) {
+			dmo_err_sys(&err, DMO_EXIT_IO, NULL, "%s",
+			    E->pass_file);
+			die(E, &err);
+		}
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+		    (st.st_mode & 077) != 0) {
+			dmo_err_set(&err, DMO_EXIT_CRYPTO, NULL, "%s: "
+			    "passphrase file is accessible by group or others "
+			    "(mode %04o): chmod 600 it", E->pass_file,
+			    (unsigned)(st.st_mode & 07777));
+			die(E, &err);
+		}
+		n = dmo_passphrase_fd(fd, E->pass_file, buf, &err);
+		close(fd);
+	} else if (E->pass_fd >= 0) {
+		n = dmo_passphrase_fd(E->pass_fd, "<passphrase-fd>", buf, &err);
+		close(E->pass_fd);
+	} else
+		n = dmo_passphrase_tty(prompt, buf, &err);
+	if (n < 0)
+		die(E, &err);
+	return n;
+}
+
+/* Load the keyset; *pass keeps the passphrase when it is protected. */
+static struct dmo_keyset *
+load_keys(struct enc *E, char *pass, long *passlen)
+{
+	struct dmo_buf b = DMO_BUF_INIT;
+	struct dmo_keyset *ks;
+	struct dmo_err err;
+	const char *name;
+
+	*passlen = -1;
+	keyset_text(E, &b, &name);
+	if (dmo_keyset_is_protected(b.p, b.len))
+		*passlen = passphrase(E, "keyset passphrase: ", pass);
+	ks = dmo_keyset_parse(b.p, b.len, name, *passlen >= 0 ? pass : NULL,
+	    *passlen >= 0 ? (size_t)*passlen : 0, &err);
+	dmo_crypto_wipe(b.p, b.cap);
+	dmo_buf_release(&b);
+	if (ks == NULL)
+		die(E, &err);
+	return ks;
+}
+
+enum keyop {
+	OP_NONE,
+	OP_KEYGEN,
+	OP_ROTATE,
+	OP_LIST,
+	OP_DISABLE
+};
+
+static int
+key_management(struct enc *E, enum keyop op, const char *disable_id,
+    int protect, int log2n)
+{
+	char pass[DMO_PASSPHRASE_MAX + 1], again[DMO_PASSPHRASE_MAX + 1];
+	struct dmo_buf text = DMO_BUF_INIT;
+	struct dmo_err err;
+	struct dmo_keyset *ks;
+	long passlen = -1;
+	size_t i;
+	int rc;
+
+	if (E->key_file == NULL)
+		dmo_usage_error(&E->run, "option '--%s' needs --key-file",
+		    op == OP_KEYGEN ? "keygen" : op == OP_ROTATE ? "rotate" :
+		    op == OP_LIST ? "list-keys" : "disable-key");
+	if (op == OP_KEYGEN) {
+		if (log2n == 0)
+			log2n = DMO_SCRYPT_LOG2N;
+		if ((ks = dmo_keyset_generate(&err)) == NULL)
+			die(E, &err);
+		if (protect) {
+			passlen = passphrase(E, "new keyset passphrase: ", pass);
+			if (E->pass_file == NULL && E->pass_fd < 0) {
+				long n = passphrase(E, "again: ", again);
+
+				if (n != passlen || !dmo_crypto_equal(pass,
+				    again, (size_t)n)) {
+					dmo_err_set(&err, DMO_EXIT_USAGE, NULL,
+					    "the passphrases differ");
+					die(E, &err);
+				}
+			}
+		}
+	} else {
+		ks = load_keys(E, pass, &passlen);
+		/* A protected keyset keeps its cost unless told otherwise. */
+		if (passlen >= 0 && log2n == 0)
+			log2n = ks->log2n < DMO_SCRYPT_MIN_LOG2N ?
+			    DMO_SCRYPT_MIN_LOG2N : ks->log2n;
+	}
+	E->ks = ks;
+	if (op == OP_LIST) {
+		printf("id\tstatus\tcreated\talgorithm\n");
+		for (i = 0; i < ks->n; i++)
+			printf("%s\t%s\t%s\tdmo-v1\n", ks->keys[i].idhex,
+			    dmo_key_status_name(ks->keys[i].status),
+			    ks->keys[i].created);
+		rc = 0;
+	} else {
+		if (op == OP_ROTATE && dmo_keyset_rotate(ks, &err) != 0)
+			die(E, &err);
+		if (op == OP_DISABLE && dmo_keyset_set_status(ks, disable_id,
+		    DMO_KEY_DISABLED, &err) != 0)
+			die(E, &err);
+		rc = dmo_keyset_format(ks, passlen >= 0 ? pass : NULL,
+		    passlen >= 0 ? (size_t)passlen : 0, log2n, &text, &err);
+		if (rc == 0)
+			rc = dmo_keyset_write(E->key_file, op == OP_KEYGEN,
+			    &text, &err);
+		dmo_crypto_wipe(text.p, text.cap);
+		dmo_buf_release(&text);
+		if (rc != 0)
+			die(E, &err);
+		if (E->run.verbose)
+			dmo_warnx("%s: primary key %s", E->key_file,
+			    dmo_keyset_primary(ks)->idhex);
+	}
+	dmo_crypto_wipe(pass, sizeof(pass));
+	dmo_crypto_wipe(again, sizeof(again));
+	dmo_keyset_free(ks);
+	E->ks = NULL;
+	return dmo_run_finish(&E->run);
+}
+
+static int
+stream_mode(struct enc *E, const char *mode, int argc, char **argv)
+{
+	char pass[DMO_PASSPHRASE_MAX + 1];
+	const char *name = "<stdin>";
+	struct dmo_err err;
+	long passlen;
+	int fd = STDIN_FILENO, rc, decrypt;
+
+	if (strcmp(mode, "encrypt") == 0)
+		decrypt = 0;
+	else if (strcmp(mode, "decrypt") == 0)
+		decrypt = 1;
+	else
+		dmo_usage_error(&E->run, "option '--stream': not encrypt or "
+		    "decrypt: %s", dmo_quote(mode, strlen(mode)));
+	if (argc > 1)
+		dmo_usage_error(&E->run, "option '--stream' takes one file");
+	if (E->nrules > 0 || E->policy != NULL)
+		dmo_usage_error(&E->run, "option '--stream' takes no field "
+		    "options and no policy");
+	E->ks = load_keys(E, pass, &passlen);
+	dmo_crypto_wipe(pass, sizeof(pass));
+	if (argc == 1 && strcmp(argv[0], "-") != 0) {
+		struct stat st;
+
+		name = argv[0];
+		if ((fd = open(name, O_RDONLY | O_CLOEXEC)) < 0) {
+			dmo_err_sys(&err, DMO_EXIT_IO, NULL, "%s", name);
+			die(E, &err);
+		}
+		if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+			errno = EISDIR;
+			dmo_err_sys(&err, DMO_EXIT_IO, NULL, "%s", name);
+			die(E, &err);
+		}
+	}
+	dmo_io_grow_pipe(STDOUT_FILENO);
+	E->out = dmo_out_new(STDOUT_FILENO, "<stdout>");
+	rc = decrypt ? dmo_stream_decrypt(E->ks, fd, name, E->out, &err) :
+	    dmo_stream_encrypt(E->ks, fd, name, E->out, &err);
+	if (rc != 0) {
+		dmo_report(&err);
+		dmo_run_status(&E->run, err.code);
+	}
+	if (dmo_out_flush(E->out, &err) != 0) {
+		dmo_report(&err);
+		dmo_run_status(&E->run, DMO_EXIT_IO);
+	}
+	if (fd != STDIN_FILENO)
+		close(fd);
+	E->run.bytes_out = E->out->bytes;
+	dmo_out_free(E->out);
+	dmo_keyset_free(E->ks);
+	E->ks = NULL;
+	return dmo_run_finish(&E->run);
+}
+
+/* Work out what happens to each field of a new shape. */
+static void
+plan_shape(struct enc *E, const struct dmo_record *r)
+{
+	size_t i, j, n = dmo_record_count(r);
+
+	if (n > E->nplan) {
+		free(E->plan);
+		E->plan = dmo_xcalloc(n, sizeof(*E->plan));
+		E->nplan = n;
+	}
+	E->any_drop = 0;
+	for (i = 0; i < n; i++) {
+		const char *name = dmo_record_name(r, i, NULL);
+		struct field_plan *p = &E->plan[i];
+
+		p->act = DMO_ACT_PASS;
+		p->cls = NULL;
+		p->forbidden = 0;
+		for (j = 0; j < E->nrules; j++)
+			if (fnmatch(E->rules[j].glob, name, 0) == 0)
+				break;
+		if (E->policy != NULL)
+			p->cls = dmo_policy_class(E->policy, name);
+		if (j < E->nrules)
+			p->act = E->rules[j].act;
+		else if (E->policy != NULL)
+			p->act = dmo_policy_action(E->policy, p->cls);
+		if (p->act == DMO_ACT_DECRYPT && E->policy != NULL &&
+		    !dmo_policy_may_decrypt(E->policy, p->cls))
+			p->forbidden = 1;
+		if (p->act == DMO_ACT_DROP)
+			E->any_drop = 1;
+	}
+	E->shape = r->shape;
+}
+
+/*
+ * Mask text: every character (or, with --mask-digits, every digit) but
+ * the last mask_keep is replaced by the mask character.  A value with no
+ * more than mask_keep of them is masked whole: nothing is shown.
+ */
+static void
+mask(struct enc *E, const char *v, size_t len, struct dmo_buf *out)
+{
+	size_t i, clen, total = 0, seen = 0, mlen = strlen(E->mask_char);
+	int unit, hide;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)v[i];
+
+		if (E->mask_digits ? (c >= '0' && c <= '9') :
+		    (c & 0xc0) != 0x80)
+			total++;
+	}
+	for (i = 0; i < len; i += clen) {
+		unsigned char c = (unsigned char)v[i];
+
+		clen = 1;
+		if (E->mask_digits)
+			unit = c >= '0' && c <= '9';
+		else {
+			while (i + clen < len &&
+			    ((unsigned char)v[i + clen] & 0xc0) == 0x80)
+				clen++;
+			unit = (c & 0xc0) != 0x80;
+		}
+		if (unit) {
+			seen++;
+			hide = total <= E->mask_keep ||
+			    seen <= total - E->mask_keep;
+		} else
+			hide = 0;
+		if (hide)
+			dmo_buf_add(out, E->mask_char, mlen);
+		else
+			dmo_buf_add(out, v + i, clen);
+	}
+}
+
+static void
+reject(struct enc *E, struct dmo_err *err, size_t i, const char *v,
+    size_t vlen)
+{
+	char why[sizeof(err->msg)];
+
+	memcpy(why, err->msg, sizeof(why));
+	dmo_err_set(err, err->code, &E->rec.loc, "field '%.100s': %.300s: %s",
+	    dmo_record_name(&E->rec, i, NULL), why, dmo_quote(v, vlen));
+	dmo_run_reject(&E->run, err, &E->rec, NULL, 0);
+	if (err->code == DMO_EXIT_CRYPTO)
+		dmo_run_status(&E->run, DMO_EXIT_CRYPTO);
+}
+
+/* Compute the new value of field i into scratch.  0, 1 (no change), -1. */
+static int
+apply(struct enc *E, size_t i, struct change *c, struct dmo_err *err)
+{
+	const struct field_plan *p = &E->plan[i];
+	enum dmo_type t = dmo_record_type(&E->rec, i), ot;
+	enum dmo_seal_mode mode;
+	size_t nlen, vlen;
+	const char *name = dmo_record_name(&E->rec, i, &nlen);
+	const char *v = dmo_record_value(&E->rec, i, &vlen);
+
+	c->i = i;
+	c->off = E->scratch.len;
+	c->type = DMO_STRING;
+	c->drop = 0;
+	switch (p->act) {
+	case DMO_ACT_PASS:
+		return 1;
+	case DMO_ACT_ENCRYPT:
+	case DMO_ACT_DETERM:
+		if (dmo_seal(E->sealer, p->act == DMO_ACT_ENCRYPT ?
+		    DMO_SEAL_RANDOM : DMO_SEAL_DETERM, name, nlen, t, v, vlen,
+		    &E->scratch, err) != 0)
+			return -1;
+		break;
+	case DMO_ACT_PSEUDO:
+		if (t == DMO_NULL)
+			return 1;
+		if (dmo_seal_pseudonym(E->sealer, t, v, vlen, &E->scratch,
+		    err) != 0)
+			return -1;
+		break;
+	case DMO_ACT_MASK:
+		if (t == DMO_NULL)
+			return 1;
+		if (t == DMO_TRUE || t == DMO_FALSE) {
+			v = t == DMO_TRUE ? "true" : "false";
+			vlen = strlen(v);
+		}
+		mask(E, v, vlen, &E->scratch);
+		break;
+	case DMO_ACT_REDACT:
+		c->type = DMO_NULL;
+		break;
+	case DMO_ACT_DROP:
+		c->drop = 1;
+		break;
+	case DMO_ACT_DECRYPT:
+		if (p->forbidden) {
+			dmo_err_set(err, DMO_EXIT_CRYPTO, NULL, "role '%s' may "
+			    "not decrypt class '%s'",
+			    dmo_policy_role(E->policy), p->cls);
+			return -1;
+		}
+		if (t != DMO_STRING) {
+			dmo_err_set(err, DMO_EXIT_CRYPTO, NULL, "not a "
+			    "dmo-encrypt ciphertext (a %s)", dmo_type_name(t));
+			return -1;
+		}
+		if (dmo_seal_open(E->sealer, name, nlen, v, vlen, &c->type,
+		    &mode, &E->scratch, err) != 0)
+			return -1;
+		break;
+	case DMO_ACT_REWRAP:
+		if (t != DMO_STRING) {
+			dmo_err_set(err, DMO_EXIT_CRYPTO, NULL, "not a "
+			    "dmo-encrypt ciphertext (a %s)", dmo_type_name(t));
+			return -1;
+		}
+		E->tmp.len = 0;
+		if (dmo_seal_open(E->sealer, name, nlen, v, vlen, &ot, &mode,
+		    &E->tmp, err) != 0)
+			return -1;
+		if (dmo_seal(E->sealer, mode, name, nlen, ot, E->tmp.p,
+		    E->tmp.len, &E->scratch, err) != 0) {
+			dmo_crypto_wipe(E->tmp.p, E->tmp.len);
+			return -1;
+		}
+		dmo_crypto_wipe(E->tmp.p, E->tmp.len);
+		break;
+	}
+	c->len = E->scratch.len - c->off;
+	return 0;
+}
+
+static void __attribute__((noreturn))
+write_failed(struct enc *E, const struct dmo_err *err)
+{
+	die(E, err);
+}
+
+static void
+process(struct enc *E)
+{
+	struct dmo_record *r = &E->rec;
+	const struct dmo_record *w = r;
+	struct dmo_err err;
+	size_t i, n = dmo_record_count(r), nchg = 0;
+	int rc, decrypted = 0;
+
+	if (r->shape != E->shape || E->plan == NULL)
+		plan_shape(E, r);
+	if (n > E->chgcap) {
+		free(E->chg);
+		E->chg = dmo_xcalloc(n, sizeof(*E->chg));
+		E->chgcap = n;
+	}
+	E->scratch.len = 0;
+	for (i = 0; i < n; i++) {
+		if (E->plan[i].act == DMO_ACT_PASS)
+			continue;
+		rc = apply(E, i, &E->chg[nchg], &err);
+		if (rc < 0) {
+			size_t vlen;
+			const char *v = dmo_record_value(r, i, &vlen);
+
+			dmo_crypto_wipe(E->scratch.p, E->scratch.len);
+			reject(E, &err, i, v, vlen);
+			return;
+		}
+		if (rc == 0) {
+			if (E->plan[i].act == DMO_ACT_DECRYPT)
+				decrypted = 1;
+			nchg++;
+		}
+	}
+	for (i = 0; i < nchg; i++)
+		if (!E->chg[i].drop)
+			dmo_record_set(r, E->chg[i].i, E->chg[i].type,
+			    E->scratch.p + E->chg[i].off, E->chg[i].len);
+	if (E->any_drop) {
+		size_t j = 0;
+
+		dmo_record_reset(&E->outrec);
+		for (i = 0; i < n; i++) {
+			size_t nl, vl;
+			const char *nm = dmo_record_name(r, i, &nl);
+			const char *v = dmo_record_value(r, i, &vl);
+
+			if (E->plan[i].act == DMO_ACT_DROP)
+				continue;
+			dmo_record_add(&E->outrec, nm, nl,
+			    dmo_record_type(r, i), v, vl);
+			j++;
+		}
+		E->outrec.loc = r->loc;
+		E->outrec.recno = r->recno;
+		if (dmo_record_finish(&E->outrec, DMO_DUP_FIRST, &err) != 0) {
+			reject(E, &err, 0, "", 0);
+			return;
+		}
+		w = &E->outrec;
+	}
+	rc = dmo_writer_write(E->w, w, &err);
+	if (decrypted)
+		dmo_crypto_wipe(E->scratch.p, E->scratch.len);
+	if (rc == 0)
+		E->run.out++;
+	else if (rc == -1) {
+		if (err.loc.file == NULL)
+			err.loc = r->loc;
+		dmo_run_reject(&E->run, &err, r, NULL, 0);
+	} else
+		write_failed(E, &err);
+}
+
+static void
+encrypt_one(struct enc *E, const char *path)
+{
+	struct dmo_reader *r;
+	struct dmo_err err;
+	int rc;
+
+	if ((r = dmo_reader_open(path, &E->ropts, &err)) == NULL) {
+		dmo_run_error(&E->run, &err);
+		return;
+	}
+	while ((rc = dmo_reader_next(r, &E->rec, &err)) != DMO_READ_EOF) {
+		dmo_run_tick(&E->run);
+		if (rc == DMO_READ_RECORD) {
+			E->run.in++;
+			process(E);
+		} else if (rc == DMO_READ_CONTROL) {
+			if (dmo_writer_control(E->w, dmo_reader_control(r),
+			    &err) != 0)
+				write_failed(E, &err);
+		} else if (rc == DMO_READ_BAD)
+			dmo_run_reject_read(&E->run, r, &err);
+		else
+			dmo_run_error(&E->run, &err);
+	}
+	E->run.bytes_in += dmo_reader_bytes(r);
+	dmo_reader_free(r);
+}
+
+static int
+needs_keys(const struct enc *E)
+{
+	size_t i;
+
+	for (i = 0; i < E->nrules; i++)
+		switch (E->rules[i].act) {
+		case DMO_ACT_ENCRYPT:
+		case DMO_ACT_DETERM:
+		case DMO_ACT_PSEUDO:
+		case DMO_ACT_DECRYPT:
+		case DMO_ACT_REWRAP:
+			return 1;
+		default:
+			break;
+		}
+	return E->policy != NULL;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static struct enc E;
+	struct dmo_write_opts wopts = { 0 };
+	const char *policy = NULL, *role = NULL, *stream = NULL;
+	const char *disable_id = NULL;
+	enum keyop op = OP_NONE;
+	struct dmo_err err;
+	int binary = 0, ch, protect = 0, log2n = 0;
+	unsigned long long ull;
+	size_t size;
+
+	dmo_setprogname(argv[0]);
+	dmo_run_init(&E.run, synopsis, help);
+	E.ropts.header = -1;
+	E.ropts.warn = dmo_run_warn;
+	E.key_fd = E.pass_fd = -1;
+	E.mask_keep = 4;
+	strcpy(E.mask_char, "*");
+	while ((ch = getopt_long(argc, argv, "Bc:D:d:e:hk:m:p:r:vV", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'B':
+			binary = 1;
+			break;
+		case 'c':
+			E.context = optarg;
+			break;
+		case 'D':
+			add_rules(&E, "--decrypt", optarg, DMO_ACT_DECRYPT);
+			break;
+		case 'd':
+			add_rules(&E, "--deterministic", optarg,
+			    DMO_ACT_DETERM);
+			break;
+		case 'e':
+			add_rules(&E, "--encrypt", optarg, DMO_ACT_ENCRYPT);
+			break;
+		case 'k':
+			E.key_file = optarg;
+			break;
+		case 'm':
+			add_rules(&E, "--mask", optarg, DMO_ACT_MASK);
+			break;
+		case 'p':
+			add_rules(&E, "--pseudonymise", optarg, DMO_ACT_PSEUDO);
+			break;
+		case 'r':
+			add_rules(&E, "--redact", optarg, DMO_ACT_REDACT);
+			break;
+		case OPT_DISABLE_KEY:
+			op = OP_DISABLE;
+			disable_id = optarg;
+			break;
+		case OPT_DROP:
+			add_rules(&E, "--drop", optarg, DMO_ACT_DROP);
+			break;
+		case OPT_KEY_ENV:
+			if (*optarg == '\0')
+				dmo_usage_error(&E.run, "option '--key-env': "
+				    "empty variable name");
+			E.key_env = optarg;
+			break;
+		case OPT_KEY_FD:
+			if ((E.key_fd = parse_fd(optarg)) < 0)
+				dmo_usage_error(&E.run, "option '--key-fd': not "
+				    "a file descriptor: %s",
+				    dmo_quote(optarg, strlen(optarg)));
+			break;
+		case OPT_KEYGEN:
+			op = OP_KEYGEN;
+			break;
+		case OPT_LIST_KEYS:
+			op = OP_LIST;
+			break;
+		case OPT_MASK_CHAR:
+			if (!one_char(optarg))
+				dmo_usage_error(&E.run, "option '--mask-char': "
+				    "not one character: %s",
+				    dmo_quote(optarg, strlen(optarg)));
+			strcpy(E.mask_char, optarg);
+			break;
+		case OPT_MASK_DIGITS:
+			E.mask_digits = 1;
+			break;
+		case OPT_MASK_KEEP:
+			if (dmo_parse_ull(optarg, &ull) != 0 || ull > 1000)
+				dmo_usage_error(&E.run, "option '--mask-keep': "
+				    "not a count up to 1000: %s",
+				    dmo_quote(optarg, strlen(optarg)));
+			E.mask_keep = (size_t)ull;
+			break;
+		case OPT_PASS_FD:
+			if ((E.pass_fd = parse_fd(optarg)) < 0)
+				dmo_usage_error(&E.run, "option "
+				    "'--passphrase-fd': not a file descriptor: "
+				    "%s", dmo_quote(optarg, strlen(optarg)));
+			break;
+		case OPT_PASS_FILE:
+			E.pass_file = optarg;
+			break;
+		case OPT_POLICY:
+			policy = optarg;
+			break;
+		case OPT_PROTECT:
+			protect = 1;
+			break;
+		case OPT_REWRAP:
+			add_rules(&E, "--rewrap", optarg, DMO_ACT_REWRAP);
+			break;
+		case OPT_ROLE:
+			role = optarg;
+			break;
+		case OPT_ROTATE:
+			op = OP_ROTATE;
+			break;
+		case OPT_STREAM:
+			stream = optarg;
+			break;
+		case OPT_WORK_FACTOR:
+			if (dmo_parse_ull(optarg, &ull) != 0 ||
+			    ull < DMO_SCRYPT_MIN_LOG2N ||
+			    ull > DMO_SCRYPT_MAX_LOG2N)
+				dmo_usage_error(&E.run, "option '--work-factor':"
+				    " not a number from %d to %d: %s",
+				    DMO_SCRYPT_MIN_LOG2N, DMO_SCRYPT_MAX_LOG2N,
+				    dmo_quote(optarg, strlen(optarg)));
+			log2n = (int)ull;
+			break;
+		case DMO_OPT_DUPLICATE_KEYS:
+			if (dmo_parse_dup(optarg, &E.ropts.dup) != 0)
+				dmo_usage_error(&E.run, "option "
+				    "'--duplicate-keys': not reject, first or "
+				    "last: %s", dmo_quote(optarg, strlen(optarg)));
+			break;
+		case DMO_OPT_INVALID_UTF8:
+			if (dmo_parse_utf8(optarg, &E.ropts.utf8) != 0)
+				dmo_usage_error(&E.run, "option "
+				    "'--invalid-utf8': not reject or replace: %s",
+				    dmo_quote(optarg, strlen(optarg)));
+			break;
+		case DMO_OPT_MAX_RECORD_SIZE:
+			if (dmo_parse_size(optarg, &size) != 0 || size == 0)
+				dmo_usage_error(&E.run, "option "
+				    "'--max-record-size': not a size: %s",
+				    dmo_quote(optarg, strlen(optarg)));
+			E.ropts.max_record = size;
+			break;
+		default:
+			if (!dmo_run_option(&E.run, ch, optarg))
+				dmo_usage_error(&E.run, NULL);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if ((policy != NULL) != (role != NULL))
+		dmo_usage_error(&E.run, "options '--policy' and '--role' go "
+		    "together");
+	if (protect && op != OP_KEYGEN)
+		dmo_usage_error(&E.run, "option '--protect' applies to "
+		    "--keygen only");
+
+	dmo_run_start(&E.run);
+	if (op != OP_NONE) {
+		if (argc > 0 || E.nrules > 0 || policy != NULL ||
+		    stream != NULL)
+			dmo_usage_error(&E.run, "key management options take "
+			    "no files, field options or policy");
+		if (E.key_env != NULL || E.key_fd >= 0)
+			dmo_usage_error(&E.run, "key management needs "
+			    "--key-file");
+		return key_management(&E, op, disable_id, protect, log2n);
+	}
+	if (policy != NULL &&
+	    (E.policy = dmo_policy_load(policy, role, &err)) == NULL)
+		die(&E, &err);
+	if (stream != NULL)
+		return stream_mode(&E, stream, argc, argv);
+
+	if (needs_keys(&E)) {
+		char pass[DMO_PASSPHRASE_MAX + 1];
+		long passlen;
+
+		E.ks = load_keys(&E, pass, &passlen);
+		dmo_crypto_wipe(pass, sizeof(pass));
+		E.sealer = dmo_sealer_new(E.ks, E.context, &err);
+	}
+	dmo_io_grow_pipe(STDOUT_FILENO);
+	E.out = dmo_out_new(STDOUT_FILENO, "<stdout>");
+	wopts.format = dmo_wire_format(binary);
+	wopts.header = 1;
+	if ((E.w = dmo_writer_new(E.out, &wopts, &err)) == NULL)
+		write_failed(&E, &err);
+	dmo_record_init(&E.rec);
+	dmo_record_init(&E.outrec);
+	if (argc == 0)
+		encrypt_one(&E, "-");
+	for (; argc > 0; argc--, argv++)
+		encrypt_one(&E, *argv);
+	if (dmo_writer_finish(E.w, &err) != 0)
+		write_failed(&E, &err);
+	E.run.bytes_out = E.out->bytes;
+	dmo_writer_free(E.w);
+	dmo_out_free(E.out);
+	dmo_record_release(&E.rec);
+	dmo_record_release(&E.outrec);
+	dmo_sealer_free(E.sealer);
+	dmo_keyset_free(E.ks);
+	dmo_policy_free(E.policy);
+	dmo_crypto_wipe(E.scratch.p, E.scratch.cap);
+	dmo_buf_release(&E.scratch);
+	dmo_crypto_wipe(E.tmp.p, E.tmp.cap);
+	dmo_buf_release(&E.tmp);
+	free(E.plan);
+	free(E.chg);
+	while (E.nrules > 0)
+		free(E.rules[--E.nrules].glob);
+	free(E.rules);
+	return dmo_run_finish(&E.run);
+}

@@ -1,0 +1,498 @@
+/* seal.c - field values encrypted, pseudonymised and opened (dmo-keyset(5)). */
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto.h"
+#include "exitcode.h"
+#include "seal.h"
+#include "value.h"
+
+#define SALT		16
+#define KID		4
+#define PREFIX_LEN	6	/* "dmo1r:" */
+#define INFO_RANDOM	"dmo-encrypt v1 randomised"
+#define INFO_DETERM	"dmo-encrypt v1 deterministic"
+#define INFO_PSEUDO	"dmo-encrypt v1 pseudonym"
+
+/*
+ * Deterministic sealing is a function of (field, type, value) for a run,
+ * so its results are kept in a small direct-mapped cache: a field that
+ * must stay joinable usually repeats (customer ids, names, cities), and
+ * OpenSSL 3.0's AES-SIV costs about 1 us a value.  Values up to
+ * CACHE_MAX bytes; the cache is wiped when the sealer is freed.  A hit
+ * is faster than a miss, which tells a timing observer only what the
+ * ciphertexts already show: that two values are equal.
+ */
+#define CACHE_SLOTS	4096
+#define CACHE_MAX	256
+
+struct cache_slot {
+	size_t		 nlen;
+	size_t		 vlen;
+	int		 type;		/* -1: empty */
+	char		*key;		/* name, then value */
+	char		*text;		/* the "dmo1d:..." text */
+	size_t		 tlen;
+};
+
+/* Keys derived for one key of the keyset, made when first needed. */
+struct derived {
+	struct dmo_siv	*siv;
+	struct dmo_gcm	*gcm;		/* opening: the data key of salt */
+	uint8_t		 salt[SALT];
+	int		 have_salt;
+};
+
+struct dmo_sealer {
+	const struct dmo_keyset	*ks;
+	const struct dmo_key	*primary;
+	char			*ctx;
+	size_t			 ctxlen;
+	struct derived		*d;		/* one per key of ks */
+	/* Randomised sealing: the run's data key. */
+	struct dmo_gcm		*gcm;
+	uint8_t			 salt[SALT];
+	struct dmo_nonce	 nonce;
+	struct dmo_hmac		*hmac;
+	struct dmo_buf		 aad;
+	struct dmo_buf		 pt;
+	struct dmo_buf		 bin;
+	struct cache_slot	*cache;
+};
+
+void
+dmo_nonce_init(struct dmo_nonce *n)
+{
+	n->next = 0;
+}
+
+int
+dmo_nonce_next(struct dmo_nonce *n, uint8_t iv[12], struct dmo_err *err)
+{
+	uint64_t c = n->next;
+	int i;
+
+	if (c >= DMO_NONCE_LIMIT) {
+		dmo_err_set(err, DMO_EXIT_CRYPTO, NULL, "nonce counter "
+		    "exhausted: a new data key is needed");
+		return -1;
+	}
+	n->next = c + 1;
+	memset(iv, 0, 4);
+	for (i = 11; i >= 4; i--) {
+		iv[i] = (uint8_t)c;
+		c >>= 8;
+	}
+	return 0;
+}
+
+static void
+put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static uint32_t
+get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+/* The data key of s->salt for randomised sealing. */
+static int
+derive(struct dmo_sealer *s, struct dmo_err *err)
+{
+	uint8_t dk[32];
+
+	dmo_gcm_free(s->gcm);
+	s->gcm = NULL;
+	if (dmo_crypto_hkdf(s->primary->secret, DMO_KEY_SECRET, s->salt, SALT,
+	    INFO_RANDOM, sizeof(INFO_RANDOM) - 1, dk, sizeof(dk), err) != 0)
+		return -1;
+	s->gcm = dmo_gcm_new(dk, err);
+	dmo_crypto_wipe(dk, sizeof(dk));
+	dmo_nonce_init(&s->nonce);
+	return s->gcm != NULL ? 0 : -1;
+}
+
+/* A new salt and data key. */
+static int
+rekey(struct dmo_sealer *s, struct dmo_err *err)
+{
+	if (dmo_crypto_random(s->salt, SALT, err) != 0)
+		return -1;
+	return derive(s, err);
+}
+
+int
+dmo_sealer_set_salt(struct dmo_sealer *s, const uint8_t salt[16],
+    struct dmo_err *err)
+{
+	memcpy(s->salt, salt, SALT);
+	return derive(s, err);
+}
+
+struct dmo_sealer *
+dmo_sealer_new(const struct dmo_keyset *ks, const char *context,
+    struct dmo_err *err)
+{
+	struct dmo_sealer *s = dmo_xcalloc(1, sizeof(*s));
+
+	s->ks = ks;
+	s->primary = dmo_keyset_primary(ks);
+	s->ctx = dmo_xstrdup(context != NULL ? context : "");
+	s->ctxlen = strlen(s->ctx);
+	s->d = dmo_xcalloc(ks->n, sizeof(*s->d));
+	(void)err;
+	return s;
+}
+
+static void
+wipe_buf(struct dmo_buf *b)
+{
+	dmo_crypto_wipe(b->p, b->cap);
+	dmo_buf_release(b);
+}
+
+void
+dmo_sealer_free(struct dmo_sealer *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < s->ks->n; i++) {
+		dmo_siv_free(s->d[i].siv);
+		dmo_gcm_free(s->d[i].gcm);
+	}
+	free(s->d);
+	dmo_gcm_free(s->gcm);
+	dmo_hmac_free(s->hmac);
+	wipe_buf(&s->aad);
+	wipe_buf(&s->pt);
+	wipe_buf(&s->bin);
+	free(s->ctx);
+	dmo_crypto_wipe(s->salt, sizeof(s->salt));
+	if (s->cache != NULL)
+		for (i = 0; i < CACHE_SLOTS; i++) {
+			struct cache_slot *c = &s->cache[i];
+
+			if (c->key != NULL)
+				dmo_crypto_wipe(c->key, c->nlen + c->vlen);
+			free(c->key);
+			free(c->text);
+		}
+	free(s->cache);
+	free(s);
+}
+
+static struct derived *
+derived_of(struct dmo_sealer *s, const struct dmo_key *k)
+{
+	return &s->d[k - s->ks->keys];
+}
+
+static struct dmo_siv *
+siv_of(struct dmo_sealer *s, const struct dmo_key *k, struct dmo_err *err)
+{
+	struct derived *d = derived_of(s, k);
+	uint8_t sk[64];
+
+	if (d->siv == NULL) {
+		if (dmo_crypto_hkdf(k->secret, DMO_KEY_SECRET, "", 0,
+		    INFO_DETERM, sizeof(INFO_DETERM) - 1, sk, sizeof(sk), err)
+		    != 0)
+			return NULL;
+		d->siv = dmo_siv_new(sk, sizeof(sk), err);
+		dmo_crypto_wipe(sk, sizeof(sk));
+	}
+	return d->siv;
+}
+
+static void
+make_aad(struct dmo_sealer *s, int mode, const uint8_t kid[KID],
+    const char *name, size_t nlen)
+{
+	uint8_t n4[4];
+
+	s->aad.len = 0;
+	dmo_buf_add(&s->aad, mode == DMO_SEAL_RANDOM ? "dmo1r" : "dmo1d", 5);
+	dmo_buf_add(&s->aad, kid, KID);
+	put32(n4, (uint32_t)nlen);
+	dmo_buf_add(&s->aad, n4, 4);
+	dmo_buf_add(&s->aad, name, nlen);
+	put32(n4, (uint32_t)s->ctxlen);
+	dmo_buf_add(&s->aad, n4, 4);
+	dmo_buf_add(&s->aad, s->ctx, s->ctxlen);
+}
+
+static const char type_byte[] = {
+	[DMO_NULL] = 'n', [DMO_FALSE] = 'f', [DMO_TRUE] = 't',
+	[DMO_NUMBER] = 'N', [DMO_STRING] = 's', [DMO_ARRAY] = 'a',
+	[DMO_OBJECT] = 'o'
+};
+
+static int
+seal_one(struct dmo_sealer *s, enum dmo_seal_mode mode, const char *name,
+    size_t nlen, enum dmo_type t, const char *v, size_t vlen,
+    struct dmo_buf *out, struct dmo_err *err)
+{
+	uint8_t kid[KID], iv[DMO_GCM_IV], *b;
+	struct dmo_iov aad;
+	size_t hdr, total, enc;
+	int rc;
+
+	if (nlen > UINT32_MAX || vlen > (size_t)1 << 40) {
+		dmo_err_set(err, DMO_EXIT_DATA, NULL, "value too long");
+		return -1;
+	}
+	put32(kid, s->primary->id);
+	make_aad(s, mode, kid, name, nlen);
+	aad.p = s->aad.p;
+	aad.len = s->aad.len;
+	s->pt.len = 0;
+	dmo_buf_grow(&s->pt, vlen + 1);
+	s->pt.p[0] = type_byte[t];
+	if (vlen > 0)
+		memcpy(s->pt.p + 1, v, vlen);
+	s->pt.len = vlen + 1;
+
+	hdr = mode == DMO_SEAL_RANDOM ? KID + SALT + DMO_GCM_IV : KID;
+	total = hdr + DMO_GCM_TAG + s->pt.len;
+	s->bin.len = 0;
+	dmo_buf_grow(&s->bin, total);
+	b = (uint8_t *)s->bin.p;
+	memcpy(b, kid, KID);
+	if (mode == DMO_SEAL_RANDOM) {
+		if (s->gcm == NULL && rekey(s, err) != 0)
+			return -1;
+		if (dmo_nonce_next(&s->nonce, iv, err) != 0) {
+			if (rekey(s, err) != 0 ||
+			    dmo_nonce_next(&s->nonce, iv, err) != 0)
+				return -1;
+		}
+		memcpy(b + KID, s->salt, SALT);
+		memcpy(b + KID + SALT, iv, DMO_GCM_IV);
+		rc = dmo_gcm_seal(s->gcm, iv, &aad, 1, s->pt.p, s->pt.len,
+		    b + hdr, err);
+	} else {
+		struct dmo_siv *siv = siv_of(s, s->primary, err);
+
+		rc = siv == NULL ? -1 : dmo_siv_seal(siv, &aad, 1, s->pt.p,
+		    s->pt.len, b + hdr, err);
+	}
+	dmo_crypto_wipe(s->pt.p, s->pt.len);
+	if (rc != 0)
+		return -1;
+	enc = dmo_b64url_len(total);
+	dmo_buf_grow(out, PREFIX_LEN + enc);
+	memcpy(out->p + out->len, mode == DMO_SEAL_RANDOM ?
+	    DMO_SEAL_RANDOM_PREFIX : DMO_SEAL_DETERM_PREFIX, PREFIX_LEN);
+	dmo_b64url_encode(b, total, out->p + out->len + PREFIX_LEN);
+	out->len += PREFIX_LEN + enc;
+	return 0;
+}
+
+int
+dmo_seal(struct dmo_sealer *s, enum dmo_seal_mode mode, const char *name,
+    size_t nlen, enum dmo_type t, const char *v, size_t vlen,
+    struct dmo_buf *out, struct dmo_err *err)
+{
+	struct cache_slot *c;
+	size_t h, start = out->len;
+
+	if (mode != DMO_SEAL_DETERM || vlen > CACHE_MAX || nlen > CACHE_MAX)
+		return seal_one(s, mode, name, nlen, t, v, vlen, out, err);
+	if (s->cache == NULL) {
+		s->cache = dmo_xcalloc(CACHE_SLOTS, sizeof(*s->cache));
+		for (h = 0; h < CACHE_SLOTS; h++)
+			s->cache[h].type = -1;
+	}
+	h = (dmo_hash(v, vlen) ^ dmo_hash(name, nlen) * 31 ^ (size_t)t) &
+	    (CACHE_SLOTS - 1);
+	c = &s->cache[h];
+	if (c->type == (int)t && c->nlen == nlen && c->vlen == vlen &&
+	    memcmp(c->key, name, nlen) == 0 &&
+	    memcmp(c->key + nlen, v, vlen) == 0) {
+		dmo_buf_add(out, c->text, c->tlen);
+		return 0;
+	}
+	if (seal_one(s, mode, name, nlen, t, v, vlen, out, err) != 0)
+		return -1;
+	if (c->key != NULL)
+		dmo_crypto_wipe(c->key, c->nlen + c->vlen);
+	free(c->key);
+	free(c->text);
+	c->key = dmo_xmalloc(nlen + vlen + 1);
+	memcpy(c->key, name, nlen);
+	if (vlen > 0)
+		memcpy(c->key + nlen, v, vlen);
+	c->nlen = nlen;
+	c->vlen = vlen;
+	c->type = (int)t;
+	c->tlen = out->len - start;
+	c->text = dmo_xmemdup(out->p + start, c->tlen);
+	return 0;
+}
+
+static int
+not_ours(struct dmo_err *err, const char *why)
+{
+	dmo_err_set(err, DMO_EXIT_CRYPTO, NULL, "%s", why);
+	return -1;
+}
+
+/* The data key of a randomised value's salt, kept while salts repeat. */
+static struct dmo_gcm *
+gcm_of(struct dmo_sealer *s, const struct dmo_key *k, const uint8_t *salt,
+    struct dmo_err *err)
+{
+	struct derived *d = derived_of(s, k);
+	uint8_t dk[32];
+
+	if (d->gcm != NULL && d->have_salt &&
+	    memcmp(d->salt, salt, SALT) == 0)
+		return d->gcm;
+	dmo_gcm_free(d->gcm);
+	d->gcm = NULL;
+	d->have_salt = 0;
+	if (dmo_crypto_hkdf(k->secret, DMO_KEY_SECRET, salt, SALT, INFO_RANDOM,
+	    sizeof(INFO_RANDOM) - 1, dk, sizeof(dk), err) != 0)
+		return NULL;
+	d->gcm = dmo_gcm_new(dk, err);
+	dmo_crypto_wipe(dk, sizeof(dk));
+	if (d->gcm != NULL) {
+		memcpy(d->salt, salt, SALT);
+		d->have_salt = 1;
+	}
+	return d->gcm;
+}
+
+int
+dmo_seal_open(struct dmo_sealer *s, const char *name, size_t nlen,
+    const char *v, size_t vlen, enum dmo_type *t, enum dmo_seal_mode *modep,
+    struct dmo_buf *out, struct dmo_err *err)
+{
+	const struct dmo_key *k;
+	enum dmo_seal_mode mode;
+	struct dmo_iov aad;
+	uint8_t *b, *pt;
+	size_t hdr, ptlen, start = out->len;
+	long n;
+	int rc;
+
+	if (vlen < PREFIX_LEN || memcmp(v, "dmo1", 4) != 0 || v[5] != ':' ||
+	    (v[4] != 'r' && v[4] != 'd'))
+		return not_ours(err, "not a dmo-encrypt ciphertext");
+	mode = (enum dmo_seal_mode)v[4];
+	hdr = mode == DMO_SEAL_RANDOM ? KID + SALT + DMO_GCM_IV : KID;
+	s->bin.len = 0;
+	dmo_buf_grow(&s->bin, vlen);
+	b = (uint8_t *)s->bin.p;
+	n = dmo_b64url_decode(v + PREFIX_LEN, vlen - PREFIX_LEN, b);
+	if (n < 0)
+		return not_ours(err, "ciphertext is not base64url");
+	if ((size_t)n < hdr + DMO_GCM_TAG + 1)
+		return not_ours(err, "ciphertext too short");
+	if ((k = dmo_keyset_find(s->ks, get32(b))) == NULL) {
+		dmo_err_set(err, DMO_EXIT_CRYPTO, NULL, "no key '%08x' in the "
+		    "keyset", (unsigned)get32(b));
+		return -1;
+	}
+	if (k->status == DMO_KEY_DISABLED) {
+		dmo_err_set(err, DMO_EXIT_CRYPTO, NULL, "key '%s' is disabled",
+		    k->idhex);
+		return -1;
+	}
+	make_aad(s, mode, b, name, nlen);
+	aad.p = s->aad.p;
+	aad.len = s->aad.len;
+	ptlen = (size_t)n - hdr - DMO_GCM_TAG;
+	dmo_buf_grow(out, ptlen);
+	pt = (uint8_t *)out->p + start;
+	if (mode == DMO_SEAL_RANDOM) {
+		struct dmo_gcm *g = gcm_of(s, k, b + KID, err);
+
+		rc = g == NULL ? -1 : dmo_gcm_open(g, b + KID + SALT, &aad, 1,
+		    b + hdr, (size_t)n - hdr, pt, err);
+	} else {
+		struct dmo_siv *siv = siv_of(s, k, err);
+
+		rc = siv == NULL ? -1 : dmo_siv_open(siv, &aad, 1, b + hdr,
+		    (size_t)n - hdr, pt, err);
+	}
+	if (rc != 0) {
+		dmo_err_set(err, DMO_EXIT_CRYPTO, NULL, "authentication "
+		    "failed (wrong key, field or context, or altered)");
+		return -1;
+	}
+	switch (pt[0]) {
+	case 'n': *t = DMO_NULL; break;
+	case 'f': *t = DMO_FALSE; break;
+	case 't': *t = DMO_TRUE; break;
+	case 'N': *t = DMO_NUMBER; break;
+	case 's': *t = DMO_STRING; break;
+	case 'a': *t = DMO_ARRAY; break;
+	case 'o': *t = DMO_OBJECT; break;
+	default: *t = DMO_NULL; rc = -1; break;
+	}
+	if (rc == 0 && ((*t <= DMO_TRUE && ptlen != 1) ||
+	    (*t == DMO_NUMBER && !dmo_number_valid((char *)pt + 1,
+	    ptlen - 1))))
+		rc = -1;
+	if (rc != 0) {
+		dmo_crypto_wipe(pt, ptlen);
+		return not_ours(err, "decrypted value has a bad type byte");
+	}
+	memmove(pt, pt + 1, ptlen - 1);
+	pt[ptlen - 1] = 0;
+	out->len = start + ptlen - 1;
+	*modep = mode;
+	return 0;
+}
+
+int
+dmo_seal_pseudonym(struct dmo_sealer *s, enum dmo_type t, const char *v,
+    size_t vlen, struct dmo_buf *out, struct dmo_err *err)
+{
+	uint8_t mac[32], n4[4];
+	struct dmo_iov m[3];
+
+	if (s->hmac == NULL) {
+		uint8_t pk[32];
+
+		if (dmo_crypto_hkdf(s->primary->secret, DMO_KEY_SECRET, "", 0,
+		    INFO_PSEUDO, sizeof(INFO_PSEUDO) - 1, pk, sizeof(pk), err)
+		    != 0)
+			return -1;
+		s->hmac = dmo_hmac_new(pk, sizeof(pk), err);
+		dmo_crypto_wipe(pk, sizeof(pk));
+		if (s->hmac == NULL)
+			return -1;
+	}
+	if (t == DMO_TRUE) {
+		v = "true";
+		vlen = 4;
+	} else if (t == DMO_FALSE) {
+		v = "false";
+		vlen = 5;
+	}
+	put32(n4, (uint32_t)s->ctxlen);
+	m[0].p = n4;
+	m[0].len = 4;
+	m[1].p = s->ctx;
+	m[1].len = s->ctxlen;
+	m[2].p = v;
+	m[2].len = vlen;
+	if (dmo_hmac_run(s->hmac, m, 3, mac, err) != 0)
+		return -1;
+	dmo_buf_grow(out, 22);
+	dmo_b64url_encode(mac, DMO_PSEUDONYM_BYTES, out->p + out->len);
+	out->len += dmo_b64url_len(DMO_PSEUDONYM_BYTES);
+	return 0;
+}
