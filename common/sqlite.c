@@ -1266,7 +1266,49 @@ struct sqlsrc {
 	const char	**names;
 	size_t		*namelen;
 	struct dmo_buf	 v;
+	/*
+	 * With unique column names, the record's names are set once and
+	 * each row only sets values by index (the rows' shape never
+	 * changes); names repeated by a query go through dmo_record_add
+	 * and the --duplicate-keys policy, row by row.
+	 */
+	int		 unique;
+	struct dmo_buf	 nbuf;
+	struct dmo_span	*spans;
+	unsigned long	 shape;		/* rec->shape after our names */
 };
+
+/* Are the column names unique?  Then keep them as one name list. */
+static void
+set_unique_names(struct sqlsrc *q)
+{
+	int i, j;
+
+	for (i = 0; i < q->ncols; i++)
+		for (j = 0; j < i; j++)
+			if (q->namelen[i] == q->namelen[j] &&
+			    memcmp(q->names[i], q->names[j], q->namelen[i]) == 0)
+				return;
+	q->spans = dmo_xcalloc((size_t)q->ncols + 1, sizeof(*q->spans));
+	for (i = 0; i < q->ncols; i++) {
+		q->spans[i].off = q->nbuf.len;
+		q->spans[i].len = q->namelen[i];
+		dmo_buf_add(&q->nbuf, q->names[i], q->namelen[i]);
+		dmo_buf_addc(&q->nbuf, '\0');
+	}
+	q->unique = 1;
+}
+
+/* Value i of the row: by index with unique names, else appended. */
+static void
+put_col(struct sqlsrc *q, struct dmo_record *rec, int i, enum dmo_type t,
+    const char *v, size_t n)
+{
+	if (q->unique)
+		dmo_record_set(rec, (size_t)i, t, v, n);
+	else
+		dmo_record_add(rec, q->names[i], q->namelen[i], t, v, n);
+}
 
 static int
 src_error(struct dmo_reader *r, struct sqlsrc *q, const char *path,
@@ -1334,6 +1376,7 @@ sqlite_reader_init(struct dmo_reader *r, struct dmo_err *err)
 				q->names[i] = "";
 			q->namelen[i] = strlen(q->names[i]);
 		}
+		set_unique_names(q);
 		return 0;
 	}
 	dmo_buf_release(&sql);
@@ -1453,7 +1496,18 @@ sqlite_reader_next(struct dmo_reader *r, struct dmo_record *rec,
 		src_error(r, q, NULL, err);
 		return DMO_READ_FATAL;
 	}
-	dmo_record_reset(rec);
+	if (!q->unique)
+		dmo_record_reset(rec);
+	else {
+		if (rec->shape == 0 || rec->shape != q->shape ||
+		    rec->nnames != (size_t)q->ncols) {
+			/* Unique names: this cannot fail. */
+			(void)dmo_record_set_names(rec, &q->nbuf, q->spans,
+			    (size_t)q->ncols, err);
+			q->shape = rec->shape;
+		}
+		dmo_record_reset_values(rec);
+	}
 	rec->loc.file = r->source;
 	rec->loc.line = (unsigned long)++r->recno;
 	rec->loc.col = 0;
@@ -1473,18 +1527,16 @@ sqlite_reader_next(struct dmo_reader *r, struct dmo_record *rec,
 			} while (u > 0);
 			if (iv < 0)
 				*--p = '-';
-			dmo_record_add(rec, q->names[i], q->namelen[i],
-			    DMO_NUMBER, p, (size_t)(digits + sizeof(digits) -
-			    p));
+			put_col(q, rec, i, DMO_NUMBER, p,
+			    (size_t)(digits + sizeof(digits) - p));
 			break;
 		}
 		case SQLITE_FLOAT:
 			d = sqlite3_column_double(q->st, i);
 			q->v.len = 0;
 			put_real(&q->v, d);
-			dmo_record_add(rec, q->names[i], q->namelen[i],
-			    isfinite(d) ? DMO_NUMBER : DMO_STRING, q->v.p,
-			    q->v.len);
+			put_col(q, rec, i, isfinite(d) ? DMO_NUMBER :
+			    DMO_STRING, q->v.p, q->v.len);
 			break;
 		case SQLITE_TEXT:
 			t = sqlite3_column_text(q->st, i);
@@ -1501,27 +1553,27 @@ sqlite_reader_next(struct dmo_reader *r, struct dmo_record *rec,
 				q->v.len = 0;
 				dmo_utf8_replace(&q->v, (const char *)t,
 				    (size_t)n);
-				dmo_record_add(rec, q->names[i], q->namelen[i],
-				    DMO_STRING, q->v.p, q->v.len);
+				put_col(q, rec, i, DMO_STRING, q->v.p,
+				    q->v.len);
 			} else
-				dmo_record_add(rec, q->names[i], q->namelen[i],
-				    DMO_STRING, (const char *)t, (size_t)n);
+				put_col(q, rec, i, DMO_STRING,
+				    (const char *)t, (size_t)n);
 			break;
 		case SQLITE_BLOB:
 			blob = sqlite3_column_blob(q->st, i);
 			n = sqlite3_column_bytes(q->st, i);
 			q->v.len = 0;
 			dmo_base64_encode(&q->v, blob, (size_t)n);
-			dmo_record_add(rec, q->names[i], q->namelen[i],
-			    DMO_STRING, q->v.p != NULL ? q->v.p : "",
-			    q->v.len);
+			put_col(q, rec, i, DMO_STRING, q->v.p != NULL ?
+			    q->v.p : "", q->v.len);
 			break;
 		default:
-			dmo_record_add(rec, q->names[i], q->namelen[i],
-			    DMO_NULL, NULL, 0);
+			if (!q->unique)
+				dmo_record_add(rec, q->names[i],
+				    q->namelen[i], DMO_NULL, NULL, 0);
 		}
 	}
-	if (dmo_record_finish(rec, r->opts.dup, err) != 0) {
+	if (!q->unique && dmo_record_finish(rec, r->opts.dup, err) != 0) {
 		r->raw.len = 0;
 		return DMO_READ_BAD;
 	}
@@ -1539,6 +1591,8 @@ sqlite_reader_fini(struct dmo_reader *r)
 	sqlite3_close_v2(q->db);
 	free(q->names);
 	free(q->namelen);
+	free(q->spans);
+	dmo_buf_release(&q->nbuf);
 	dmo_buf_release(&q->v);
 	free(q);
 	r->state = NULL;
