@@ -1,6 +1,6 @@
 /* report.c - a profile document rendered as one self-contained HTML page. */
 /* SPDX-License-Identifier: BSD-2-Clause */
-#include <math.h>
+#include <math.h>		/* macros only: no libm */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,7 +208,7 @@ put_real(struct dmo_buf *b, double v)
 		dmo_buf_adds(b, isnan(v) ? "NaN" : v > 0 ? "∞" : "−∞");
 		return;
 	}
-	if (v == floor(v) && fabs(v) < 1e15) {
+	if (v > -1e15 && v < 1e15 && v == (double)(long long)v) {
 		put_count(b, (long long)v);
 		return;
 	}
@@ -723,7 +723,11 @@ dmo_report_html(struct dmo_buf *b, const struct dmo_doc *doc,
 	n = dmo_doc_size(fields);
 
 	dmo_buf_adds(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
-	    "<meta charset=\"utf-8\">\n<meta name=\"viewport\" "
+	    "<meta charset=\"utf-8\">\n"
+	    /* The browser itself holds the page to "no script, no network". */
+	    "<meta http-equiv=\"Content-Security-Policy\" content=\""
+	    "default-src 'none'; style-src 'unsafe-inline'\">\n"
+	    "<meta name=\"viewport\" "
 	    "content=\"width=device-width, initial-scale=1\">\n"
 	    "<meta name=\"generator\" content=\"dmo-profile " DMO_VERSION
 	    "\">\n<title>Profile");
