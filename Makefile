@@ -10,6 +10,7 @@ CFLAGS	?= -O2 -g
 PKG_CONFIG ?= pkg-config
 
 PROGRAMS = dmo-extract dmo-load
+PROGRAMS += dmo-profile
 PKGS	 = jansson libarchive sqlite3 libcurl libpq libcrypto libutf8proc
 
 WARNINGS = -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
@@ -28,6 +29,8 @@ endif
 DMO_CPPFLAGS = -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -iquote common \
 	   $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 DMO_LIBS = -lcsv $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -ljansson -larchive -lsqlite3 -lcurl -lpq -lcrypto -lutf8proc)
+# The profile sketches (common/hll.c, kll.c, profile.c) need libm.
+DMO_LIBS += -lm
 
 ALL_CFLAGS = $(DMO_CPPFLAGS) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) -MMD -MP
 
