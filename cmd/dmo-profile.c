@@ -9,9 +9,11 @@
 
 #include "atomic.h"
 #include "buf.h"
+#include "checks.h"
 #include "cli.h"
 #include "json.h"
 #include "profile.h"
+#include "report.h"
 
 static const char synopsis[] =
     "usage: dmo-profile [-mv] [-d delim] [-f format] [--emit-schema file] "
@@ -26,8 +28,10 @@ static const char help[] =
     "\n"
     "  -d, --delimiter CHAR       CSV input delimiter (default: sniffed)\n"
     "  -f, --format FORMAT        output: table (default on a terminal), json\n"
-    "                             (default otherwise), markdown\n"
+    "                             (default otherwise), markdown, html\n"
     "  -m, --merge                the operands are saved states: merge them\n"
+    "      --check RULES          check the data against a rules file; the\n"
+    "                             check report replaces the profile\n"
     "      --duplicate-keys POLICY  repeated field names: reject, first, last\n"
     "      --emit-schema FILE     write a dmo-clean schema inferred from the data\n"
     "      --every N|T            print a snapshot every N records or T (10s)\n"
@@ -35,7 +39,9 @@ static const char help[] =
     "      --invalid-utf8 POLICY  bytes that are not UTF-8: reject, replace\n"
     "      --max-record-size SIZE  longest record read (default 256M)\n"
     "      --max-rejects N|P%     rejected records allowed (default 0)\n"
+    "      --now TIME             max_age rules measure from TIME, not the clock\n"
     "      --rejects FILE         write rejected records with reasons to FILE\n"
+    "      --report FILE          also write the profile as an HTML page to FILE\n"
     "      --state FILE           save the profile with its sketches to FILE\n"
     "      --stats FILE           write the run summary (JSON) to FILE\n"
     "      --top N                top values and patterns listed (default 10)\n"
@@ -43,7 +49,8 @@ static const char help[] =
     "  -v, --verbose              print the run summary on stderr\n"
     "  -V, --version              show the version and exit\n"
     "\n"
-    "Exit status: 0 ok, 1 rejects beyond the limit, 2 usage, 3 I/O error.\n";
+    "Exit status: 0 ok, 1 rejects beyond the limit or a check failed, 2 usage,\n"
+    "3 I/O error.\n";
 
 enum {
 	OPT_EMIT_SCHEMA = DMO_OPT_PROGRAM_BASE,
@@ -53,7 +60,15 @@ enum {
 	OPT_TOP
 };
 
+/* The report's and the checks' options. */
+enum {
+	OPT_CHECK = DMO_OPT_PROGRAM_BASE + 50,
+	OPT_NOW,
+	OPT_REPORT
+};
+
 static const struct option longopts[] = {
+	{ "check",		required_argument,	NULL, OPT_CHECK },
 	{ "delimiter",		required_argument,	NULL, 'd' },
 	{ "duplicate-keys",	required_argument,	NULL, DMO_OPT_DUPLICATE_KEYS },
 	{ "emit-schema",	required_argument,	NULL, OPT_EMIT_SCHEMA },
@@ -63,6 +78,8 @@ static const struct option longopts[] = {
 	{ "invalid-utf8",	required_argument,	NULL, DMO_OPT_INVALID_UTF8 },
 	{ "max-record-size",	required_argument,	NULL, DMO_OPT_MAX_RECORD_SIZE },
 	{ "merge",		no_argument,		NULL, 'm' },
+	{ "now",		required_argument,	NULL, OPT_NOW },
+	{ "report",		required_argument,	NULL, OPT_REPORT },
 	{ "state",		required_argument,	NULL, OPT_STATE },
 	{ "top",		required_argument,	NULL, OPT_TOP },
 	DMO_COMMON_LONGOPTS,
@@ -73,7 +90,8 @@ static const struct option longopts[] = {
 enum outfmt {
 	OUT_TABLE,
 	OUT_JSON,
-	OUT_MARKDOWN
+	OUT_MARKDOWN,
+	OUT_HTML
 };
 
 struct prof {
@@ -93,6 +111,16 @@ struct prof {
 	unsigned long long	 snaps;
 };
 
+/* --check, --now, --report (common/checks.c, common/report.c). */
+static struct {
+	const char		*check_path;
+	struct dmo_checks	*checks;
+	const char		*report_path;
+	double			 now;
+	int			 has_now;
+	struct dmo_buf		 title;		/* the inputs, for the page */
+} ck;
+
 static void __attribute__((noreturn))
 write_failed(struct prof *x, const struct dmo_err *err)
 {
@@ -109,6 +137,21 @@ put(struct prof *x, const struct dmo_buf *b)
 	dmo_out_write(x->out, b->p, b->len);
 	if (dmo_out_flush(x->out, &err) != 0)
 		write_failed(x, &err);
+}
+
+/* The profile as an HTML page, appended to b. */
+static void
+render_html(struct prof *x, struct dmo_buf *b)
+{
+	struct dmo_doc *d = dmo_profile_doc(x->p);
+	struct dmo_err err;
+
+	if (dmo_report_html(b, d, ck.title.len > 0 ?
+	    dmo_buf_cstr(&ck.title) : NULL, &err) != 0) {
+		dmo_report(&err);
+		dmo_run_status(&x->run, err.code);
+	}
+	dmo_doc_free(d);
 }
 
 /* Print the profile in the format asked for (snapshot: one of many). */
@@ -133,7 +176,9 @@ print_profile(struct prof *x, int snapshot)
 			    dmo_profile_records(x->p));
 		dmo_profile_table(x->p, &b, x->format == OUT_MARKDOWN);
 		break;
-	/* html: the report's renderer goes here. */
+	case OUT_HTML:
+		render_html(x, &b);
+		break;
 	}
 	put(x, &b);
 	dmo_buf_release(&b);
@@ -192,6 +237,8 @@ profile_one(struct prof *x, const char *path)
 			dmo_profile_add(x->p, &x->rec);
 			x->run.out++;
 			/* checks: per record */
+			if (ck.checks != NULL)
+				dmo_checks_record(ck.checks, &x->rec);
 			if (x->every_n > 0 || x->every_s > 0)
 				snapshot_due(x);
 		} else if (rc == DMO_READ_CONTROL)
@@ -204,6 +251,33 @@ profile_one(struct prof *x, const char *path)
 	x->run.bytes_in += dmo_reader_bytes(r);
 	dmo_profile_end_input(x->p, dmo_reader_bytes(r));
 	dmo_reader_free(r);
+}
+
+/* Judge the rules and write the check report in place of the profile. */
+static void
+run_checks(struct prof *x, int json)
+{
+	struct dmo_doc *d = dmo_profile_doc(x->p);
+	struct dmo_buf b = DMO_BUF_INIT;
+	size_t failed = dmo_checks_finish(ck.checks, d);
+
+	dmo_doc_free(d);
+	if (json) {
+		struct dmo_doc *r = dmo_checks_json(ck.checks);
+		char *text = dmo_doc_dump_pretty(r);
+
+		dmo_buf_adds(&b, text);
+		free(text);
+		dmo_doc_free(r);
+	} else
+		dmo_checks_text(ck.checks, &b);
+	put(x, &b);
+	dmo_buf_release(&b);
+	if (failed > 0) {
+		dmo_warnx("%s: %zu of %zu checks failed", ck.check_path,
+		    failed, dmo_checks_count(ck.checks));
+		dmo_run_status(&x->run, DMO_EXIT_DATA);
+	}
 }
 
 /* Merge saved states into x->p; a bad one is reported and stops the run. */
@@ -320,6 +394,23 @@ main(int argc, char *argv[])
 		case 'm':
 			x.merge = 1;
 			break;
+		case OPT_CHECK:
+			ck.check_path = optarg;
+			break;
+		case OPT_NOW:
+			if (dmo_checks_parse_time(optarg, strlen(optarg),
+			    &ck.now) != 0)
+				dmo_usage_error(&x.run, "option '--now': not a "
+				    "timestamp (2026-01-31T12:00:00Z, @SECONDS): "
+				    "%s", dmo_quote(optarg, strlen(optarg)));
+			ck.has_now = 1;
+			break;
+		case OPT_REPORT:
+			if (*optarg == '\0')
+				dmo_usage_error(&x.run, "option '--report': "
+				    "empty file name");
+			ck.report_path = optarg;
+			break;
 		case OPT_EMIT_SCHEMA:
 			if (*optarg == '\0')
 				dmo_usage_error(&x.run, "option "
@@ -384,10 +475,47 @@ main(int argc, char *argv[])
 		x.format = OUT_TABLE;
 	else if (strcmp(format, "markdown") == 0)
 		x.format = OUT_MARKDOWN;
-	/* html: the report's format name goes here. */
+	else if (strcmp(format, "html") == 0)
+		x.format = OUT_HTML;
 	else
-		dmo_usage_error(&x.run, "option '--format': not table, json or "
-		    "markdown: %s", dmo_quote(format, strlen(format)));
+		dmo_usage_error(&x.run, "option '--format': not table, json, "
+		    "markdown or html: %s", dmo_quote(format, strlen(format)));
+	if (x.format == OUT_HTML && (x.every_n > 0 || x.every_s > 0))
+		dmo_usage_error(&x.run, "options '--format html' and '--every' "
+		    "cannot be used together");
+	if (ck.check_path != NULL && format != NULL &&
+	    x.format != OUT_JSON && x.format != OUT_TABLE)
+		dmo_usage_error(&x.run, "option '--check': the check report is "
+		    "text (--format table) or json, not %s", format);
+	if (ck.check_path != NULL && x.merge)
+		dmo_usage_error(&x.run, "options '--check' and '--merge' cannot "
+		    "be used together: checks read the records");
+	if (ck.check_path != NULL && (x.every_n > 0 || x.every_s > 0))
+		dmo_usage_error(&x.run, "options '--check' and '--every' cannot "
+		    "be used together");
+	if (ck.has_now && ck.check_path == NULL)
+		dmo_usage_error(&x.run, "option '--now' needs '--check'");
+	if (ck.check_path != NULL) {
+		struct dmo_err err;
+
+		if ((ck.checks = dmo_checks_load(ck.check_path, &err)) ==
+		    NULL) {
+			dmo_report(&err);
+			exit(err.code);
+		}
+		if (ck.has_now)
+			dmo_checks_set_now(ck.checks, ck.now);
+	}
+	{
+		int i;
+
+		for (i = 0; i < argc; i++) {
+			if (i > 0)
+				dmo_buf_adds(&ck.title, ", ");
+			dmo_buf_adds(&ck.title, strcmp(argv[i], "-") == 0 ?
+			    "<stdin>" : argv[i]);
+		}
+	}
 	if (x.merge && argc == 0)
 		dmo_usage_error(&x.run, "option '--merge' needs state files");
 	if (x.merge && (x.every_n > 0 || x.every_s > 0))
@@ -415,7 +543,17 @@ main(int argc, char *argv[])
 		dmo_record_release(&x.rec);
 	}
 	/* checks: at the end */
-	print_profile(&x, 0);
+	if (ck.report_path != NULL) {
+		struct dmo_buf b = DMO_BUF_INIT;
+
+		render_html(&x, &b);
+		write_file(&x, ck.report_path, &b);
+		dmo_buf_release(&b);
+	}
+	if (ck.checks != NULL)
+		run_checks(&x, format != NULL && x.format == OUT_JSON);
+	else
+		print_profile(&x, 0);
 	if (x.state_path != NULL) {
 		struct dmo_buf b = DMO_BUF_INIT;
 
@@ -439,5 +577,7 @@ main(int argc, char *argv[])
 	}
 	dmo_out_free(x.out);
 	dmo_profile_free(x.p);
+	dmo_checks_free(ck.checks);
+	dmo_buf_release(&ck.title);
 	return dmo_run_finish(&x.run);
 }

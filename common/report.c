@@ -311,6 +311,16 @@ stat_row(struct dmo_buf *b, const char *label, const struct dmo_doc *v,
 	dmo_buf_adds(b, "</dd>\n");
 }
 
+/* A derived number (mean, deviation): six significant digits do. */
+static void
+stat_round(struct dmo_buf *b, const char *label, const struct dmo_doc *v)
+{
+	if (!is_number(v))
+		return;
+	dmo_buf_printf(b, "<dt>%s</dt><dd>%.6g</dd>\n", label,
+	    dmo_doc_number(v));
+}
+
 /* The type mix: one stacked bar and its legend. */
 static void
 type_mix(struct dmo_buf *b, const struct dmo_doc *types, double count)
@@ -390,9 +400,14 @@ quantiles(struct dmo_buf *b, const struct dmo_doc *q)
 	}
 	dmo_buf_adds(b, "</tr></table>");
 	if ((e = dmo_doc_get(q, "error")) != NULL && is_number(e)) {
-		dmo_buf_adds(b, "<p class=\"muted\">rank error at most ±");
-		put_real(b, dmo_doc_number(e) * 100);
-		dmo_buf_adds(b, "% of the values</p>");
+		if (dmo_doc_number(e) <= 0)
+			dmo_buf_adds(b, "<p class=\"muted\">exact</p>");
+		else {
+			dmo_buf_adds(b, "<p class=\"muted\">estimates: rank "
+			    "error at most ±");
+			put_real(b, dmo_doc_number(e) * 100);
+			dmo_buf_adds(b, "% of the values</p>");
+		}
 	}
 	dmo_buf_adds(b, "</div>\n");
 }
@@ -499,9 +514,12 @@ count_table(struct dmo_buf *b, const char *title, const char *col,
 	for (i = 0; i < n; i++) {
 		const struct dmo_doc *row = dmo_doc_index(arr, i);
 		const struct dmo_doc *v = dmo_doc_get(row, key);
+		size_t vl;
 
 		dmo_buf_adds(b, "<tr><td class=\"v\">");
-		if (v != NULL)
+		if (dmo_doc_string(v, &vl) != NULL && vl == 0)
+			dmo_buf_adds(b, "<span class=\"muted\">(empty)</span>");
+		else if (v != NULL)
 			put_value(b, v, CELL_MAX);
 		dmo_buf_adds(b, "</td>");
 		bar_cells(b, num(row, "count"), max, whole);
@@ -604,14 +622,14 @@ card(struct dmo_buf *b, const struct dmo_doc *f, size_t idx)
 	}
 	stat_row(b, "min", dmo_doc_get(f, "min"), 1);
 	stat_row(b, "max", dmo_doc_get(f, "max"), 1);
-	stat_row(b, "mean", dmo_doc_get(f, "mean"), 0);
-	stat_row(b, "std dev", dmo_doc_get(f, "stddev"), 0);
+	stat_round(b, "mean", dmo_doc_get(f, "mean"));
+	stat_round(b, "std dev", dmo_doc_get(f, "stddev"));
 	stat_row(b, "leading zeros", dmo_doc_get(f, "leading_zeros"), 0);
 	if ((len = dmo_doc_get(f, "length")) != NULL &&
 	    dtype(len) == DMO_DOC_OBJECT) {
 		stat_row(b, "shortest", dmo_doc_get(len, "min"), 0);
 		stat_row(b, "longest", dmo_doc_get(len, "max"), 0);
-		stat_row(b, "mean length", dmo_doc_get(len, "mean"), 0);
+		stat_round(b, "mean length", dmo_doc_get(len, "mean"));
 	}
 	dmo_buf_adds(b, "</dl></div>\n");
 	quantiles(b, dmo_doc_get(f, "quantiles"));
@@ -698,6 +716,31 @@ field_sets(struct dmo_buf *b, const struct dmo_doc *sets)
 }
 
 static void
+inputs(struct dmo_buf *b, const struct dmo_doc *in)
+{
+	size_t n = dmo_doc_size(in), i;
+
+	if (dtype(in) != DMO_DOC_ARRAY || n < 2)
+		return;
+	dmo_buf_adds(b, "<div class=\"overview\"><h3>Inputs</h3><table>"
+	    "<tr><th>source</th><th class=\"n\">records</th>"
+	    "<th class=\"n\">bytes</th></tr>\n");
+	for (i = 0; i < n; i++) {
+		const struct dmo_doc *s = dmo_doc_index(in, i);
+
+		dmo_buf_adds(b, "<tr><td class=\"v\">");
+		if (dmo_doc_get(s, "source") != NULL)
+			put_value(b, dmo_doc_get(s, "source"), CELL_MAX);
+		dmo_buf_adds(b, "</td><td class=\"n\">");
+		put_real(b, num(s, "records"));
+		dmo_buf_adds(b, "</td><td class=\"n\">");
+		put_bytes(b, num(s, "bytes"));
+		dmo_buf_adds(b, "</td></tr>\n");
+	}
+	dmo_buf_adds(b, "</table></div>\n");
+}
+
+static void
 summary_item(struct dmo_buf *b, const char *label, const char *value)
 {
 	dmo_buf_printf(b, "<div><dt>%s</dt><dd>%s</dd></div>", label, value);
@@ -762,8 +805,15 @@ dmo_report_html(struct dmo_buf *b, const struct dmo_doc *doc,
 		summary_item(b, "field sets", dmo_buf_cstr(&tmp));
 		tmp.len = 0;
 	}
+	if ((d = dmo_doc_get(doc, "fields_dropped")) != NULL &&
+	    dmo_doc_number(d) > 0) {
+		put_number(&tmp, d);
+		summary_item(b, "fields not profiled", dmo_buf_cstr(&tmp));
+		tmp.len = 0;
+	}
 	dmo_buf_release(&tmp);
 	dmo_buf_adds(b, "</dl>\n</header>\n<main>\n");
+	inputs(b, dmo_doc_get(doc, "inputs"));
 	if (n > 0)
 		overview(b, fields);
 	field_sets(b, dmo_doc_get(doc, "field_sets"));
