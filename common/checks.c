@@ -876,7 +876,7 @@ dmo_checks_load(const char *path, struct dmo_err *err)
 
 	loc.file = name;
 	if (f == NULL) {
-		dmo_err_sys(err, DMO_EXIT_IO, &loc, "cannot open");
+		dmo_err_set(err, DMO_EXIT_IO, &loc, "%s", strerror(errno));
 		return NULL;
 	}
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
@@ -1140,20 +1140,31 @@ dmo_checks_record(struct dmo_checks *c, const struct dmo_record *rec)
 	for (i = 0; i < c->n; i++) {
 		struct rule *r = &c->rules[i];
 		long k;
-		enum dmo_type t;
-		const char *p;
+		enum dmo_type t = DMO_NULL;
+		const char *p, *what;
 		size_t n;
 
 		if (r->kind == K_RECORDS || r->kind == K_DISTINCT)
 			continue;
+		/*
+		 * Missing: absent, null, or an empty string, which is how
+		 * CSV writes a null.
+		 */
 		k = dmo_record_find(rec, r->field, r->fieldlen);
-		if (k < 0 || (t = dmo_record_type(rec, (size_t)k)) == DMO_NULL) {
+		what = k < 0 ? "absent" : NULL;
+		if (k >= 0) {
+			t = dmo_record_type(rec, (size_t)k);
+			if (t == DMO_NULL)
+				what = "null";
+			else if (t == DMO_STRING && rec->val[k].len == 0)
+				what = "empty";
+		}
+		if (what != NULL) {
 			r->nulls++;
 			if (r->kind == K_NULL_RATE &&
 			    r->nsamples < DMO_CHECKS_SAMPLES)
 				sample_set(&r->samples[r->nsamples++], rec,
-				    k < 0 ? "absent" : "null", k < 0 ? 6 : 4,
-				    1);
+				    what, strlen(what), 1);
 			continue;
 		}
 		r->values++;
@@ -1270,8 +1281,8 @@ judge(struct dmo_checks *c, struct rule *r, const struct dmo_doc *profile)
 			r->mvalue = (double)r->bad;
 			r->has_mvalue = 1;
 			r->failed = r->bad > 0;
-			dmo_buf_printf(m, "%llu duplicate values (of %llu)",
-			    r->bad, r->values);
+			dmo_buf_printf(m, "%llu duplicate value%s (of %llu)",
+			    r->bad, r->bad == 1 ? "" : "s", r->values);
 		}
 		dmo_buf_adds(th, "no duplicates");
 		break;
@@ -1347,16 +1358,24 @@ judge(struct dmo_checks *c, struct rule *r, const struct dmo_doc *profile)
 			    dmo_quote(r->newest_sample.val,
 			    r->newest_sample.len));
 			if (r->bad > 0)
-				dmo_buf_printf(m, "; %llu values not "
-				    "timestamps", r->bad);
+				dmo_buf_printf(m, "; %llu %s", r->bad,
+				    r->bad == 1 ? "value not a timestamp" :
+				    "values not timestamps");
 		}
 		dmo_buf_adds(th, "max age ");
 		put_duration(th, r->max_age);
-		/* The newest value is the one to show when it is too old. */
-		if (r->failed && r->have_newest && r->nsamples == 0) {
+		/*
+		 * The newest value is the one to show when it is too old,
+		 * before the values that are not timestamps.
+		 */
+		if (r->failed && r->have_newest) {
+			if (r->nsamples == DMO_CHECKS_SAMPLES)
+				sample_free(&r->samples[--r->nsamples]);
+			memmove(r->samples + 1, r->samples,
+			    r->nsamples * sizeof(r->samples[0]));
 			r->samples[0] = r->newest_sample;
 			memset(&r->newest_sample, 0, sizeof(r->newest_sample));
-			r->nsamples = 1;
+			r->nsamples++;
 		}
 		break;
 	case K_DISTINCT: {
@@ -1408,6 +1427,18 @@ dmo_checks_finish(struct dmo_checks *c, const struct dmo_doc *profile)
 
 /* --- reporting ----------------------------------------------------------- */
 
+/* A name in single quotes, as messages quote names: escaped and cut. */
+static const char *
+squote(const char *name)
+{
+	static char buf[256];
+	const char *q = dmo_quote(name, strlen(name));
+	size_t n = strlen(q);
+
+	snprintf(buf, sizeof(buf), "'%.*s'", (int)(n - 2), q + 1);
+	return buf;
+}
+
 void
 dmo_checks_text(const struct dmo_checks *c, struct dmo_buf *b)
 {
@@ -1418,7 +1449,7 @@ dmo_checks_text(const struct dmo_checks *c, struct dmo_buf *b)
 
 		dmo_buf_printf(b, "%s rule %s (%s:%lu): measured %s; "
 		    "threshold %s\n", r->failed ? "FAIL" : "ok  ",
-		    dmo_quote(r->name, strlen(r->name)), c->file, r->line,
+		    squote(r->name), c->file, r->line,
 		    r->measured.p != NULL ? r->measured.p : "",
 		    r->threshold.p != NULL ? r->threshold.p : "");
 		if (!r->failed)

@@ -168,7 +168,7 @@ test_load_errors(void)
 static void
 test_records_nulls(void)
 {
-	static const char *const v[] = { "a", NULL, "b", "c", NULL };
+	static const char *const v[] = { "a", NULL, "b", "c", "" };
 	char *rep;
 
 	CHECK_EQ(run("{\"rules\":[{\"records\":{\"min\":5,\"max\":5}}]}", v, 5,
@@ -182,10 +182,10 @@ test_records_nulls(void)
 	CHECK_EQ(run("{\"rules\":[{\"field\":\"x\",\"null_rate\":{\"max\":0.39}}]}",
 	    v, 5, 0, &rep), 1, "null_rate: just past fails");
 	CHECK_STR(rep,
-	    "FAIL rule \"x null_rate\" (r.json:1): measured null rate 0.4 "
+	    "FAIL rule 'x null_rate' (r.json:1): measured null rate 0.4 "
 	    "(2 of 5 records); threshold max 0.39\n"
 	    "  d.csv:3: null\n"
-	    "  d.csv:6: null\n"
+	    "  d.csv:6: empty\n"
 	    "checks: 1 of 1 rules failed\n", "null_rate: the report");
 	free(rep);
 	CHECK_EQ(run("{\"rules\":[{\"field\":\"y\",\"null_rate\":{\"max\":0.99}}]}",
@@ -198,8 +198,8 @@ test_records_nulls(void)
 static void
 test_unique(void)
 {
-	static const char *const v[] = { "1", "2", NULL, NULL, "3", "2", "2" };
-	static const char *const ok[] = { "1", "2", NULL, NULL, "3" };
+	static const char *const v[] = { "1", "2", NULL, "", "3", "2", "2" };
+	static const char *const ok[] = { "1", "2", NULL, "", "3" };
 	char *rep;
 
 	CHECK_EQ(run("{\"rules\":[{\"field\":\"x\",\"unique\":true}]}", ok, 5,
@@ -207,7 +207,7 @@ test_unique(void)
 	CHECK_EQ(run("{\"rules\":[{\"field\":\"x\",\"unique\":true}]}", v, 7,
 	    0, &rep), 1, "unique: a repeat fails");
 	CHECK_STR(rep,
-	    "FAIL rule \"x unique\" (r.json:1): measured 2 duplicate values "
+	    "FAIL rule 'x unique' (r.json:1): measured 2 duplicate values "
 	    "(of 5); threshold no duplicates\n"
 	    "  d.csv:7: \"2\"\n"
 	    "  d.csv:8: \"2\"\n"
@@ -228,7 +228,7 @@ test_range(void)
 	CHECK_EQ(run("{\"rules\":[{\"field\":\"x\",\"range\":{\"min\":0,"
 	    "\"max\":150}}]}", bad, 4, 0, &rep), 1, "range: past both");
 	CHECK_STR(rep,
-	    "FAIL rule \"x range\" (r.json:1): measured 3 of 4 values out of "
+	    "FAIL rule 'x range' (r.json:1): measured 3 of 4 values out of "
 	    "range, min -1, max 150.5; threshold min 0, max 150\n"
 	    "  d.csv:2: \"-1\"\n"
 	    "  d.csv:3: \"150.5\"\n"
@@ -255,7 +255,7 @@ test_allowed_pattern(void)
 	CHECK_EQ(run("{\"rules\":[{\"field\":\"x\",\"allowed\":[\"FR\",\"DE\"]}]}",
 	    v, 5, 0, &rep), 1, "allowed: one out fails");
 	CHECK_STR(rep,
-	    "FAIL rule \"x allowed\" (r.json:1): measured 2 of 4 values not "
+	    "FAIL rule 'x allowed' (r.json:1): measured 2 of 4 values not "
 	    "allowed; threshold one of \"FR\", \"DE\"\n"
 	    "  d.csv:5: \"fr\"\n"
 	    "  d.csv:6: \"1.0\"\n"
@@ -268,7 +268,7 @@ test_allowed_pattern(void)
 	    "\"^[A-Z]{2}$\",\"min_rate\":0.51}}]}", v, 5, 0, &rep), 1,
 	    "pattern: just past the rate");
 	CHECK_STR(rep,
-	    "FAIL rule \"x pattern\" (r.json:1): measured match rate 0.5 "
+	    "FAIL rule 'x pattern' (r.json:1): measured match rate 0.5 "
 	    "(2 of 4 values); threshold min rate 0.51 for \"^[A-Z]{2}$\"\n"
 	    "  d.csv:5: \"fr\"\n"
 	    "  d.csv:6: \"1.0\"\n"
@@ -289,9 +289,10 @@ test_max_age(void)
 	CHECK_EQ(run("{\"rules\":[{\"field\":\"x\",\"max_age\":86399}]}", v, 4,
 	    0, &rep), 1, "max_age: a second past fails");
 	CHECK_STR(rep,
-	    "FAIL rule \"x max_age\" (r.json:1): measured age 1d of the "
-	    "newest, \"2023-11-13T22:13:20Z\"; 1 values not timestamps; "
+	    "FAIL rule 'x max_age' (r.json:1): measured age 1d of the "
+	    "newest, \"2023-11-13T22:13:20Z\"; 1 value not a timestamp; "
 	    "threshold max age 23h59m59s\n"
+	    "  d.csv:2: \"2023-11-13T22:13:20Z\"\n"
 	    "  d.csv:4: \"not a time\"\n"
 	    "checks: 1 of 1 rules failed\n", "max_age: the report");
 	free(rep);
@@ -318,13 +319,13 @@ test_distinct(void)
 	CHECK_EQ(dmo_checks_finish(c, p), 2, "distinct: two of four fail");
 	rep = text_of(c);
 	CHECK_STR(rep,
-	    "ok   rule \"x distinct\" (r.json:1): measured 7 distinct values; "
+	    "ok   rule 'x distinct' (r.json:1): measured 7 distinct values; "
 	    "threshold min 7, max 7\n"
-	    "FAIL rule \"x distinct\" (r.json:2): measured 7 distinct values; "
+	    "FAIL rule 'x distinct' (r.json:2): measured 7 distinct values; "
 	    "threshold max 6\n"
-	    "FAIL rule \"ids\" (r.json:3): measured about 1000 distinct values "
+	    "FAIL rule 'ids' (r.json:3): measured about 1000 distinct values "
 	    "(estimate, error 1%); threshold min 1001\n"
-	    "ok   rule \"z distinct\" (r.json:4): measured 0 distinct values; "
+	    "ok   rule 'z distinct' (r.json:4): measured 0 distinct values; "
 	    "threshold max 0\n"
 	    "checks: 2 of 4 rules failed\n", "distinct: the report");
 	free(rep);
@@ -348,7 +349,7 @@ test_json(void)
 	CHECK_STR(s, "{\"rules\":2,\"failed\":1,\"results\":["
 	    "{\"name\":\"x unique\",\"check\":\"unique\",\"field\":\"x\","
 	    "\"line\":1,\"status\":\"fail\",\"value\":1,\"measured\":"
-	    "\"1 duplicate values (of 2)\",\"threshold\":{\"unique\":true},"
+	    "\"1 duplicate value (of 2)\",\"threshold\":{\"unique\":true},"
 	    "\"offending\":1,\"samples\":[{\"where\":\"d.csv:3\",\"value\":"
 	    "\"a\xef\xbf\xbd\"}]},"
 	    "{\"name\":\"records\",\"check\":\"records\",\"line\":1,"
