@@ -264,9 +264,10 @@ run_checks(struct prof *x, int json)
 	dmo_doc_free(d);
 	if (json) {
 		struct dmo_doc *r = dmo_checks_json(ck.checks);
-		char *text = dmo_doc_dump_pretty(r);
+		char *text = dmo_doc_dump(r);
 
 		dmo_buf_adds(&b, text);
+		dmo_buf_addc(&b, '\n');
 		free(text);
 		dmo_doc_free(r);
 	} else

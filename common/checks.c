@@ -608,7 +608,7 @@ load_allowed(struct loader *l, struct rule *r, struct at a)
 }
 
 static int
-load_regex(struct loader *l, struct rule *r, struct at a)
+load_regex(struct loader *l, struct rule *r, struct at a, const char *what)
 {
 	const char *s;
 	size_t len;
@@ -616,14 +616,14 @@ load_regex(struct loader *l, struct rule *r, struct at a)
 	char msg[200];
 
 	if ((s = dmo_doc_string(a.d, &len)) == NULL)
-		return fail_at(l, a.node, 0, "'regex': expected a string, "
-		    "not %s", dmo_doc_type_name(a.d));
+		return fail_at(l, a.node, 0, "'%s': expected a string, "
+		    "not %s", what, dmo_doc_type_name(a.d));
 	if (strlen(s) != len)
-		return fail_at(l, a.node, 0, "'regex': holds a NUL byte");
+		return fail_at(l, a.node, 0, "'%s': holds a NUL byte", what);
 	r->regex = dmo_xstrdup(s);
 	if ((rc = regcomp(&r->re, s, REG_EXTENDED | REG_NOSUB)) != 0) {
 		regerror(rc, &r->re, msg, sizeof(msg));
-		return fail_at(l, a.node, 0, "'regex': %s: %s", msg,
+		return fail_at(l, a.node, 0, "'%s': %s: %s", what, msg,
 		    dmo_quote(s, len));
 	}
 	r->re_ok = 1;
@@ -640,7 +640,7 @@ load_pattern(struct loader *l, struct rule *r, struct at a)
 	r->has_min = 1;
 	r->min = 1;
 	if (dtype(a.d) == DMO_DOC_STRING)
-		return load_regex(l, r, a);
+		return load_regex(l, r, a, "pattern");
 	if (dtype(a.d) != DMO_DOC_OBJECT)
 		return fail_at(l, a.node, 0, "'pattern': expected a regular "
 		    "expression or {\"regex\": ..., \"min_rate\": ...}, not %s",
@@ -652,7 +652,7 @@ load_pattern(struct loader *l, struct rule *r, struct at a)
 			child_node(l, a.node, k) };
 
 		if (strcmp(key, "regex") == 0) {
-			if (load_regex(l, r, v) != 0)
+			if (load_regex(l, r, v, "pattern.regex") != 0)
 				return -1;
 			have_regex = 1;
 		} else if (strcmp(key, "min_rate") == 0) {
@@ -1545,15 +1545,18 @@ dmo_checks_json(const struct dmo_checks *c)
 			break;
 		}
 		dmo_doc_set(o, "threshold", th);
-		dmo_doc_set_int(o, "offending", (long long)r->bad);
+		dmo_doc_set_int(o, "offending", (long long)(r->kind ==
+		    K_NULL_RATE ? r->nulls : r->bad));
 		s = dmo_doc_array();
 		for (j = 0; r->failed && j < r->nsamples; j++) {
 			struct dmo_doc *e = dmo_doc_object();
 
 			dmo_doc_set_str(e, "where", r->samples[j].where);
-			dmo_doc_set(e, "value", r->samples[j].isnull ?
-			    dmo_doc_null() : doc_text(r->samples[j].val,
-			    r->samples[j].len));
+			/* Missing: null, or "" for an empty string. */
+			dmo_doc_set(e, "value", !r->samples[j].isnull ?
+			    doc_text(r->samples[j].val, r->samples[j].len) :
+			    strcmp(r->samples[j].val, "empty") == 0 ?
+			    dmo_doc_str("") : dmo_doc_null());
 			dmo_doc_append(s, e);
 		}
 		dmo_doc_set(o, "samples", s);

@@ -140,7 +140,7 @@ test_load_errors(void)
 	    "load: unknown bound");
 	CHECK_STR(load_error("{\"rules\": [{\"field\": \"x\", "
 	    "\"pattern\": \"([a-z\"}]}"),
-	    "2 1:38: 'regex': Unmatched [, [^, [:, [., or [=: \"([a-z\"",
+	    "2 1:38: 'pattern': Unmatched [, [^, [:, [., or [=: \"([a-z\"",
 	    "load: a bad regular expression");
 	CHECK_STR(load_error("{\"rules\": [{\"field\": \"x\", "
 	    "\"max_age\": \"3x\"}]}"),
