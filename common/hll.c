@@ -18,27 +18,38 @@ fmix64(uint64_t k)
 	return k;
 }
 
+/* The 128-bit product folded to 64 bits (as wyhash): every bit mixed. */
+__extension__ typedef unsigned __int128 u128;
+
+static inline uint64_t
+mum(uint64_t a, uint64_t b)
+{
+	u128 r = (u128)a * b;
+
+	return (uint64_t)(r >> 64) ^ (uint64_t)r;
+}
+
 uint64_t
 dmo_hash64(const void *p, size_t n)
 {
 	const unsigned char *s = p;
-	uint64_t h = 0x9e3779b97f4a7c15ULL ^ (n * 0xc2b2ae3d27d4eb4fULL);
-	uint64_t w;
+	uint64_t h = 0xa0761d6478bd642fULL ^ n, a, b;
 
-	while (n >= 8) {
-		memcpy(&w, s, 8);
-		h ^= fmix64(w);
-		h = (h << 27 | h >> 37) * 0x9e3779b97f4a7c15ULL + 0x52dce729;
-		s += 8;
-		n -= 8;
+	while (n > 16) {
+		memcpy(&a, s, 8);
+		memcpy(&b, s + 8, 8);
+		h = mum(a ^ 0xe7037ed1a0b428dbULL, b ^ h);
+		s += 16;
+		n -= 16;
 	}
-	if (n > 0) {
-		w = 0;
-		memcpy(&w, s, n);
-		h ^= fmix64(w ^ ((uint64_t)n << 56));
-		h = (h << 27 | h >> 37) * 0x9e3779b97f4a7c15ULL + 0x52dce729;
-	}
-	return fmix64(h);
+	a = b = 0;
+	if (n > 8) {
+		memcpy(&a, s, 8);
+		memcpy(&b, s + 8, n - 8);
+	} else
+		memcpy(&a, s, n);
+	h = mum(a ^ 0xe7037ed1a0b428dbULL, b ^ h ^ 0x8ebc6af09c88c6e3ULL);
+	return fmix64(h ^ (uint64_t)n);
 }
 
 struct dmo_hll *

@@ -52,9 +52,20 @@ rnd_bit(struct dmo_kll *s)
 static size_t
 capacity(const struct dmo_kll *s, unsigned h)
 {
+	static double scale[64];
 	unsigned depth = s->nlevels - 1 - h;
-	double c = s->k * pow(2.0 / 3.0, depth);
-	size_t r = (size_t)ceil(c);
+	double c;
+	size_t r;
+
+	if (scale[0] == 0) {
+		unsigned i;
+
+		scale[0] = 1;
+		for (i = 1; i < 64; i++)
+			scale[i] = scale[i - 1] * (2.0 / 3.0);
+	}
+	c = s->k * scale[depth < 64 ? depth : 63];
+	r = (size_t)ceil(c);
 
 	return r < KLL_MIN_CAP ? KLL_MIN_CAP : r;
 }
@@ -85,12 +96,48 @@ push(struct dmo_kll *s, unsigned h, double v)
 	s->level[h][s->size[h]++] = v;
 }
 
-static int
-cmp_double(const void *a, const void *b)
+/* Sort doubles: quicksort, insertion sort below 16 (no NaN comes here). */
+static void
+sort_doubles(double *v, size_t n)
 {
-	double x = *(const double *)a, y = *(const double *)b;
+	while (n > 16) {
+		double piv = v[n / 2], t;
+		size_t i = 0, j = n - 1;
 
-	return (x > y) - (x < y);
+		for (;;) {
+			while (v[i] < piv)
+				i++;
+			while (v[j] > piv)
+				j--;
+			if (i >= j)
+				break;
+			t = v[i];
+			v[i] = v[j];
+			v[j] = t;
+			i++;
+			j--;
+		}
+		/* Recurse into the smaller side, loop on the larger. */
+		if (j + 1 < n - j - 1) {
+			sort_doubles(v, j + 1);
+			v += j + 1;
+			n -= j + 1;
+		} else {
+			sort_doubles(v + j + 1, n - j - 1);
+			n = j + 1;
+		}
+	}
+	{
+		size_t i, j;
+
+		for (i = 1; i < n; i++) {
+			double x = v[i];
+
+			for (j = i; j > 0 && v[j - 1] > x; j--)
+				v[j] = v[j - 1];
+			v[j] = x;
+		}
+	}
 }
 
 static size_t
@@ -107,11 +154,17 @@ retained(const struct dmo_kll *s)
 static size_t
 total_capacity(const struct dmo_kll *s)
 {
+	static size_t memo[64];
 	size_t n = 0;
 	unsigned h;
 
+	/* It depends on the number of levels only (k is the same). */
+	if (s->k == DMO_KLL_K && s->nlevels < 64 && memo[s->nlevels] != 0)
+		return memo[s->nlevels];
 	for (h = 0; h < s->nlevels; h++)
 		n += capacity(s, h);
+	if (s->k == DMO_KLL_K && s->nlevels < 64)
+		memo[s->nlevels] = n;
 	return n;
 }
 
@@ -147,7 +200,7 @@ compress(struct dmo_kll *s)
 			if (h + 1 >= s->nlevels)
 				add_level(s);
 			L = s->level[h];
-			qsort(L, n, sizeof(double), cmp_double);
+			sort_doubles(L, n);
 			/* An odd item stays behind, unsorted order is fine. */
 			if (n % 2 == 1) {
 				keep = 1;

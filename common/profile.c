@@ -31,6 +31,9 @@ enum { DL_YMD_DASH, DL_YMD_SLASH, DL_DMY_SLASH, DL_MDY_SLASH, DL_DMY_DOT,
 	DL_COUNT };
 #define NDFMT	(DL_COUNT * 13)
 
+static char pclass[256];	/* pattern classes of bytes, see pattern_of */
+static void pclass_init(void);
+
 static const char *const date_layout[DL_COUNT] = {
 	"%Y-%m-%d", "%Y/%m/%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y"
 };
@@ -121,6 +124,8 @@ dmo_profile_new(const struct dmo_profile_opts *opts)
 		p->opts.max_fields = DMO_PROFILE_MAX_FIELDS;
 	p->hmask = 63;
 	p->hash = dmo_xcalloc(p->hmask + 1, sizeof(size_t));
+	if (pclass['0'] == 0)
+		pclass_init();
 	return p;
 }
 
@@ -360,34 +365,57 @@ utf8_chars(const char *s, size_t n)
 	return c;
 }
 
-/* "AAA-999": letters A, digits 9, the rest as is; long ones cut. */
-static size_t
-pattern_of(const char *s, size_t n, char *out, int *cut)
+/*
+ * The class of each byte in a pattern: '9' digits, 'A' letters (any
+ * character past ASCII counts as a letter: its lead byte gives the 'A',
+ * continuation bytes give nothing), '?' control bytes, the rest as is.
+ */
+static void
+pclass_init(void)
 {
-	size_t i, o = 0, chars = 0;
+	int c;
 
-	*cut = 0;
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if ((c & 0xc0) == 0x80)
-			continue;
-		if (chars == PATTERN_MAX) {
-			*cut = 1;
-			memcpy(out + o, "...", 3);
-			return o + 3;
-		}
-		chars++;
+	for (c = 0; c < 256; c++) {
 		if (c >= '0' && c <= '9')
-			out[o++] = '9';
+			pclass[c] = '9';
 		else if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    c >= 0x80)
-			out[o++] = 'A';
+		    c >= 0xc0)
+			pclass[c] = 'A';
+		else if (c >= 0x80)
+			pclass[c] = 0;
 		else if (c < 0x20 || c == 0x7f)
-			out[o++] = '?';
+			pclass[c] = '?';
 		else
-			out[o++] = (char)c;
+			pclass[c] = (char)c;
 	}
+}
+
+/*
+ * "AAA-999": the pattern of s, cut after PATTERN_MAX characters with
+ * "..."; returns its length, and the length of s in characters.
+ */
+static size_t
+pattern_of(const char *s, size_t n, char *out, size_t *chars)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i, o = 0, c = 0;
+
+	for (i = 0; i < n && o < PATTERN_MAX; i++) {
+		char k = pclass[u[i]];
+
+		if (k != 0)
+			out[o++] = k;
+	}
+	c = o;
+	if (i < n) {
+		for (; i < n; i++)
+			c += (u[i] & 0xc0) != 0x80;
+		if (c > o) {
+			memcpy(out + o, "...", 3);
+			o += 3;
+		}
+	}
+	*chars = c;
 	return o;
 }
 
@@ -418,6 +446,15 @@ mdays(int y, int m)
 	return d[m - 1];
 }
 
+static void
+put_digits(char *out, int v, int n)
+{
+	while (n-- > 0) {
+		out[n] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
 /*
  * Which date formats does the text have?  Fills ids (up to 2: 01/02/2024
  * may be either day or month first) and the ISO 8601 form used to order
@@ -431,7 +468,7 @@ detect_date(const char *s, size_t n, int ids[2], char *iso, size_t *isolen,
 	const char *p = s, *e = s + n;
 	int a, b, c, y, m, d, layouts[2], nl = 0, sep, prec = 0, zone = 0;
 	int hh = 0, mi = 0, ss = 0, i;
-	const char *frac = NULL;
+	const char *frac = NULL, *zstart = e;
 	size_t fraclen = 0;
 	char ch;
 
@@ -509,6 +546,7 @@ detect_date(const char *s, size_t n, int ids[2], char *iso, size_t *isolen,
 				prec = 2;
 			}
 		}
+		zstart = p;
 		if (p < e) {
 			int oh, om = 0;
 
@@ -537,24 +575,34 @@ detect_date(const char *s, size_t n, int ids[2], char *iso, size_t *isolen,
 	for (i = 0; i < nl; i++)
 		ids[i] = layouts[i] * 13 + (*has_time ? 1 + sep * 6 + prec * 2 +
 		    zone : 0);
+	put_digits(iso, y, 4);
+	iso[4] = '-';
+	put_digits(iso + 5, m, 2);
+	iso[7] = '-';
+	put_digits(iso + 8, d, 2);
+	*isolen = 10;
 	if (*has_time) {
-		int k = snprintf(iso, 64, "%04d-%02d-%02dT%02d:%02d:%02d", y, m,
-		    d, hh, mi, ss);
+		size_t k = 10;
 
+		iso[k++] = 'T';
+		put_digits(iso + k, hh, 2);
+		iso[k + 2] = ':';
+		put_digits(iso + k + 3, mi, 2);
+		iso[k + 5] = ':';
+		put_digits(iso + k + 6, ss, 2);
+		k += 8;
 		if (frac != NULL) {
 			iso[k++] = '.';
 			memcpy(iso + k, frac, fraclen);
-			k += (int)fraclen;
+			k += fraclen;
 		}
+		/* The zone as written (wall times are what is ordered). */
 		if (zone) {
-			/* The zone as written: the key orders wall times. */
-			size_t zl = (size_t)(e - s) - (size_t)(p - s);
-
-			(void)zl;
+			memcpy(iso + k, zstart, (size_t)(e - zstart));
+			k += (size_t)(e - zstart);
 		}
-		*isolen = (size_t)k;
-	} else
-		*isolen = (size_t)snprintf(iso, 64, "%04d-%02d-%02d", y, m, d);
+		*isolen = k;
+	}
 	return nl;
 }
 
@@ -678,18 +726,16 @@ add_number(struct pfield *f, const char *s, size_t n)
 static void
 add_text(struct pfield *f, const char *s, size_t n)
 {
-	char pat[PATTERN_MAX * 1 + 8];
+	char pat[PATTERN_MAX + 8];
 	size_t plen, chars;
-	int cut;
 
-	chars = utf8_chars(s, n);
+	plen = pattern_of(s, n, pat, &chars);
 	if (chars < f->lmin)
 		f->lmin = chars;
 	if (chars > f->lmax)
 		f->lmax = chars;
 	f->lsum += chars;
 	f->nlen_vals++;
-	plen = pattern_of(s, n, pat, &cut);
 	dmo_topk_add(f->patterns, dmo_hash64(pat, plen), pat, plen, 0, 1, 0);
 	if (!f->has_str || buf_cmp(&f->smin, s, n) > 0)
 		buf_set(&f->smin, s, n);
@@ -769,6 +815,7 @@ add_string(struct pfield *f, const char *s, size_t n)
 		}
 	}
 	f->types[DMO_PT_STRING]++;
+	add_text(f, s, n);
 }
 
 static void
@@ -813,7 +860,6 @@ add_value(struct pfield *f, enum dmo_type t, const char *s, size_t n)
 		return;
 	}
 	count_value(f, s, n);
-	add_text(f, s, n);
 }
 
 void
@@ -1879,14 +1925,8 @@ rd_topk(struct rd *r, const struct dmo_doc *v, struct dmo_topk *t,
 	items = rd_get(r, v, "items", DMO_DOC_ARRAY);
 	if (ex == NULL || items == NULL)
 		return;
-	if (dmo_doc_type(ex) == DMO_DOC_FALSE) {
-		t->exact = 0;
-		t->mask = 15;
-		while (t->mask + 1 < 2 * t->capacity + 2)
-			t->mask = 2 * t->mask + 1;
-		free(t->index);
-		t->index = dmo_xcalloc(t->mask + 1, sizeof(uint32_t));
-	}
+	if (dmo_doc_type(ex) == DMO_DOC_FALSE)
+		dmo_topk_approximate(t);
 	n = dmo_doc_size(items);
 	if (!t->exact && n > t->capacity) {
 		rd_fail(r, "a value table is larger than its capacity");

@@ -15,7 +15,7 @@ dmo_topk_new(size_t exact_limit, size_t capacity)
 	t->capacity = capacity < 1 ? 1 : capacity;
 	t->exact = 1;
 	t->mask = 15;
-	t->index = dmo_xcalloc(t->mask + 1, sizeof(uint32_t));
+	t->index = dmo_xcalloc(t->mask + 1, sizeof(uint64_t));
 	return t;
 }
 
@@ -30,7 +30,16 @@ dmo_topk_free(struct dmo_topk *t)
 		free(t->item[i].text);
 	free(t->item);
 	free(t->index);
+	free(t->heap);
+	free(t->hpos);
 	free(t);
+}
+
+/* An index entry: the hash's high half, to skip most item reads. */
+static inline uint64_t
+slot(uint64_t h, size_t item)
+{
+	return (h & 0xffffffff00000000ULL) | (uint64_t)(item + 1);
 }
 
 static size_t
@@ -38,7 +47,8 @@ find_slot(const struct dmo_topk *t, uint64_t h)
 {
 	size_t i = (size_t)h & t->mask;
 
-	while (t->index[i] != 0 && t->item[t->index[i] - 1].hash != h)
+	while (t->index[i] != 0 && (((t->index[i] ^ h) >> 32) != 0 ||
+	    t->item[(uint32_t)t->index[i] - 1].hash != h))
 		i = (i + 1) & t->mask;
 	return i;
 }
@@ -50,9 +60,10 @@ rehash(struct dmo_topk *t, size_t size)
 
 	free(t->index);
 	t->mask = size - 1;
-	t->index = dmo_xcalloc(size, sizeof(uint32_t));
+	t->index = dmo_xcalloc(size, sizeof(uint64_t));
 	for (i = 0; i < t->n; i++)
-		t->index[find_slot(t, t->item[i].hash)] = (uint32_t)(i + 1);
+		t->index[find_slot(t, t->item[i].hash)] = slot(t->item[i].hash,
+		    i);
 }
 
 /* Remove slot i from the linear-probing index (backward shift). */
@@ -66,7 +77,7 @@ unindex(struct dmo_topk *t, size_t i)
 		j = (j + 1) & t->mask;
 		if (t->index[j] == 0)
 			return;
-		k = (size_t)t->item[t->index[j] - 1].hash & t->mask;
+		k = (size_t)t->item[(uint32_t)t->index[j] - 1].hash & t->mask;
 		/* Move j back to i unless its home lies in (i, j]. */
 		if ((j > i && (k <= i || k > j)) || (j < i && (k <= i && k > j))) {
 			t->index[i] = t->index[j];
@@ -103,6 +114,62 @@ cmp_count(const void *a, const void *b)
 	return x->hash < y->hash ? -1 : x->hash > y->hash;
 }
 
+static void
+sift_down(struct dmo_topk *t, size_t i)
+{
+	struct dmo_topk_heap *h = t->heap, x = h[i];
+	size_t n = t->n;
+
+	for (;;) {
+		size_t l = 2 * i + 1, m;
+
+		if (l >= n)
+			break;
+		m = l + 1 < n && h[l + 1].count < h[l].count ? l + 1 : l;
+		if (h[m].count >= x.count)
+			break;
+		h[i] = h[m];
+		t->hpos[h[i].item] = i;
+		i = m;
+	}
+	h[i] = x;
+	t->hpos[x.item] = i;
+}
+
+static void
+sift_up(struct dmo_topk *t, size_t i)
+{
+	struct dmo_topk_heap *h = t->heap, x = h[i];
+
+	while (i > 0) {
+		size_t up = (i - 1) / 2;
+
+		if (h[up].count <= x.count)
+			break;
+		h[i] = h[up];
+		t->hpos[h[i].item] = i;
+		i = up;
+	}
+	h[i] = x;
+	t->hpos[x.item] = i;
+}
+
+static void
+heap_build(struct dmo_topk *t)
+{
+	size_t i;
+
+	t->heap = dmo_xreallocarray(t->heap, t->capacity, sizeof(*t->heap));
+	t->hpos = dmo_xreallocarray(t->hpos, t->capacity, sizeof(size_t));
+	for (i = 0; i < t->n; i++) {
+		t->heap[i].count = t->item[i].count;
+		t->heap[i].item = i;
+		t->hpos[i] = i;
+	}
+	for (i = t->n / 2; i-- > 0;)
+		sift_down(t, i);
+}
+
 /* Keep the capacity most counted and turn approximate. */
 static void
 to_sketch(struct dmo_topk *t)
@@ -125,22 +192,10 @@ to_sketch(struct dmo_topk *t)
 	}
 	t->bytes = 0;
 	t->exact = 0;
-	t->minvalid = 0;
 	for (size = 16; size < 2 * t->capacity + 2; size *= 2)
 		;
 	rehash(t, size);
-}
-
-static void
-find_min(struct dmo_topk *t)
-{
-	size_t i, m = 0;
-
-	for (i = 1; i < t->n; i++)
-		if (t->item[i].count < t->item[m].count)
-			m = i;
-	t->minpos = m;
-	t->minvalid = 1;
+	heap_build(t);
 }
 
 unsigned long long
@@ -151,10 +206,8 @@ dmo_topk_floor(const struct dmo_topk *t)
 
 	if (t->exact || t->n < t->capacity || t->n == 0)
 		return 0;
-	m = t->item[0].count;
-	for (i = 1; i < t->n; i++)
-		if (t->item[i].count < m)
-			m = t->item[i].count;
+	m = t->heap[0].count;
+	(void)i;
 	return m;
 }
 
@@ -179,11 +232,15 @@ dmo_topk_add(struct dmo_topk *t, uint64_t h, const char *text, size_t len,
 	struct dmo_topk_item *it;
 
 	if (t->index[s] != 0) {
-		it = &t->item[t->index[s] - 1];
+		it = &t->item[(uint32_t)t->index[s] - 1];
 		it->count += count;
 		it->error += error;
-		if (t->minvalid && (size_t)(it - t->item) == t->minpos)
-			t->minvalid = 0;
+		if (!t->exact) {
+			size_t hp = t->hpos[it - t->item];
+
+			t->heap[hp].count = it->count;
+			sift_down(t, hp);
+		}
 		return 0;
 	}
 	if (t->exact || t->n < t->capacity) {
@@ -199,10 +256,13 @@ dmo_topk_add(struct dmo_topk *t, uint64_t h, const char *text, size_t len,
 		it->error = error;
 		set_text(it, text, len, cut);
 		t->n++;
-		t->index[s] = (uint32_t)t->n;
+		t->index[s] = slot(h, t->n - 1);
 		t->bytes += it->len + sizeof(*it) + 2 * sizeof(uint32_t);
-		t->minvalid = 0;
-		if (t->exact && (t->n > t->exact_limit ||
+		if (!t->exact) {
+			t->heap[t->n - 1].count = it->count;
+			t->heap[t->n - 1].item = t->n - 1;
+			sift_up(t, t->n - 1);
+		} else if (t->exact && (t->n > t->exact_limit ||
 		    t->bytes > DMO_TOPK_EXACT_BYTES))
 			to_sketch(t);
 		else if (2 * t->n > t->mask)
@@ -210,16 +270,15 @@ dmo_topk_add(struct dmo_topk *t, uint64_t h, const char *text, size_t len,
 		return 1;
 	}
 	/* Space-Saving: the newcomer replaces the least counted. */
-	if (!t->minvalid)
-		find_min(t);
-	it = &t->item[t->minpos];
+	it = &t->item[t->heap[0].item];
 	unindex(t, find_slot(t, it->hash));
 	it->hash = h;
 	it->error = it->count + error;
 	it->count += count;
 	set_text(it, text, len, cut);
-	t->index[find_slot(t, h)] = (uint32_t)(t->minpos + 1);
-	t->minvalid = 0;
+	t->index[find_slot(t, h)] = slot(h, t->heap[0].item);
+	t->heap[0].count = it->count;
+	sift_down(t, 0);
 	return 1;
 }
 
@@ -240,7 +299,10 @@ dmo_topk_merge(struct dmo_topk *dst, const struct dmo_topk *src)
 				dst->item[i].count += fs;
 				dst->item[i].error += fs;
 			}
-	dst->minvalid = 0;
+	if (!dst->exact)
+		heap_build(dst);
+	if (!dst->exact)
+		heap_build(dst);
 	for (i = 0; i < src->n; i++) {
 		const struct dmo_topk_item *it = &src->item[i];
 		size_t s = find_slot(dst, it->hash);
@@ -268,4 +330,16 @@ dmo_topk_sorted(const struct dmo_topk *t, struct dmo_topk_item ***out)
 	qsort(v, t->n, sizeof(*v), cmp_ptr);
 	*out = v;
 	return t->n;
+}
+
+void
+dmo_topk_approximate(struct dmo_topk *t)
+{
+	void (*spill)(void *, uint64_t) = t->spill;
+
+	if (!t->exact)
+		return;
+	t->spill = NULL;
+	to_sketch(t);
+	t->spill = spill;
 }

@@ -32,18 +32,23 @@ struct dmo_topk_item {
 	int			 cut;		/* the value was longer */
 };
 
+struct dmo_topk_heap {
+	unsigned long long	 count;		/* the item's, kept at hand */
+	size_t			 item;
+};
+
 struct dmo_topk {
 	struct dmo_topk_item	*item;
 	size_t			 n;
 	size_t			 itemcap;
-	uint32_t		*index;		/* 1 + item number, 0 empty */
+	uint64_t		*index;		/* hash tag | 1 + item, 0 empty */
 	size_t			 mask;
 	size_t			 exact_limit;
 	size_t			 capacity;
 	size_t			 bytes;
 	int			 exact;
-	size_t			 minpos;	/* Space-Saving: the least one */
-	int			 minvalid;
+	struct dmo_topk_heap	*heap;		/* Space-Saving: a min-heap of */
+	size_t			*hpos;		/* the items, and where each is */
 	void			(*spill)(void *, uint64_t);
 	void			*spill_ctx;
 };
@@ -59,6 +64,9 @@ void	 dmo_topk_free(struct dmo_topk *);
 int	 dmo_topk_add(struct dmo_topk *, uint64_t hash, const char *text,
 	    size_t len, int cut, unsigned long long count,
 	    unsigned long long error);
+
+/* Turn approximate now, without spilling (for reading a state back). */
+void	 dmo_topk_approximate(struct dmo_topk *);
 
 /* Fold src into dst (as the mergeable summaries of Agarwal et al.). */
 void	 dmo_topk_merge(struct dmo_topk *dst, const struct dmo_topk *src);
