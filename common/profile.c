@@ -466,7 +466,7 @@ detect_date(const char *s, size_t n, int ids[2], char *iso, size_t *isolen,
     int *has_time)
 {
 	const char *p = s, *e = s + n;
-	int a, b, c, y, m, d, layouts[2], nl = 0, sep, prec = 0, zone = 0;
+	int a, b, c, y, m, d, layouts[2], nl = 0, sep = 0, prec = 0, zone = 0;
 	int hh = 0, mi = 0, ss = 0, i;
 	const char *frac = NULL, *zstart = e;
 	size_t fraclen = 0;

@@ -27,6 +27,12 @@ _dmo_value()
 	case $prog:$opt in
 	dmo-load:--format)
 		COMPREPLY=($(compgen -W 'ndjson csv tsv binary' -- "$cur")) ;;
+	dmo-profile:--format)
+		COMPREPLY=($(compgen -W 'table json markdown' -- "$cur")) ;;
+	dmo-profile:--state|dmo-profile:--emit-schema)
+		_filedir ;;
+	dmo-profile:--every|dmo-profile:--exact-limit|dmo-profile:--top)
+		;;			# dmo-profile: counts, durations
 	*:--format)
 		COMPREPLY=($(compgen -W 'csv tsv ndjson json binary' -- "$cur")) ;;
 	*:--ragged)
@@ -133,4 +139,4 @@ _dmo()
 	fi
 	_filedir
 } &&
-	complete -F _dmo dmo-extract dmo-load
+	complete -F _dmo dmo-extract dmo-load dmo-profile
