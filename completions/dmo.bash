@@ -28,7 +28,11 @@ _dmo_value()
 	dmo-load:--format)
 		COMPREPLY=($(compgen -W 'ndjson csv tsv binary' -- "$cur")) ;;
 	dmo-profile:--format)
-		COMPREPLY=($(compgen -W 'table json markdown' -- "$cur")) ;;
+		COMPREPLY=($(compgen -W 'table json markdown html' -- "$cur")) ;;
+	dmo-profile:--check|dmo-profile:--report)
+		_filedir ;;		# dmo-profile: rules file, HTML page
+	dmo-profile:--now)
+		;;			# dmo-profile: a timestamp
 	dmo-profile:--state|dmo-profile:--emit-schema)
 		_filedir ;;
 	dmo-profile:--every|dmo-profile:--exact-limit|dmo-profile:--top)
