@@ -1097,10 +1097,17 @@ measure(struct rule *r, const struct dmo_record *rec, enum dmo_type t,
 			offend(r, rec, p, n, 0);	/* not a number */
 			break;
 		}
-		if (!r->have_num || v < r->vmin)
+		/* Keep the lexemes too: "1200.50" is reported as written. */
+		if (!r->have_num || v < r->vmin) {
 			r->vmin = v;
-		if (!r->have_num || v > r->vmax)
+			r->tmin.len = 0;
+			dmo_buf_add(&r->tmin, p, n);
+		}
+		if (!r->have_num || v > r->vmax) {
 			r->vmax = v;
+			r->tmax.len = 0;
+			dmo_buf_add(&r->tmax, p, n);
+		}
 		r->have_num = 1;
 		if ((r->has_min && v < r->min) || (r->has_max && v > r->max))
 			offend(r, rec, p, n, 0);
@@ -1296,12 +1303,9 @@ judge(struct dmo_checks *c, struct rule *r, const struct dmo_doc *profile)
 			dmo_buf_printf(m, ", min %s, max %s",
 			    dmo_quote(r->tmin.p, r->tmin.len),
 			    dmo_quote(r->tmax.p, r->tmax.len));
-		else if (r->have_num) {
-			dmo_buf_adds(m, ", min ");
-			put_num(m, r->vmin);
-			dmo_buf_adds(m, ", max ");
-			put_num(m, r->vmax);
-		}
+		else if (r->have_num)
+			dmo_buf_printf(m, ", min %.40s, max %.40s",
+			    dmo_buf_cstr(&r->tmin), dmo_buf_cstr(&r->tmax));
 		put_bounds(th, r, 0);
 		break;
 	case K_ALLOWED: {
