@@ -41,10 +41,10 @@ static const char style[] =
 "--line:#dde1e8;--accent:#2456c7;--bar:#3b6fd8;--bar2:#8aa8e8;"
 "--integer:#2f6fde;--decimal:#0f8f86;--float:#13a3c4;--boolean:#8a4fd3;"
 "--date:#d9822b;--timestamp:#c7a21a;--string:#3c9a4a;--nested:#7d8593;"
-"--null:#c9ced8;color-scheme:light dark}\n"
+"--null:#c9ced8;--empty:#e3e6ec;color-scheme:light dark}\n"
 "@media (prefers-color-scheme:dark){:root{--bg:#14171d;--card:#1c2028;"
 "--fg:#e6e9ef;--muted:#9aa3b2;--line:#2e3440;--accent:#8fb0ff;"
-"--bar:#6d95f0;--bar2:#34507f;--null:#3a404c}}\n"
+"--bar:#6d95f0;--bar2:#34507f;--null:#3a404c;--empty:#2c313b}}\n"
 "*{box-sizing:border-box}\n"
 "body{margin:0;background:var(--bg);color:var(--fg);"
 "font:15px/1.45 system-ui,-apple-system,\"Segoe UI\",Roboto,"
@@ -321,52 +321,60 @@ stat_round(struct dmo_buf *b, const char *label, const struct dmo_doc *v)
 	    dmo_doc_number(v));
 }
 
-/* The type mix: one stacked bar and its legend. */
+/*
+ * The type mix: one stacked bar and its legend.  Values that have no type
+ * are the nulls and the empty strings, shown after the types.
+ */
 static void
-type_mix(struct dmo_buf *b, const struct dmo_doc *types, double count)
+type_mix(struct dmo_buf *b, const struct dmo_doc *f)
 {
-	double x = 0, w, total = 0;
-	size_t i;
+	const struct dmo_doc *types = dmo_doc_get(f, "types");
+	const char *name[NTYPES + 2];
+	double part[NTYPES + 2], count = num(f, "count"), total = 0, x = 0;
+	double rest, w;
+	size_t i, n = 0;
 
-	for (i = 0; i < NTYPES; i++)
-		total += num(types, type_names[i]);
-	if (total <= 0)
+	for (i = 0; i < NTYPES; i++) {
+		name[n] = type_names[i];
+		part[n] = num(types, type_names[i]);
+		total += part[n];
+		n += part[n] > 0;
+	}
+	rest = count - total;
+	if (rest > 0) {
+		double nulls = num(f, "nulls");
+
+		if (nulls > rest)
+			nulls = rest;
+		if (nulls > 0) {
+			name[n] = "null";
+			part[n++] = nulls;
+		}
+		if (rest - nulls > 0) {
+			name[n] = "empty";
+			part[n++] = rest - nulls;
+		}
+		total = count;
+	}
+	if (n == 0 || total <= 0)
 		return;
 	dmo_buf_adds(b, "<svg class=\"mix\" viewBox=\"0 0 1000 14\" "
 	    "preserveAspectRatio=\"none\" role=\"img\" "
 	    "aria-label=\"type mix\">");
-	for (i = 0; i < NTYPES; i++) {
-		double c = num(types, type_names[i]);
-
-		if (c <= 0)
-			continue;
-		w = 1000.0 * c / (count > total ? count : total);
+	for (i = 0; i < n; i++) {
+		w = 1000.0 * part[i] / total;
 		dmo_buf_printf(b, "<rect x=\"%.2f\" width=\"%.2f\" height=\"14\" "
-		    "style=\"fill:var(--%s)\"><title>%s: ", x, w,
-		    type_names[i], type_names[i]);
-		put_real(b, c);
+		    "style=\"fill:var(--%s)\"><title>%s: ", x, w, name[i],
+		    name[i]);
+		put_real(b, part[i]);
 		dmo_buf_adds(b, "</title></rect>");
 		x += w;
 	}
-	if (x < 1000)
-		dmo_buf_printf(b, "<rect x=\"%.2f\" width=\"%.2f\" height=\"14\" "
-		    "style=\"fill:var(--null)\"><title>null</title></rect>",
-		    x, 1000 - x);
 	dmo_buf_adds(b, "</svg>\n<div class=\"legend\">");
-	for (i = 0; i < NTYPES; i++) {
-		double c = num(types, type_names[i]);
-
-		if (c <= 0)
-			continue;
+	for (i = 0; i < n; i++) {
 		dmo_buf_printf(b, "<span><i style=\"background:var(--%s)\">"
-		    "</i>%s ", type_names[i], type_names[i]);
-		put_pct(b, c, count > total ? count : total);
-		dmo_buf_adds(b, "</span>");
-	}
-	if (count > total) {
-		dmo_buf_adds(b, "<span><i style=\"background:var(--null)\"></i>"
-		    "null ");
-		put_pct(b, count - total, count);
+		    "</i>%s ", name[i], name[i]);
+		put_pct(b, part[i], total);
 		dmo_buf_adds(b, "</span>");
 	}
 	dmo_buf_adds(b, "</div>\n");
@@ -589,8 +597,7 @@ card(struct dmo_buf *b, const struct dmo_doc *f, size_t idx)
 		dmo_buf_adds(b, "</span>");
 	}
 	dmo_buf_adds(b, "</div>\n");
-	if ((d = dmo_doc_get(f, "types")) != NULL)
-		type_mix(b, d, count);
+	type_mix(b, f);
 
 	dmo_buf_adds(b, "<div class=\"cols\"><div><h3>Values</h3>"
 	    "<dl class=\"stats\">\n");
@@ -653,7 +660,8 @@ overview(struct dmo_buf *b, const struct dmo_doc *fields)
 	size_t n = dmo_doc_size(fields), i;
 
 	dmo_buf_adds(b, "<div class=\"overview\"><table><tr><th>field</th>"
-	    "<th>type</th><th class=\"n\">nulls</th><th class=\"n\">distinct"
+	    "<th>type</th><th class=\"n\">nulls</th><th class=\"n\">empty</th>"
+	    "<th class=\"n\">distinct"
 	    "</th><th>min</th><th>max</th></tr>\n");
 	for (i = 0; i < n; i++) {
 		const struct dmo_doc *f = dmo_doc_index(fields, i);
@@ -669,6 +677,9 @@ overview(struct dmo_buf *b, const struct dmo_doc *fields)
 			    "\">●</i> %s", type, type);
 		dmo_buf_adds(b, "</td><td class=\"n\">");
 		if ((d = dmo_doc_get(f, "nulls")) != NULL)
+			put_pct(b, dmo_doc_number(d), num(f, "count"));
+		dmo_buf_adds(b, "</td><td class=\"n\">");
+		if ((d = dmo_doc_get(f, "empties")) != NULL)
 			put_pct(b, dmo_doc_number(d), num(f, "count"));
 		dmo_buf_adds(b, "</td><td class=\"n\">");
 		if ((d = dmo_doc_get(f, "distinct")) != NULL) {
