@@ -73,6 +73,33 @@ hostile_input() {
 	grep -q '<td class="v">1200.50</td>' <<<"$output"
 }
 
+@test "dmo-profile: every part of the profile has its place on the page" {
+	# The JSON profile is the contract (tests/expected/dmo-profile/
+	# sample.json): a renamed member would drop a part silently.
+	dmo-profile --format html customers.csv >page.html
+	local card
+	card=$(sed -n '/<section class="card" id="field-5">/,/<\/section>/p' page.html)
+	for part in '<h3>Quantiles</h3>' '<h3>Histogram</h3>' \
+	    '<h3>Top values</h3>' '<dt>std dev</dt>' '<dt>mean</dt>' \
+	    '<dt>distinct</dt>' '<dt>leading zeros</dt>' '<dt>empty</dt>' \
+	    'aria-label="type mix"' '<h2 class="v">balance</h2>'; do
+		grep -qF "$part" <<<"$card" || fail "balance card lacks $part"
+	done
+	card=$(sed -n '/<section class="card" id="field-2">/,/<\/section>/p' page.html)
+	for part in '<h3>Patterns</h3>' '<dt>shortest</dt>' '<dt>longest</dt>' \
+	    '<dt>mean length</dt>' '<h2 class="v">name</h2>'; do
+		grep -qF "$part" <<<"$card" || fail "name card lacks $part"
+	done
+	printf '2026-01-%02d\n' 1 2 3 | sed '1i day' >days.csv
+	dmo-profile --format html days.csv >days.html
+	grep -qF '<h3>Date formats</h3>' days.html
+	printf 'a,b\n1,2\n' >one.csv
+	printf 'a\n3\n' >two.csv
+	dmo-profile --format html one.csv two.csv >two.html
+	grep -qF '<h3>Field sets</h3>' two.html
+	grep -qF '<h3>Inputs</h3>' two.html
+}
+
 @test "dmo-profile: --report writes the page beside the JSON profile" {
 	run -0 --separate-stderr dmo-profile --report page.html -f json customers.csv
 	[ "${output:0:1}" = "{" ]
