@@ -9,8 +9,7 @@ CC	?= cc
 CFLAGS	?= -O2 -g
 PKG_CONFIG ?= pkg-config
 
-PROGRAMS = dmo-extract dmo-load
-PROGRAMS += dmo-profile
+PROGRAMS = dmo-extract dmo-load dmo-profile
 PKGS	 = jansson libarchive sqlite3 libcurl libpq libcrypto libutf8proc
 
 WARNINGS = -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \

@@ -2427,7 +2427,8 @@ fmt_cell(const char *s, size_t n, size_t width, int md)
 	struct dmo_buf b = DMO_BUF_INIT;
 
 	cell(&b, s, n, width, md);
-	return dmo_xstrdup(dmo_buf_cstr(&b));
+	dmo_buf_cstr(&b);
+	return b.p;
 }
 
 static char *
@@ -2515,6 +2516,8 @@ dmo_profile_table(const struct dmo_profile *p, struct dmo_buf *out, int md)
 		if (nv > 0) {
 			struct dmo_buf b = DMO_BUF_INIT;
 
+			if (v[0]->len == 0)
+				dmo_buf_adds(&b, "\"\"");
 			cell(&b, v[0]->text, v[0]->len, 20, md);
 			dmo_buf_printf(&b, " (%s%llu)", v[0]->error ? "~" : "",
 			    v[0]->count);
