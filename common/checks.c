@@ -54,7 +54,9 @@ struct allowed {
 
 /* The set of values seen by a unique rule (open addressing). */
 struct uslot {
-	size_t		 hash, off, len;	/* off 0: empty */
+	uint32_t	 hash;
+	uint32_t	 len;		/* records are far below 4 GiB */
+	size_t		 off;		/* into the arena; 0: empty */
 };
 
 struct uset {
@@ -96,6 +98,8 @@ struct rule {
 	struct sample	 samples[DMO_CHECKS_SAMPLES];
 	size_t		 nsamples;
 	struct uset	 set;
+	unsigned long	 shape;		/* the record shape idx is for */
+	long		 idx;
 	/* The judgement. */
 	int		 failed;
 	struct dmo_buf	 measured;
@@ -983,8 +987,9 @@ uset_seen(struct uset *u, enum dmo_type t, const char *p, size_t n)
 	size_t h, i, mask;
 	char tag = t == DMO_STRING ? 's' : 'v';
 
-	h = dmo_hash(p, n) ^ (size_t)tag;
-	if (u->n * 2 >= u->cap) {
+	h = (uint32_t)(dmo_hash(p, n) ^ (size_t)tag);
+	/* Three quarters full at most: 16-byte slots, so 1M values take 32 MB. */
+	if ((u->n + 1) * 4 > u->cap * 3) {
 		size_t ncap = u->cap == 0 ? 1024 : u->cap * 2, j;
 		struct uslot *old = u->slot;
 		size_t ocap = u->cap;
@@ -1005,7 +1010,7 @@ uset_seen(struct uset *u, enum dmo_type t, const char *p, size_t n)
 	}
 	mask = u->cap - 1;
 	for (i = h & mask; u->slot[i].off != 0; i = (i + 1) & mask) {
-		if (u->slot[i].hash == h && u->slot[i].len == n &&
+		if (u->slot[i].hash == (uint32_t)h && u->slot[i].len == n &&
 		    u->arena.p[u->slot[i].off - 1] == tag &&
 		    memcmp(u->arena.p + u->slot[i].off, p, n) == 0)
 			return 1;
@@ -1014,9 +1019,9 @@ uset_seen(struct uset *u, enum dmo_type t, const char *p, size_t n)
 	if (u->arena.len == 0)
 		dmo_buf_addc(&u->arena, 0);
 	dmo_buf_addc(&u->arena, tag);
-	u->slot[i].hash = h;
+	u->slot[i].hash = (uint32_t)h;
 	u->slot[i].off = u->arena.len;
-	u->slot[i].len = n;
+	u->slot[i].len = (uint32_t)n;
 	dmo_buf_add(&u->arena, p, n);
 	u->n++;
 	if (u->arena.len + u->cap * sizeof(*u->slot) > DMO_CHECKS_UNIQUE_MAX)
@@ -1157,7 +1162,11 @@ dmo_checks_record(struct dmo_checks *c, const struct dmo_record *rec)
 		 * Missing: absent, null, or an empty string, which is how
 		 * CSV writes a null.
 		 */
-		k = dmo_record_find(rec, r->field, r->fieldlen);
+		if (rec->shape == 0 || rec->shape != r->shape) {
+			r->idx = dmo_record_find(rec, r->field, r->fieldlen);
+			r->shape = rec->shape;
+		}
+		k = r->idx;
 		what = k < 0 ? "absent" : NULL;
 		if (k >= 0) {
 			t = dmo_record_type(rec, (size_t)k);
