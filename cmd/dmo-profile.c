@@ -108,6 +108,7 @@ struct prof {
 	unsigned long long	 every_n;	/* snapshot every N records */
 	double			 every_s;	/* or every T seconds */
 	struct timespec		 last_snap;
+	struct dmo_reader	*reader;	/* the input being read */
 	unsigned long long	 snaps;
 };
 
@@ -160,6 +161,8 @@ print_profile(struct prof *x, int snapshot)
 {
 	struct dmo_buf b = DMO_BUF_INIT;
 
+	if (x->reader != NULL)
+		dmo_profile_end_input(x->p, dmo_reader_bytes(x->reader));
 	switch (x->format) {
 	case OUT_JSON:
 		/* With --every, each profile is one line: NDJSON. */
@@ -231,6 +234,7 @@ profile_one(struct prof *x, const char *path)
 		return;
 	}
 	dmo_profile_begin_input(x->p, dmo_reader_source(r));
+	x->reader = r;
 	while ((rc = dmo_reader_next(r, &x->rec, &err)) != DMO_READ_EOF) {
 		if (rc == DMO_READ_RECORD) {
 			x->run.in++;
@@ -250,6 +254,7 @@ profile_one(struct prof *x, const char *path)
 	}
 	x->run.bytes_in += dmo_reader_bytes(r);
 	dmo_profile_end_input(x->p, dmo_reader_bytes(r));
+	x->reader = NULL;
 	dmo_reader_free(r);
 }
 
@@ -335,6 +340,8 @@ write_file(struct prof *x, const char *path, const struct dmo_buf *b)
 	}
 	dmo_out_write(dmo_atomic_out(a), b->p, b->len);
 	if (dmo_atomic_commit(a, &err) != 0) {
+		/* The handle and the name it lent to err are gone. */
+		err.loc.file = path;
 		dmo_report(&err);
 		dmo_run_status(&x->run, DMO_EXIT_IO);
 	}

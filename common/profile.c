@@ -83,6 +83,7 @@ struct dmo_profile {
 	unsigned long long	 records, bytes;
 	unsigned long long	 fields_dropped, field_set_changes;
 	unsigned long long	 inputs_dropped;
+	unsigned long long	 cur_bytes;	/* of the input being read */
 	struct pfield		*f;
 	size_t			 nf, fcap;
 	size_t			*hash;		/* 1 + field, by name */
@@ -201,15 +202,19 @@ void
 dmo_profile_begin_input(struct dmo_profile *p, const char *source)
 {
 	add_input(p, source, 0, 0);
+	p->cur_bytes = 0;
 	p->shape = 0;	/* a new source: look at its field set */
 }
 
 void
 dmo_profile_end_input(struct dmo_profile *p, unsigned long long bytes)
 {
-	if (p->nin > 0)
-		p->in[p->nin - 1].bytes += bytes;
-	p->bytes += bytes;
+	if (p->nin == 0 || bytes < p->cur_bytes)
+		return;
+	/* Inputs past MAX_INPUTS share the last entry: add what is new. */
+	p->in[p->nin - 1].bytes += bytes - p->cur_bytes;
+	p->bytes += bytes - p->cur_bytes;
+	p->cur_bytes = bytes;
 }
 
 /* Fields by name. */

@@ -65,7 +65,8 @@ void	 dmo_profile_free(struct dmo_profile *);
 
 /*
  * Inputs: each record added belongs to the input most recently begun
- * (source is copied); dmo_profile_end_input records its bytes.
+ * (source is copied); dmo_profile_end_input sets the bytes read from it
+ * so far (it may be called again, e.g. before a snapshot).
  */
 void	 dmo_profile_begin_input(struct dmo_profile *, const char *source);
 void	 dmo_profile_end_input(struct dmo_profile *, unsigned long long bytes);

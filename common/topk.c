@@ -179,7 +179,8 @@ to_sketch(struct dmo_topk *t)
 	if (t->spill != NULL)
 		for (i = 0; i < t->n; i++)
 			t->spill(t->spill_ctx, t->item[i].hash);
-	qsort(t->item, t->n, sizeof(*t->item), cmp_count);
+	if (t->n > 0)
+		qsort(t->item, t->n, sizeof(*t->item), cmp_count);
 	for (i = t->capacity; i < t->n; i++)
 		free(t->item[i].text);
 	if (t->n > t->capacity) {
