@@ -212,7 +212,7 @@ PY
 }
 
 @test "profile: usage errors" {
-	usage_error "option '--format': not table, json or markdown: \"xml\"" -f xml ab1.csv
+	usage_error "option '--format': not table, json, markdown or html: \"xml\"" -f xml ab1.csv
 	usage_error "option '--every': not a count or a duration: \"0\"" --every 0
 	usage_error "option '--every': not a count or a duration: \"soon\"" --every soon
 	usage_error "option '--top': not a positive count: \"0\"" --top 0
