@@ -145,13 +145,16 @@ static void
 render_html(struct prof *x, struct dmo_buf *b)
 {
 	struct dmo_doc *d = dmo_profile_doc(x->p);
+	struct dmo_doc *c = ck.checks != NULL ? dmo_checks_json(ck.checks) :
+	    NULL;
 	struct dmo_err err;
 
-	if (dmo_report_html(b, d, ck.title.len > 0 ?
+	if (dmo_report_html(b, d, c, ck.title.len > 0 ?
 	    dmo_buf_cstr(&ck.title) : NULL, &err) != 0) {
 		dmo_report(&err);
 		dmo_run_status(&x->run, err.code);
 	}
+	dmo_doc_free(c);
 	dmo_doc_free(d);
 }
 
@@ -258,15 +261,23 @@ profile_one(struct prof *x, const char *path)
 	dmo_reader_free(r);
 }
 
-/* Judge the rules and write the check report in place of the profile. */
-static void
-run_checks(struct prof *x, int json)
+/* Judge the rules (their results go on the page too). */
+static size_t
+judge_checks(struct prof *x)
 {
 	struct dmo_doc *d = dmo_profile_doc(x->p);
-	struct dmo_buf b = DMO_BUF_INIT;
 	size_t failed = dmo_checks_finish(ck.checks, d);
 
 	dmo_doc_free(d);
+	return failed;
+}
+
+/* Write the check report in place of the profile. */
+static void
+run_checks(struct prof *x, size_t failed, int json)
+{
+	struct dmo_buf b = DMO_BUF_INIT;
+
 	if (json) {
 		struct dmo_doc *r = dmo_checks_json(ck.checks);
 		char *text = dmo_doc_dump(r);
@@ -379,6 +390,7 @@ main(int argc, char *argv[])
 {
 	static struct prof x;
 	const char *format = NULL;
+	size_t failed = 0;
 	int ch;
 	size_t size;
 
@@ -551,6 +563,8 @@ main(int argc, char *argv[])
 		dmo_record_release(&x.rec);
 	}
 	/* checks: at the end */
+	if (ck.checks != NULL)
+		failed = judge_checks(&x);
 	if (ck.report_path != NULL) {
 		struct dmo_buf b = DMO_BUF_INIT;
 
@@ -559,7 +573,7 @@ main(int argc, char *argv[])
 		dmo_buf_release(&b);
 	}
 	if (ck.checks != NULL)
-		run_checks(&x, format != NULL && x.format == OUT_JSON);
+		run_checks(&x, failed, format != NULL && x.format == OUT_JSON);
 	else
 		print_profile(&x, 0);
 	if (x.state_path != NULL) {

@@ -1558,6 +1558,8 @@ dmo_checks_json(const struct dmo_checks *c)
 			break;
 		}
 		dmo_doc_set(o, "threshold", th);
+		dmo_doc_set_str(o, "threshold_text", r->threshold.p != NULL ?
+		    r->threshold.p : "");
 		dmo_doc_set_int(o, "offending", (long long)(r->kind ==
 		    K_NULL_RATE ? r->nulls : r->bad));
 		s = dmo_doc_array();

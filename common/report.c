@@ -41,7 +41,8 @@ static const char style[] =
 "--line:#dde1e8;--accent:#2456c7;--bar:#3b6fd8;--bar2:#8aa8e8;"
 "--integer:#2f6fde;--decimal:#0f8f86;--float:#13a3c4;--boolean:#8a4fd3;"
 "--date:#d9822b;--timestamp:#c7a21a;--string:#3c9a4a;--nested:#7d8593;"
-"--null:#c9ced8;--empty:#e3e6ec;color-scheme:light dark}\n"
+"--null:#c9ced8;--empty:#e3e6ec;--ok:#2e8540;--fail:#c62828;"
+"color-scheme:light dark}\n"
 "@media (prefers-color-scheme:dark){:root{--bg:#14171d;--card:#1c2028;"
 "--fg:#e6e9ef;--muted:#9aa3b2;--line:#2e3440;--accent:#8fb0ff;"
 "--bar:#6d95f0;--bar2:#34507f;--null:#3a404c;--empty:#2c313b}}\n"
@@ -97,6 +98,9 @@ static const char style[] =
 "svg.bar rect.bg{fill:var(--line)}svg.bar rect.fg{fill:var(--bar)}\n"
 "td.bar{width:35%;vertical-align:middle}\n"
 "footer{color:var(--muted);font-size:13px;padding-bottom:30px}\n"
+".st{font-size:12px;font-weight:700;padding:1px 7px;border-radius:4px;"
+"white-space:nowrap;color:#fff;background:var(--ok)}"
+"tr.fail .st{background:var(--fail)}\n"
 "@media print{body{background:#fff;color:#000}.card,.summary div,"
 ".overview{border-color:#bbb}header{padding-top:0}}\n";
 
@@ -757,9 +761,55 @@ summary_item(struct dmo_buf *b, const char *label, const char *value)
 	dmo_buf_printf(b, "<div><dt>%s</dt><dd>%s</dd></div>", label, value);
 }
 
+/* The check report: a line a rule, failed ones with their samples. */
+static void
+checks_section(struct dmo_buf *b, const struct dmo_doc *c)
+{
+	const struct dmo_doc *res = dmo_doc_get(c, "results");
+	size_t n = dmo_doc_size(res), i, j;
+	double failed = num(c, "failed");
+
+	if (dtype(res) != DMO_DOC_ARRAY)
+		return;
+	dmo_buf_printf(b, "<div class=\"overview checks\"><h3>Checks: %s</h3>"
+	    "<table><tr><th></th><th>rule</th><th>measured</th>"
+	    "<th>threshold</th></tr>\n", failed > 0 ? "failed" : "all passed");
+	for (i = 0; i < n; i++) {
+		const struct dmo_doc *r = dmo_doc_index(res, i);
+		const struct dmo_doc *smp = dmo_doc_get(r, "samples");
+		const char *st = dmo_doc_string(dmo_doc_get(r, "status"), NULL);
+		int bad = st != NULL && strcmp(st, "ok") != 0;
+
+		dmo_buf_printf(b, "<tr class=\"%s\"><td><span class=\"st\">%s"
+		    "</span></td><td class=\"v\">", bad ? "fail" : "ok",
+		    bad ? "FAIL" : "ok");
+		put_value(b, dmo_doc_get(r, "name"), NAME_MAX_SHOWN);
+		dmo_buf_adds(b, "</td><td>");
+		put_value(b, dmo_doc_get(r, "measured"), 0);
+		for (j = 0; j < dmo_doc_size(smp); j++) {
+			const struct dmo_doc *e = dmo_doc_index(smp, j);
+			const struct dmo_doc *v = dmo_doc_get(e, "value");
+
+			dmo_buf_adds(b, "<br><span class=\"muted\">");
+			put_value(b, dmo_doc_get(e, "where"), CELL_MAX);
+			dmo_buf_adds(b, ":</span> <span class=\"v\">");
+			if (dtype(v) == DMO_DOC_STRING)
+				dmo_buf_adds(b, "\xe2\x80\x9c");	/* open quote */
+			put_value(b, v, CELL_MAX);
+			if (dtype(v) == DMO_DOC_STRING)
+				dmo_buf_adds(b, "\xe2\x80\x9d");	/* close quote */
+			dmo_buf_adds(b, "</span>");
+		}
+		dmo_buf_adds(b, "</td><td>");
+		put_value(b, dmo_doc_get(r, "threshold_text"), 0);
+		dmo_buf_adds(b, "</td></tr>\n");
+	}
+	dmo_buf_adds(b, "</table></div>\n");
+}
+
 int
 dmo_report_html(struct dmo_buf *b, const struct dmo_doc *doc,
-    const char *title, struct dmo_err *err)
+    const struct dmo_doc *checks, const char *title, struct dmo_err *err)
 {
 	const struct dmo_doc *fields, *d;
 	struct dmo_buf tmp = DMO_BUF_INIT;
@@ -824,6 +874,8 @@ dmo_report_html(struct dmo_buf *b, const struct dmo_doc *doc,
 	}
 	dmo_buf_release(&tmp);
 	dmo_buf_adds(b, "</dl>\n</header>\n<main>\n");
+	if (checks != NULL)
+		checks_section(b, checks);
 	inputs(b, dmo_doc_get(doc, "inputs"));
 	if (n > 0)
 		overview(b, fields);

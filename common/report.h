@@ -15,14 +15,17 @@
  * value of the document is escaped; invalid UTF-8 shows as U+FFFD,
  * control bytes as their visible pictures (U+2400...), and long values
  * are cut (the whole value stays in the document, not in the page).
- * Members missing from the document are left out of the page.  title
- * names the data (file names), may be NULL.
+ * Members missing from the document are left out of the page.  checks,
+ * when not NULL, is a check report (dmo_checks_json): the page then
+ * opens with the rules and their results.  title names the data (file
+ * names), may be NULL.
  *
  * Returns 0, or -1 with err set (DMO_EXIT_USAGE) when the document is
  * not an object.
  */
 int	 dmo_report_html(struct dmo_buf *out, const struct dmo_doc *profile,
-	    const char *title, struct dmo_err *err);
+	    const struct dmo_doc *checks, const char *title,
+	    struct dmo_err *err);
 
 /*
  * HTML-escape p[0..n) into out, cut after about max bytes ("…" added;

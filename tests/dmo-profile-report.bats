@@ -108,6 +108,18 @@ hostile_input() {
 	cmp page.html direct.html
 }
 
+@test "dmo-profile: --report with --check puts the results on the page" {
+	cp "$BATS_TEST_DIRNAME"/fixtures/checks/people.csv \
+	    "$BATS_TEST_DIRNAME"/fixtures/checks/fail.json .
+	run -1 --separate-stderr dmo-profile --check fail.json --report page.html \
+	    --now 2026-11-22T08:00:00Z people.csv
+	grep -qF '<h3>Checks: failed</h3>' page.html
+	[ "$(grep -c '<tr class="fail"><td><span class="st">FAIL</span>' page.html)" -eq 8 ]
+	grep -qF '<td>min rate 0.81 for &quot;^[A-Z]{2}-[0-9]{3}$&quot;</td>' page.html
+	grep -qF 'people.csv:7:</span> <span class="v">' page.html
+	render page.html
+}
+
 @test "dmo-profile: --report to a directory that does not exist is status 3" {
 	run -3 --separate-stderr dmo-profile --report nodir/page.html customers.csv
 	[[ $stderr == "dmo-profile: nodir/page.html: "* ]]

@@ -350,11 +350,13 @@ test_json(void)
 	    "{\"name\":\"x unique\",\"check\":\"unique\",\"field\":\"x\","
 	    "\"line\":1,\"status\":\"fail\",\"value\":1,\"measured\":"
 	    "\"1 duplicate value (of 2)\",\"threshold\":{\"unique\":true},"
+	    "\"threshold_text\":\"no duplicates\","
 	    "\"offending\":1,\"samples\":[{\"where\":\"d.csv:3\",\"value\":"
 	    "\"a\xef\xbf\xbd\"}]},"
 	    "{\"name\":\"records\",\"check\":\"records\",\"line\":1,"
 	    "\"status\":\"ok\",\"value\":2,\"measured\":\"2 records\","
-	    "\"threshold\":{\"min\":1},\"offending\":0,\"samples\":[]}]}",
+	    "\"threshold\":{\"min\":1},\"threshold_text\":\"min 1\","
+	    "\"offending\":0,\"samples\":[]}]}",
 	    "json: the report, invalid UTF-8 replaced");
 	free(s);
 	dmo_doc_free(d);

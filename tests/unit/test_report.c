@@ -59,7 +59,7 @@ render(const char *json, const char *title, int *rc)
 
 	if (d == NULL)
 		bail("parse: %s", err.msg);
-	*rc = dmo_report_html(&b, d, title, &err);
+	*rc = dmo_report_html(&b, d, NULL, title, &err);
 	dmo_doc_free(d);
 	dmo_buf_cstr(&b);
 	return b.p;
@@ -115,7 +115,7 @@ main(int argc, char *argv[])
 		struct dmo_err err;
 		struct dmo_doc *d = dmo_doc_load(argv[1], &err);
 
-		if (d == NULL || dmo_report_html(&b, d, argv[1], &err) != 0) {
+		if (d == NULL || dmo_report_html(&b, d, NULL, argv[1], &err) != 0) {
 			fprintf(stderr, "test_report: %s\n", err.msg);
 			return 2;
 		}
