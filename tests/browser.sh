@@ -2,7 +2,7 @@
 # browser.sh - render an HTML file in headless Chromium and judge the result.
 # SPDX-License-Identifier: BSD-2-Clause
 #
-# usage: sh tests/browser.sh FILE.html OUTDIR [WIDTH,HEIGHT]
+# usage: sh tests/browser.sh FILE.html OUTDIR [WIDTH,HEIGHT [dark]]
 #
 # Writes OUTDIR/shot.png (a screenshot of the page at WIDTH,HEIGHT,
 # default 1200,1600), OUTDIR/dom.html (the DOM after loading, from
@@ -12,6 +12,9 @@
 # a blocked load: the report's Content-Security-Policy forbids both), or
 # the screenshot is missing, of the wrong size or nearly blank; 77 when no
 # Chromium is installed (the caller decides whether that skips or fails).
+# With "dark", the page is shown as to a reader who prefers a dark scheme
+# (--force-dark-mode).  On success it prints the background colour of
+# the screenshot (its most common pixel) as "background R G B".
 #
 # The screenshot test decodes the PNG with python3 (zlib) and asks for at
 # least 8 colours and 2% of pixels away from the background colour.
@@ -19,10 +22,12 @@
 set -u
 prog=browser.sh
 
-[ $# -ge 2 ] || { echo "usage: sh tests/browser.sh FILE.html OUTDIR [W,H]" >&2; exit 2; }
+[ $# -ge 2 ] || { echo "usage: sh tests/browser.sh FILE.html OUTDIR [W,H [dark]]" >&2; exit 2; }
 html=$1
 out=$2
 size=${3:-1200,1600}
+scheme=
+[ "${4:-}" = dark ] && scheme=--force-dark-mode
 
 browser=
 for b in chromium chromium-browser google-chrome; do
@@ -48,7 +53,7 @@ esac
 flags="--headless --no-sandbox --disable-gpu --no-first-run
     --no-default-browser-check --disable-extensions --hide-scrollbars
     --disable-background-networking --virtual-time-budget=2000
-    --user-data-dir=$out/profile --enable-logging=stderr --v=0"
+    --user-data-dir=$out/profile --enable-logging=stderr --v=0 $scheme"
 
 # shellcheck disable=SC2086
 if ! timeout 120 "$browser" $flags --window-size="$size" \
@@ -134,5 +139,7 @@ if len(counts) < 8:
     die("nearly blank: %d colours" % len(counts))
 if total - bg < total * 0.02:
     die("nearly blank: %.1f%% of pixels drawn" % (100.0 * (total - bg) / total))
+px = max(counts, key=counts.get)
+print("background %d %d %d" % (px[0], px[1], px[2]))
 EOF
 exit 0

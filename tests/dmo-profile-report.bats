@@ -23,9 +23,11 @@ lacks() {
 	fi
 }
 
-# render HTML [W,H]: tests/browser.sh on HTML, into $BATS_TEST_TMPDIR/b.
+# render HTML [W,H [dark]]: tests/browser.sh on HTML, into
+# $BATS_TEST_TMPDIR/b; $output is then "background R G B".
 render() {
-	run sh "$REPO/tests/browser.sh" "$1" "$BATS_TEST_TMPDIR/b" "${2:-1000,1400}"
+	run sh "$REPO/tests/browser.sh" "$1" "$BATS_TEST_TMPDIR/b" \
+	    "${2:-1000,1400}" ${3:+"$3"}
 	if [ "$status" -eq 77 ]; then
 		[ "${CI:-}" = true ] && fail "CI=true and no chromium: $output"
 		skip "no chromium installed (apt-get install chromium)"
@@ -172,6 +174,22 @@ hostile_input() {
 	grep -q '<svg class="hist"' b/dom.html
 	grep -q '<rect class="fg"' b/dom.html
 	lacks '<script' <b/dom.html
+}
+
+# luma R G B: perceived brightness, 0 to 255.
+luma() {
+	echo $(( (299 * $1 + 587 * $2 + 114 * $3) / 1000 ))
+}
+
+@test "dmo-profile: the page follows the reader's light or dark scheme" {
+	dmo-profile --format html customers.csv >page.html
+	render page.html 1000,1200
+	read -r _ r g b <<<"$output"
+	[ "$(luma "$r" "$g" "$b")" -gt 200 ] || fail "light background: $output"
+	render page.html 1000,1200 dark
+	read -r _ r g b <<<"$output"
+	[ "$(luma "$r" "$g" "$b")" -lt 50 ] || fail "dark background: $output"
+	[ "$(grep -o '<section class="card"' b/dom.html | wc -l)" -eq 7 ]
 }
 
 @test "dmo-profile: a hostile page renders with no script run and no load" {
