@@ -172,11 +172,12 @@ js_adv(struct jscan *s)
 	s->i++;
 }
 
+/* jansson passes over a NUL byte between tokens; so must the scanner. */
 static void
 js_ws(struct jscan *s)
 {
 	while (s->i < s->n && (s->p[s->i] == ' ' || s->p[s->i] == '\t' ||
-	    s->p[s->i] == '\n' || s->p[s->i] == '\r'))
+	    s->p[s->i] == '\n' || s->p[s->i] == '\r' || s->p[s->i] == '\0'))
 		js_adv(s);
 }
 
@@ -611,9 +612,101 @@ load_allowed(struct loader *l, struct rule *r, struct at a)
 	return 0;
 }
 
+/*
+ * glibc's regcomp builds an automaton whose size grows with the product
+ * of the repetition bounds, and takes gigabytes for an expression such as
+ * "(a{255}){255}" or "a++++++++++": one line of a rules file must not
+ * exhaust memory.  So stacked quantifiers, which POSIX leaves undefined
+ * for EREs anyway, are refused, and the expression's length times the
+ * product of its bounds must stay under ERE_BUDGET.  Returns NULL, or why
+ * not.
+ */
+#define ERE_BUDGET	100000.0
+
+static const char *
+ere_too_big(const char *re)
+{
+	const char *p, *q;
+	double cost = (double)strlen(re) + 1;
+	int prevq = 0, c;
+	unsigned long lo, hi;
+	char *end;
+
+	for (p = re; *p != '\0'; p++) {
+		switch (*p) {
+		case '\\':
+			if (p[1] != '\0')
+				p++;
+			prevq = 0;
+			continue;
+		case '[':
+			/* A bracket expression: ']' first is a member. */
+			q = p + 1;
+			if (*q == '^')
+				q++;
+			if (*q == ']')
+				q++;
+			while (*q != '\0' && *q != ']') {
+				if (*q == '[' && (q[1] == ':' || q[1] == '.' ||
+				    q[1] == '=')) {
+					c = q[1];
+					for (q += 2; *q != '\0' &&
+					    !(*q == c && q[1] == ']'); q++)
+						;
+					if (*q != '\0')
+						q += 2;
+					continue;
+				}
+				q++;
+			}
+			if (*q == '\0')
+				return NULL;	/* regcomp says what is wrong */
+			p = q;
+			prevq = 0;
+			continue;
+		case '*':
+		case '+':
+		case '?':
+			if (prevq)
+				return "a repeated quantifier";
+			prevq = 1;
+			cost *= *p == '+' ? 2 : 1;
+			continue;
+		case '{':
+			if (p[1] < '0' || p[1] > '9')
+				break;
+			if (prevq)
+				return "a repeated quantifier";
+			lo = strtoul(p + 1, &end, 10);
+			hi = lo;
+			if (*end == ',') {
+				hi = end[1] >= '0' && end[1] <= '9' ?
+				    strtoul(end + 1, &end, 10) : lo + 1;
+				if (end[0] == ',')
+					end++;
+			}
+			if (*end != '}')
+				return NULL;
+			cost *= (double)(hi > lo ? hi : lo) + 1;
+			if (cost > ERE_BUDGET)
+				return "too large to compile (lower its "
+				    "repetition bounds)";
+			p = end;
+			prevq = 1;
+			continue;
+		default:
+			break;
+		}
+		prevq = 0;
+	}
+	return cost > ERE_BUDGET ? "too large to compile (lower its "
+	    "repetition bounds)" : NULL;
+}
+
 static int
 load_regex(struct loader *l, struct rule *r, struct at a, const char *what)
 {
+	const char *why;
 	const char *s;
 	size_t len;
 	int rc;
@@ -624,6 +717,9 @@ load_regex(struct loader *l, struct rule *r, struct at a, const char *what)
 		    "not %s", what, dmo_doc_type_name(a.d));
 	if (strlen(s) != len)
 		return fail_at(l, a.node, 0, "'%s': holds a NUL byte", what);
+	if ((why = ere_too_big(s)) != NULL)
+		return fail_at(l, a.node, 0, "'%s': %s: %s", what, why,
+		    dmo_quote(s, len));
 	r->regex = dmo_xstrdup(s);
 	if ((rc = regcomp(&r->re, s, REG_EXTENDED | REG_NOSUB)) != 0) {
 		regerror(rc, &r->re, msg, sizeof(msg));
@@ -846,6 +942,11 @@ dmo_checks_parse(const char *text, size_t len, const char *name,
 	if (dtype(rules.d) != DMO_DOC_ARRAY) {
 		fail_at(&l, rules.node, 0, "'rules': expected an array, not %s",
 		    dmo_doc_type_name(rules.d));
+		goto fail;
+	}
+	if (dmo_doc_size(rules.d) == 0) {
+		/* Most likely a mistake, and a check that cannot fail. */
+		fail_at(&l, rules.node, 0, "'rules': empty: no rule to check");
 		goto fail;
 	}
 	c->rules = dmo_xcalloc(dmo_doc_size(rules.d) + 1, sizeof(*c->rules));

@@ -102,6 +102,8 @@ test_load_errors(void)
 	CHECK_STR(load_error("{\"rules\": [\n  {\"field\": \"x\", "
 	    "\"rnage\": {}}\n]}"),
 	    "2 2:18: unknown keyword 'rnage'", "load: unknown keyword at its key");
+	CHECK_STR(load_error("{\"rules\": [\n]}"),
+	    "2 1:11: 'rules': empty: no rule to check", "load: no rules");
 	CHECK_STR(load_error("{\"rules\": [], \"extra\": 1}"),
 	    "2 1:15: unknown keyword 'extra' (expected rules)",
 	    "load: unknown top-level keyword");
@@ -142,6 +144,18 @@ test_load_errors(void)
 	    "\"pattern\": \"([a-z\"}]}"),
 	    "2 1:38: 'pattern': Unmatched [, [^, [:, [., or [=: \"([a-z\"",
 	    "load: a bad regular expression");
+	CHECK_STR(load_error("{\"rules\": [{\"field\": \"x\", "
+	    "\"pattern\": \"a++\"}]}"),
+	    "2 1:38: 'pattern': a repeated quantifier: \"a++\"",
+	    "load: stacked quantifiers are refused");
+	CHECK_STR(load_error("{\"rules\": [{\"field\": \"x\", "
+	    "\"pattern\": \"(a{255}){255}\"}]}"),
+	    "2 1:38: 'pattern': too large to compile (lower its repetition "
+	    "bounds): \"(a{255}){255}\"",
+	    "load: an expression too large for regcomp is refused");
+	CHECK_STR(load_error("{\"rules\": [{\"field\": \"x\", "
+	    "\"pattern\": \"^[+*]{2}[[:digit:]]{1,255}(x|y)?\\\\++$\"}]}"),
+	    "(loaded)", "load: brackets, bounds and escapes are fine");
 	CHECK_STR(load_error("{\"rules\": [{\"field\": \"x\", "
 	    "\"max_age\": \"3x\"}]}"),
 	    "2 1:38: 'max_age': not a duration (90s, 15m, 36h, 7d): \"3x\"",
