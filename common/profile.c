@@ -1630,6 +1630,7 @@ state_topk(struct jw *w, const struct dmo_topk *t)
 	jw_open(w, '{');
 	jw_key(w, "exact");
 	jw_raw(w, t->exact ? "true" : "false", t->exact ? 4 : 5);
+	jw_kull(w, "offset", t->offset);
 	jw_key(w, "items");
 	jw_open(w, '[');
 	for (i = 0; i < t->n; i++) {
@@ -1933,7 +1934,7 @@ rd_topk(struct rd *r, const struct dmo_doc *v, struct dmo_topk *t,
 	if (dmo_doc_type(ex) == DMO_DOC_FALSE)
 		dmo_topk_approximate(t);
 	n = dmo_doc_size(items);
-	if (!t->exact && n > t->capacity) {
+	if (!t->exact && n > 2 * t->capacity) {
 		rd_fail(r, "a value table is larger than its capacity");
 		return;
 	}
@@ -1956,11 +1957,25 @@ rd_topk(struct rd *r, const struct dmo_doc *v, struct dmo_topk *t,
 			rd_fail(r, "a hash is not 16 hex digits");
 			return;
 		}
-		dmo_topk_add(t, (uint64_t)h, text, tl,
-		    rd_ull_of(r, dmo_doc_index(it, 4), "cut") != 0,
-		    rd_ull_of(r, dmo_doc_index(it, 1), "count"),
-		    rd_ull_of(r, dmo_doc_index(it, 2), "error"));
+		{
+			unsigned long long c = rd_ull_of(r,
+			    dmo_doc_index(it, 1), "count");
+			unsigned long long e = rd_ull_of(r,
+			    dmo_doc_index(it, 2), "error");
+
+			if (e > c) {
+				rd_fail(r, "a value's error exceeds its count");
+				return;
+			}
+			if (dmo_topk_add(t, (uint64_t)h, text, tl, rd_ull_of(r,
+			    dmo_doc_index(it, 4), "cut") != 0, c, e) == 0) {
+				rd_fail(r, "a value is listed twice");
+				return;
+			}
+		}
 	}
+	/* Set last: dmo_topk_add counts it in for new values. */
+	t->offset = rd_ull(r, v, "offset");
 }
 
 static int
