@@ -26,8 +26,11 @@ dmo_topk_free(struct dmo_topk *t)
 
 	if (t == NULL)
 		return;
-	for (i = 0; i < t->n; i++)
-		free(t->item[i].text);
+	if (t->exact)
+		for (i = 0; i < t->n; i++)
+			free(t->item[i].text);
+	free(t->slab);
+	free(t->chunks);
 	free(t->item);
 	free(t->index);
 	free(t);
@@ -153,7 +156,7 @@ purge(struct dmo_topk *t)
 
 		it->error += m;
 		if (it->count <= it->error) {
-			free(it->text);
+			t->chunks[t->nchunks++] = it->text;
 			continue;
 		}
 		t->item[k++] = *it;
@@ -187,6 +190,19 @@ to_sketch(struct dmo_topk *t)
 			free(t->item[i].text);
 		t->n = t->capacity;
 	}
+	/* Texts move to fixed chunks: no malloc per value from here on. */
+	t->slab = dmo_xreallocarray(NULL, 2 * t->capacity, DMO_TOPK_TEXT + 1);
+	t->chunks = dmo_xreallocarray(NULL, 2 * t->capacity, sizeof(char *));
+	t->nchunks = 0;
+	for (i = 2 * t->capacity; i-- > t->n;)
+		t->chunks[t->nchunks++] = t->slab + i * (DMO_TOPK_TEXT + 1);
+	for (i = 0; i < t->n; i++) {
+		char *c = t->slab + i * (DMO_TOPK_TEXT + 1);
+
+		memcpy(c, t->item[i].text, t->item[i].len + 1);
+		free(t->item[i].text);
+		t->item[i].text = c;
+	}
 	t->bytes = 0;
 	t->exact = 0;
 	for (size = 16; size < 4 * t->capacity + 2; size *= 2)
@@ -208,14 +224,21 @@ dmo_topk_floor(const struct dmo_topk *t)
 }
 
 static void
-set_text(struct dmo_topk_item *it, const char *text, size_t len, int cut)
+set_text(struct dmo_topk *t, struct dmo_topk_item *it, const char *text,
+    size_t len, int cut)
 {
 	if (len > DMO_TOPK_TEXT) {
 		len = DMO_TOPK_TEXT;
 		cut = 1;
 	}
-	free(it->text);
-	it->text = dmo_xmemdup(text, len);
+	if (t->exact)
+		it->text = dmo_xmemdup(text, len);
+	else {
+		it->text = t->chunks[--t->nchunks];
+		if (len > 0)
+			memcpy(it->text, text, len);
+		it->text[len] = '\0';
+	}
 	it->len = len;
 	it->cut = cut;
 }
@@ -249,7 +272,7 @@ dmo_topk_add(struct dmo_topk *t, uint64_t h, const char *text, size_t len,
 		/* Absent so far: it may have had up to offset already. */
 		it->count = count + t->offset;
 		it->error = error + t->offset;
-		set_text(it, text, len, cut);
+		set_text(t, it, text, len, cut);
 		t->n++;
 		t->index[s] = slot(h, t->n - 1);
 		t->bytes += it->len + sizeof(*it) + 2 * sizeof(uint32_t);

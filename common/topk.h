@@ -46,6 +46,9 @@ struct dmo_topk {
 	int			 exact;
 	unsigned long long	 offset;	/* decrements so far: the bound
 						   for values not in the table */
+	char			*slab;		/* approximate: text chunks, */
+	char			**chunks;	/* the free ones */
+	size_t			 nchunks;
 	void			(*spill)(void *, uint64_t);
 	void			*spill_ctx;
 };
