@@ -1312,30 +1312,30 @@ static void
 put_histogram(struct jw *w, const struct pfield *f, const struct numval *ex,
     size_t nex, unsigned long long total)
 {
-	double lo = f->nmin, hi = f->nmax, width;
+	/* The finite range: the sketch sees only finite values. */
+	double lo = f->kll->min, hi = f->kll->max;
 	unsigned long long counts[HIST_BINS] = { 0 }, done = 0;
 	size_t i, bins = HIST_BINS;
 
 	if (lo == hi)
 		bins = 1;
-	width = (hi - lo) / (double)bins;
 	if (ex != NULL) {
 		for (i = 0; i < nex; i++) {
-			size_t b = bins == 1 ? 0 :
-			    (size_t)((ex[i].v - lo) / width);
+			size_t b = bins == 1 ? 0 : (size_t)((ex[i].v - lo) *
+			    (double)bins / (hi - lo));
 
 			counts[b < bins ? b : bins - 1] += ex[i].count;
 		}
 	} else {
 		/* From the sketch's ranks, rounded so that they add up. */
 		for (i = 0; i < bins; i++) {
-			double r = i + 1 == bins ? 1 :
-			    dmo_kll_rank(f->kll, lo + width * (double)(i + 1));
+			double edge = lo + (hi - lo) * (double)(i + 1) /
+			    (double)bins;
+			double r = i + 1 == bins ? 1 : dmo_kll_rank(f->kll, edge);
 			unsigned long long upto = (unsigned long long)llround(r *
 			    (double)f->kll->n);
 
-			if (i + 1 < bins && upto > 0 && lo + width *
-			    (double)(i + 1) >= hi)
+			if (i + 1 < bins && upto > 0 && edge >= hi)
 				upto = f->kll->n;
 			counts[i] = upto > done ? upto - done : 0;
 			done += counts[i];
@@ -1346,7 +1346,8 @@ put_histogram(struct jw *w, const struct pfield *f, const struct numval *ex,
 	jw_key(w, "edges");
 	jw_open(w, '[');
 	for (i = 0; i <= bins; i++)
-		jw_dbl(w, i == bins ? hi : lo + width * (double)i);
+		jw_dbl(w, i == bins ? hi : lo + (hi - lo) * (double)i /
+		    (double)bins);
 	jw_close(w, ']');
 	jw_key(w, "counts");
 	jw_open(w, '[');
