@@ -39,7 +39,9 @@ static const char help[] =
     "      --invalid-utf8 POLICY  bytes that are not UTF-8: reject, replace\n"
     "      --max-record-size SIZE  longest record read (default 256M)\n"
     "      --max-rejects N|P%     rejected records allowed (default 0)\n"
+    "      --no-progress          show no progress, even on a terminal\n"
     "      --now TIME             max_age rules measure from TIME, not the clock\n"
+    "      --progress             show progress even when stderr is not a terminal\n"
     "      --rejects FILE         write rejected records with reasons to FILE\n"
     "      --report FILE          also write the profile as an HTML page to FILE\n"
     "      --state FILE           save the profile with its sketches to FILE\n"
@@ -238,7 +240,9 @@ profile_one(struct prof *x, const char *path)
 	}
 	dmo_profile_begin_input(x->p, dmo_reader_source(r));
 	x->reader = r;
+	x->run.reader = r;
 	while ((rc = dmo_reader_next(r, &x->rec, &err)) != DMO_READ_EOF) {
+		dmo_run_tick(&x->run);
 		if (rc == DMO_READ_RECORD) {
 			x->run.in++;
 			dmo_profile_add(x->p, &x->rec);
@@ -258,6 +262,7 @@ profile_one(struct prof *x, const char *path)
 	x->run.bytes_in += dmo_reader_bytes(r);
 	dmo_profile_end_input(x->p, dmo_reader_bytes(r));
 	x->reader = NULL;
+	x->run.reader = NULL;
 	dmo_reader_free(r);
 }
 

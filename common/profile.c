@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "datetime.h"
 #include "exitcode.h"
 #include "hll.h"
 #include "json.h"
@@ -440,17 +441,6 @@ digits(const char *p, const char *e, int min, int max, int *v)
 	return p;
 }
 
-static int
-mdays(int y, int m)
-{
-	static const int d[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30,
-	    31 };
-
-	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-		return 29;
-	return d[m - 1];
-}
-
 static void
 put_digits(char *out, int v, int n)
 {
@@ -464,7 +454,8 @@ put_digits(char *out, int v, int n)
  * Which date formats does the text have?  Fills ids (up to 2: 01/02/2024
  * may be either day or month first) and the ISO 8601 form used to order
  * dates; returns how many, 0 when it is no date.  This only recognises
- * layouts for the profile; dmo-clean reads the dates themselves.
+ * layouts, fast, for the profile; the calendar is datetime.h's, and
+ * dmo-clean reads the dates themselves (dmo_dt_parse_fmt).
  */
 static int
 detect_date(const char *s, size_t n, int ids[2], char *iso, size_t *isolen,
@@ -527,7 +518,7 @@ detect_date(const char *s, size_t n, int ids[2], char *iso, size_t *isolen,
 				return 0;
 		}
 	}
-	if (y < 1 || m < 1 || m > 12 || d < 1 || d > mdays(y, m))
+	if (y < 1 || m < 1 || m > 12 || d < 1 || d > dmo_dt_mdays(y, m))
 		return 0;
 	*has_time = 0;
 	if (p < e) {
@@ -1159,6 +1150,31 @@ jw_dbl17(struct jw *w, double v)
 		jw_raw(w, t, (size_t)snprintf(t, sizeof(t), "%.17g", v));
 }
 
+/*
+ * A number as written when JSON tools read it back as a number (a double
+ * that is finite, an integer within 64 bits: jansson refuses others);
+ * else its double, or the lexeme as a string when that is not finite.
+ */
+static void
+jw_num(struct jw *w, const char *lex, size_t len, double v)
+{
+	size_t i, digits = 0;
+	int plain = 1;
+
+	for (i = 0; i < len; i++)
+		if (lex[i] == '.' || lex[i] == 'e' || lex[i] == 'E')
+			plain = 0;
+		else if (lex[i] >= '0' && lex[i] <= '9')
+			digits++;
+	if (isfinite(v) && (!plain || digits < 19 || (digits == 19 &&
+	    fabs(v) < 9.2e18)))
+		jw_raw(w, lex, len);
+	else if (isfinite(v))
+		jw_dbl(w, v);
+	else
+		jw_str(w, lex, len);
+}
+
 static void
 jw_null(struct jw *w)
 {
@@ -1295,11 +1311,11 @@ put_quantiles(struct jw *w, const struct pfield *f, const struct numval *ex,
 			}
 			if (j == nex)
 				j = nex - 1;
-			jw_raw(w, ex[j].lex, ex[j].len);
+			jw_num(w, ex[j].lex, ex[j].len, ex[j].v);
 		} else if (q == 0)
-			jw_raw(w, f->nmin_lex.p, f->nmin_lex.len);
+			jw_num(w, f->nmin_lex.p, f->nmin_lex.len, f->nmin);
 		else if (q == 1)
-			jw_raw(w, f->nmax_lex.p, f->nmax_lex.len);
+			jw_num(w, f->nmax_lex.p, f->nmax_lex.len, f->nmax);
 		else
 			jw_dbl(w, dmo_kll_quantile(f->kll, q));
 	}
@@ -1312,30 +1328,30 @@ static void
 put_histogram(struct jw *w, const struct pfield *f, const struct numval *ex,
     size_t nex, unsigned long long total)
 {
-	double lo = f->nmin, hi = f->nmax, width;
+	/* The finite range: the sketch sees only finite values. */
+	double lo = f->kll->min, hi = f->kll->max;
 	unsigned long long counts[HIST_BINS] = { 0 }, done = 0;
 	size_t i, bins = HIST_BINS;
 
 	if (lo == hi)
 		bins = 1;
-	width = (hi - lo) / (double)bins;
 	if (ex != NULL) {
 		for (i = 0; i < nex; i++) {
-			size_t b = bins == 1 ? 0 :
-			    (size_t)((ex[i].v - lo) / width);
+			size_t b = bins == 1 ? 0 : (size_t)((ex[i].v - lo) *
+			    (double)bins / (hi - lo));
 
 			counts[b < bins ? b : bins - 1] += ex[i].count;
 		}
 	} else {
 		/* From the sketch's ranks, rounded so that they add up. */
 		for (i = 0; i < bins; i++) {
-			double r = i + 1 == bins ? 1 :
-			    dmo_kll_rank(f->kll, lo + width * (double)(i + 1));
+			double edge = lo + (hi - lo) * (double)(i + 1) /
+			    (double)bins;
+			double r = i + 1 == bins ? 1 : dmo_kll_rank(f->kll, edge);
 			unsigned long long upto = (unsigned long long)llround(r *
 			    (double)f->kll->n);
 
-			if (i + 1 < bins && upto > 0 && lo + width *
-			    (double)(i + 1) >= hi)
+			if (i + 1 < bins && upto > 0 && edge >= hi)
 				upto = f->kll->n;
 			counts[i] = upto > done ? upto - done : 0;
 			done += counts[i];
@@ -1346,7 +1362,8 @@ put_histogram(struct jw *w, const struct pfield *f, const struct numval *ex,
 	jw_key(w, "edges");
 	jw_open(w, '[');
 	for (i = 0; i <= bins; i++)
-		jw_dbl(w, i == bins ? hi : lo + width * (double)i);
+		jw_dbl(w, i == bins ? hi : lo + (hi - lo) * (double)i /
+		    (double)bins);
 	jw_close(w, ']');
 	jw_key(w, "counts");
 	jw_open(w, '[');
@@ -1425,7 +1442,7 @@ put_minmax(struct jw *w, const struct pfield *f, enum dmo_ptype t, int max)
 	if (is_numeric(t) && f->has_num) {
 		const struct dmo_buf *b = max ? &f->nmax_lex : &f->nmin_lex;
 
-		jw_raw(w, b->p, b->len);
+		jw_num(w, b->p, b->len, max ? f->nmax : f->nmin);
 	} else if ((t == DMO_PT_DATE || t == DMO_PT_TIMESTAMP) && f->has_date) {
 		const struct dmo_buf *b = max ? &f->dmax : &f->dmin;
 
@@ -1630,6 +1647,7 @@ state_topk(struct jw *w, const struct dmo_topk *t)
 	jw_open(w, '{');
 	jw_key(w, "exact");
 	jw_raw(w, t->exact ? "true" : "false", t->exact ? 4 : 5);
+	jw_kull(w, "offset", t->offset);
 	jw_key(w, "items");
 	jw_open(w, '[');
 	for (i = 0; i < t->n; i++) {
@@ -1933,7 +1951,7 @@ rd_topk(struct rd *r, const struct dmo_doc *v, struct dmo_topk *t,
 	if (dmo_doc_type(ex) == DMO_DOC_FALSE)
 		dmo_topk_approximate(t);
 	n = dmo_doc_size(items);
-	if (!t->exact && n > t->capacity) {
+	if (!t->exact && n > 2 * t->capacity) {
 		rd_fail(r, "a value table is larger than its capacity");
 		return;
 	}
@@ -1956,11 +1974,25 @@ rd_topk(struct rd *r, const struct dmo_doc *v, struct dmo_topk *t,
 			rd_fail(r, "a hash is not 16 hex digits");
 			return;
 		}
-		dmo_topk_add(t, (uint64_t)h, text, tl,
-		    rd_ull_of(r, dmo_doc_index(it, 4), "cut") != 0,
-		    rd_ull_of(r, dmo_doc_index(it, 1), "count"),
-		    rd_ull_of(r, dmo_doc_index(it, 2), "error"));
+		{
+			unsigned long long c = rd_ull_of(r,
+			    dmo_doc_index(it, 1), "count");
+			unsigned long long e = rd_ull_of(r,
+			    dmo_doc_index(it, 2), "error");
+
+			if (e > c) {
+				rd_fail(r, "a value's error exceeds its count");
+				return;
+			}
+			if (dmo_topk_add(t, (uint64_t)h, text, tl, rd_ull_of(r,
+			    dmo_doc_index(it, 4), "cut") != 0, c, e) == 0) {
+				rd_fail(r, "a value is listed twice");
+				return;
+			}
+		}
 	}
+	/* Set last: dmo_topk_add counts it in for new values. */
+	t->offset = rd_ull(r, v, "offset");
 }
 
 static int

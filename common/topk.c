@@ -26,12 +26,13 @@ dmo_topk_free(struct dmo_topk *t)
 
 	if (t == NULL)
 		return;
-	for (i = 0; i < t->n; i++)
-		free(t->item[i].text);
+	if (t->exact)
+		for (i = 0; i < t->n; i++)
+			free(t->item[i].text);
+	free(t->slab);
+	free(t->chunks);
 	free(t->item);
 	free(t->index);
-	free(t->heap);
-	free(t->hpos);
 	free(t);
 }
 
@@ -66,27 +67,6 @@ rehash(struct dmo_topk *t, size_t size)
 		    i);
 }
 
-/* Remove slot i from the linear-probing index (backward shift). */
-static void
-unindex(struct dmo_topk *t, size_t i)
-{
-	size_t j = i, k;
-
-	t->index[i] = 0;
-	for (;;) {
-		j = (j + 1) & t->mask;
-		if (t->index[j] == 0)
-			return;
-		k = (size_t)t->item[(uint32_t)t->index[j] - 1].hash & t->mask;
-		/* Move j back to i unless its home lies in (i, j]. */
-		if ((j > i && (k <= i || k > j)) || (j < i && (k <= i && k > j))) {
-			t->index[i] = t->index[j];
-			t->index[j] = 0;
-			i = j;
-		}
-	}
-}
-
 static int
 cmp_ptr(const void *a, const void *b)
 {
@@ -114,60 +94,77 @@ cmp_count(const void *a, const void *b)
 	return x->hash < y->hash ? -1 : x->hash > y->hash;
 }
 
-static void
-sift_down(struct dmo_topk *t, size_t i)
+/* The k-th smallest of v[0..n) (0-based), reordering v. */
+static unsigned long long
+select_kth(unsigned long long *v, size_t n, size_t k)
 {
-	struct dmo_topk_heap *h = t->heap, x = h[i];
-	size_t n = t->n;
+	size_t lo = 0, hi = n - 1;
 
-	for (;;) {
-		size_t l = 2 * i + 1, m;
+	while (lo < hi) {
+		unsigned long long piv = v[lo + (hi - lo) / 2], x;
+		size_t i = lo, j = hi;
 
-		if (l >= n)
-			break;
-		m = l + 1 < n && h[l + 1].count < h[l].count ? l + 1 : l;
-		if (h[m].count >= x.count)
-			break;
-		h[i] = h[m];
-		t->hpos[h[i].item] = i;
-		i = m;
+		while (i <= j) {
+			while (v[i] < piv)
+				i++;
+			while (v[j] > piv)
+				j--;
+			if (i <= j) {
+				x = v[i];
+				v[i] = v[j];
+				v[j] = x;
+				i++;
+				if (j == 0)
+					break;
+				j--;
+			}
+		}
+		if (k <= j)
+			hi = j;
+		else if (k >= i)
+			lo = i;
+		else
+			return v[k];
 	}
-	h[i] = x;
-	t->hpos[x.item] = i;
+	return v[k];
 }
 
+/*
+ * Misra-Gries with a batched decrement: take the median of the lower
+ * bounds (count - error) from every value, drop those left at zero.
+ * At least half go; the total of the lower bounds falls by at least
+ * median x size / 2, so the offset stays below n / capacity.
+ */
 static void
-sift_up(struct dmo_topk *t, size_t i)
+purge(struct dmo_topk *t)
 {
-	struct dmo_topk_heap *h = t->heap, x = h[i];
+	unsigned long long *low, m;
+	size_t i, k = 0, size;
 
-	while (i > 0) {
-		size_t up = (i - 1) / 2;
-
-		if (h[up].count <= x.count)
-			break;
-		h[i] = h[up];
-		t->hpos[h[i].item] = i;
-		i = up;
-	}
-	h[i] = x;
-	t->hpos[x.item] = i;
-}
-
-static void
-heap_build(struct dmo_topk *t)
-{
-	size_t i;
-
-	t->heap = dmo_xreallocarray(t->heap, t->capacity, sizeof(*t->heap));
-	t->hpos = dmo_xreallocarray(t->hpos, t->capacity, sizeof(size_t));
+	if (t->n == 0)
+		return;
+	low = dmo_xreallocarray(NULL, t->n, sizeof(*low));
+	for (i = 0; i < t->n; i++)
+		low[i] = t->item[i].count - t->item[i].error;
+	m = select_kth(low, t->n, t->n / 2);
+	free(low);
+	if (m == 0)
+		m = 1;
+	t->offset += m;
 	for (i = 0; i < t->n; i++) {
-		t->heap[i].count = t->item[i].count;
-		t->heap[i].item = i;
-		t->hpos[i] = i;
+		struct dmo_topk_item *it = &t->item[i];
+
+		it->error += m;
+		if (it->count <= it->error) {
+			t->chunks[t->nchunks++] = it->text;
+			continue;
+		}
+		t->item[k++] = *it;
 	}
-	for (i = t->n / 2; i-- > 0;)
-		sift_down(t, i);
+	t->n = k;
+	for (size = 16; size < 4 * t->capacity + 2; size *= 2)
+		;
+	rehash(t, size);
 }
 
 /* Keep the capacity most counted and turn approximate. */
@@ -181,22 +178,36 @@ to_sketch(struct dmo_topk *t)
 			t->spill(t->spill_ctx, t->item[i].hash);
 	if (t->n > 0)
 		qsort(t->item, t->n, sizeof(*t->item), cmp_count);
-	for (i = t->capacity; i < t->n; i++)
-		free(t->item[i].text);
 	if (t->n > t->capacity) {
 		/*
-		 * A value dropped was counted at most as often as the least
-		 * one kept: that least count is the error of any newcomer,
-		 * which Space-Saving gives anyway.
+		 * Keep the most counted half of the room; a value dropped
+		 * was counted at most as often as the most counted one
+		 * dropped, which becomes the bound for absent values.
 		 */
+		if (t->item[t->capacity].count > t->offset)
+			t->offset = t->item[t->capacity].count;
+		for (i = t->capacity; i < t->n; i++)
+			free(t->item[i].text);
 		t->n = t->capacity;
+	}
+	/* Texts move to fixed chunks: no malloc per value from here on. */
+	t->slab = dmo_xreallocarray(NULL, 2 * t->capacity, DMO_TOPK_TEXT + 1);
+	t->chunks = dmo_xreallocarray(NULL, 2 * t->capacity, sizeof(char *));
+	t->nchunks = 0;
+	for (i = 2 * t->capacity; i-- > t->n;)
+		t->chunks[t->nchunks++] = t->slab + i * (DMO_TOPK_TEXT + 1);
+	for (i = 0; i < t->n; i++) {
+		char *c = t->slab + i * (DMO_TOPK_TEXT + 1);
+
+		memcpy(c, t->item[i].text, t->item[i].len + 1);
+		free(t->item[i].text);
+		t->item[i].text = c;
 	}
 	t->bytes = 0;
 	t->exact = 0;
-	for (size = 16; size < 2 * t->capacity + 2; size *= 2)
+	for (size = 16; size < 4 * t->capacity + 2; size *= 2)
 		;
 	rehash(t, size);
-	heap_build(t);
 }
 
 unsigned long long
@@ -205,22 +216,29 @@ dmo_topk_floor(const struct dmo_topk *t)
 	size_t i;
 	unsigned long long m;
 
-	if (t->exact || t->n < t->capacity || t->n == 0)
+	if (t->exact)
 		return 0;
-	m = t->heap[0].count;
 	(void)i;
-	return m;
+	(void)m;
+	return t->offset;
 }
 
 static void
-set_text(struct dmo_topk_item *it, const char *text, size_t len, int cut)
+set_text(struct dmo_topk *t, struct dmo_topk_item *it, const char *text,
+    size_t len, int cut)
 {
 	if (len > DMO_TOPK_TEXT) {
 		len = DMO_TOPK_TEXT;
 		cut = 1;
 	}
-	free(it->text);
-	it->text = dmo_xmemdup(text, len);
+	if (t->exact)
+		it->text = dmo_xmemdup(text, len);
+	else {
+		it->text = t->chunks[--t->nchunks];
+		if (len > 0)
+			memcpy(it->text, text, len);
+		it->text[len] = '\0';
+	}
 	it->len = len;
 	it->cut = cut;
 }
@@ -236,15 +254,13 @@ dmo_topk_add(struct dmo_topk *t, uint64_t h, const char *text, size_t len,
 		it = &t->item[(uint32_t)t->index[s] - 1];
 		it->count += count;
 		it->error += error;
-		if (!t->exact) {
-			size_t hp = t->hpos[it - t->item];
-
-			t->heap[hp].count = it->count;
-			sift_down(t, hp);
-		}
 		return 0;
 	}
-	if (t->exact || t->n < t->capacity) {
+	if (!t->exact && t->n >= 2 * t->capacity) {
+		purge(t);
+		s = find_slot(t, h);
+	}
+	{
 		if (t->n == t->itemcap) {
 			t->itemcap = t->itemcap ? 2 * t->itemcap : 16;
 			t->item = dmo_xreallocarray(t->item, t->itemcap,
@@ -253,46 +269,36 @@ dmo_topk_add(struct dmo_topk *t, uint64_t h, const char *text, size_t len,
 		it = &t->item[t->n];
 		memset(it, 0, sizeof(*it));
 		it->hash = h;
-		it->count = count;
-		it->error = error;
-		set_text(it, text, len, cut);
+		/* Absent so far: it may have had up to offset already. */
+		it->count = count + t->offset;
+		it->error = error + t->offset;
+		set_text(t, it, text, len, cut);
 		t->n++;
 		t->index[s] = slot(h, t->n - 1);
 		t->bytes += it->len + sizeof(*it) + 2 * sizeof(uint32_t);
-		if (!t->exact) {
-			t->heap[t->n - 1].count = it->count;
-			t->heap[t->n - 1].item = t->n - 1;
-			sift_up(t, t->n - 1);
-		} else if (t->exact && (t->n > t->exact_limit ||
+		if (t->exact && (t->n > t->exact_limit ||
 		    t->bytes > DMO_TOPK_EXACT_BYTES))
 			to_sketch(t);
 		else if (2 * t->n > t->mask)
 			rehash(t, 2 * (t->mask + 1));
 		return 1;
 	}
-	/* Space-Saving: the newcomer replaces the least counted. */
-	it = &t->item[t->heap[0].item];
-	unindex(t, find_slot(t, it->hash));
-	it->hash = h;
-	it->error = it->count + error;
-	it->count += count;
-	set_text(it, text, len, cut);
-	t->index[find_slot(t, h)] = slot(h, t->heap[0].item);
-	t->heap[0].count = it->count;
-	sift_down(t, 0);
-	return 1;
 }
 
 void
 dmo_topk_merge(struct dmo_topk *dst, const struct dmo_topk *src)
 {
-	unsigned long long fd = dmo_topk_floor(dst), fs = dmo_topk_floor(src);
+	unsigned long long fs;
 	size_t i;
 
+	if (!src->exact && dst->exact)
+		to_sketch(dst);
+	fs = dmo_topk_floor(src);
 	/*
-	 * A value missing from a full approximate table may have been
-	 * counted there up to its floor: add that much to both the count
-	 * and the error of the values only the other table has.
+	 * A value missing from an approximate table may have been counted
+	 * there up to its offset: the values only dst has get that much
+	 * more count and error; those only src has get dst's offset (in
+	 * dmo_topk_add).
 	 */
 	if (fs > 0)
 		for (i = 0; i < dst->n; i++)
@@ -300,23 +306,13 @@ dmo_topk_merge(struct dmo_topk *dst, const struct dmo_topk *src)
 				dst->item[i].count += fs;
 				dst->item[i].error += fs;
 			}
-	if (!dst->exact)
-		heap_build(dst);
-	if (!dst->exact)
-		heap_build(dst);
 	for (i = 0; i < src->n; i++) {
 		const struct dmo_topk_item *it = &src->item[i];
-		size_t s = find_slot(dst, it->hash);
 
-		if (dst->index[s] == 0 && fd > 0)
-			dmo_topk_add(dst, it->hash, it->text, it->len, it->cut,
-			    it->count + fd, it->error + fd);
-		else
-			dmo_topk_add(dst, it->hash, it->text, it->len, it->cut,
-			    it->count, it->error);
+		dmo_topk_add(dst, it->hash, it->text, it->len, it->cut,
+		    it->count, it->error);
 	}
-	if (!src->exact && dst->exact)
-		to_sketch(dst);
+	dst->offset += fs;
 }
 
 size_t

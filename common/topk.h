@@ -9,16 +9,18 @@
 /*
  * A table of values and their counts.  It counts every distinct value
  * exactly until it has more than exact_limit of them (or holds more than
- * DMO_TOPK_EXACT_BYTES of text); then it keeps only the `capacity` most
- * frequent and goes on as Space-Saving (Metwally, Agrawal, El Abbadi
- * 2005): a new value takes the place of the least counted one and
- * inherits its count as its error.  Each count is then an overestimate
- * by at most its error, and the error is at most n / capacity; any value
- * more frequent than n / capacity is in the table.  Values are known by
- * their dmo_hash64; their text is kept up to DMO_TOPK_TEXT bytes for
- * display.  When the table turns approximate, spill (if set) is called
- * with the hash of every value it held, so that a distinct count can go
- * on from there (hll.h).
+ * DMO_TOPK_EXACT_BYTES of text); then it keeps at most 2 x capacity
+ * values as a Misra-Gries summary with batched decrements (the
+ * "frequent items" sketch of Apache DataSketches; Agarwal et al.,
+ * Mergeable summaries, 2012): when the table is full, the median of the
+ * lower bounds is taken from every value and the values left at zero
+ * go.  Each item has an upper bound (count) and the amount it may
+ * exceed the truth by (error): count - error <= true count <= count.
+ * The error is at most n / capacity, and any value more frequent than
+ * that is in the table.  Values are known by their dmo_hash64; their
+ * text is kept up to DMO_TOPK_TEXT bytes for display.  When the table
+ * turns approximate, spill (if set) is called with the hash of every
+ * value it held, so that a distinct count can go on from there (hll.h).
  */
 #define DMO_TOPK_TEXT		256
 #define DMO_TOPK_EXACT_BYTES	((size_t)4 << 20)
@@ -32,11 +34,6 @@ struct dmo_topk_item {
 	int			 cut;		/* the value was longer */
 };
 
-struct dmo_topk_heap {
-	unsigned long long	 count;		/* the item's, kept at hand */
-	size_t			 item;
-};
-
 struct dmo_topk {
 	struct dmo_topk_item	*item;
 	size_t			 n;
@@ -47,8 +44,11 @@ struct dmo_topk {
 	size_t			 capacity;
 	size_t			 bytes;
 	int			 exact;
-	struct dmo_topk_heap	*heap;		/* Space-Saving: a min-heap of */
-	size_t			*hpos;		/* the items, and where each is */
+	unsigned long long	 offset;	/* decrements so far: the bound
+						   for values not in the table */
+	char			*slab;		/* approximate: text chunks, */
+	char			**chunks;	/* the free ones */
+	size_t			 nchunks;
 	void			(*spill)(void *, uint64_t);
 	void			*spill_ctx;
 };

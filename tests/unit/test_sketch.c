@@ -236,7 +236,7 @@ test_topk(void)
 		dmo_topk_add(t, h, s, (size_t)len, 0, 1, 0);
 		dmo_topk_add(i < N / 3 ? a : b, h, s, (size_t)len, 0, 1, 0);
 	}
-	CHECK(!t->exact && t->n == 100, "topk: past the limit, 100 counters");
+	CHECK(!t->exact && t->n <= 200, "topk: past the limit, at most 200 counters");
 	topk_bounds(t, truth, N, 100, "one pass");
 	dmo_topk_merge(a, b);
 	/* Merged summaries: error at most n/cap for each side, so 2n/cap. */
