@@ -313,6 +313,18 @@ test_max_age(void)
 }
 
 static void
+test_max_age_epoch(void)
+{
+	/* Numbers are seconds since the epoch; now = 1700000000. */
+	static const char *const v[] = { "1699913600", "1699000000.5" };
+
+	CHECK_EQ(run("{\"rules\":[{\"field\":\"x\",\"max_age\":\"24h\"}]}",
+	    v, 2, 1, NULL), 0, "max_age: epoch seconds, exactly a day old");
+	CHECK_EQ(run("{\"rules\":[{\"field\":\"x\",\"max_age\":\"23h\"}]}",
+	    v, 2, 1, NULL), 1, "max_age: epoch seconds, too old");
+}
+
+static void
 test_distinct(void)
 {
 	static const char prof[] = "{\"records\":3,\"fields\":["
@@ -421,6 +433,7 @@ main(void)
 	test_range();
 	test_allowed_pattern();
 	test_max_age();
+	test_max_age_epoch();
 	test_distinct();
 	test_json();
 	test_time();
