@@ -9,7 +9,7 @@ CC	?= cc
 CFLAGS	?= -O2 -g
 PKG_CONFIG ?= pkg-config
 
-PROGRAMS = dmo-extract dmo-load dmo-clean dmo-encrypt
+PROGRAMS = dmo-extract dmo-load dmo-clean dmo-encrypt dmo-profile
 PKGS	 = jansson libarchive sqlite3 libcurl libpq libcrypto libutf8proc
 
 WARNINGS = -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \

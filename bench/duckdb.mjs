@@ -3,6 +3,7 @@
 //
 // usage: node duckdb.mjs PREFIX --version
 //        node duckdb.mjs PREFIX THREADS FILE.csv [OUT]
+//        node duckdb.mjs PREFIX THREADS FILE.csv --summarize
 //
 // PREFIX is the npm prefix that bench/run installed @duckdb/node-api into
 // (bench/data/npm: the module is in bench/data/npm/node_modules).  The
@@ -10,7 +11,8 @@
 // with the given number of threads; OUT defaults to /dev/stdout, so the
 // shell's redirection decides where the rows go, as for every other
 // command that bench/run times.  DuckDB's JSON format writes one object
-// per line.
+// per line.  The third form prints SUMMARIZE of the file (the
+// dmo-profile case): one row per column, as a table on stdout.
 
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
@@ -45,6 +47,13 @@ if (threads === '--version') {
 	const con = await db.connect();
 	// No progress bar: it would draw on stderr while being timed.
 	await con.run('SET enable_progress_bar = false');
+	if (out === '--summarize') {
+		const r = await con.runAndReadAll('SUMMARIZE SELECT * FROM ' +
+		    `read_csv(${quote(csv)})`);
+		for (const row of r.getRows())
+			console.log(row.map(String).join('\t'));
+		process.exit(0);
+	}
 	await con.run(`COPY (SELECT * FROM read_csv(${quote(csv)})) ` +
 	    `TO ${quote(out)} (FORMAT json)`);
 }

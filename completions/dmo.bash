@@ -42,6 +42,16 @@ _dmo_value()
 	dmo-encrypt:--disable-key|dmo-encrypt:--key-fd|dmo-encrypt:--mask-char|\
 	dmo-encrypt:--mask-keep|dmo-encrypt:--passphrase-fd|dmo-encrypt:--role)
 		;;			# field names, ids, numbers: free text
+	dmo-profile:--format)
+		COMPREPLY=($(compgen -W 'table json markdown html' -- "$cur")) ;;
+	dmo-profile:--check|dmo-profile:--report)
+		_filedir ;;		# dmo-profile: rules file, HTML page
+	dmo-profile:--now)
+		;;			# dmo-profile: a timestamp
+	dmo-profile:--state|dmo-profile:--emit-schema)
+		_filedir ;;
+	dmo-profile:--every|dmo-profile:--exact-limit|dmo-profile:--top)
+		;;			# dmo-profile: counts, durations
 	*:--format)
 		COMPREPLY=($(compgen -W 'csv tsv ndjson json binary' -- "$cur")) ;;
 	dmo-clean:--ragged)
@@ -195,4 +205,4 @@ _dmo()
 	fi
 	_filedir
 } &&
-	complete -F _dmo dmo-extract dmo-load dmo-clean dmo-encrypt
+	complete -F _dmo dmo-extract dmo-load dmo-clean dmo-encrypt dmo-profile
