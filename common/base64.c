@@ -1,41 +1,66 @@
-/* base64.c - base64 (RFC 4648, with padding) for blobs and bytea. */
+/* base64.c - base64 and base64url (RFC 4648): blobs, bytea, ciphertexts. */
 /* SPDX-License-Identifier: BSD-2-Clause */
+#include <limits.h>
+#include <stdint.h>
+
 #include "base64.h"
 
-static const char digits[] =
+static const char std_digits[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char url_digits[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/* Encode p[0..n) into o; '=' pads to a multiple of 4 when pad is set. */
+static size_t
+encode(const char *digits, int pad, const unsigned char *p, size_t n,
+    char *o)
+{
+	char *start = o;
+	uint32_t v;
+
+	for (; n >= 3; n -= 3, p += 3) {
+		v = (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
+		*o++ = digits[v >> 18];
+		*o++ = digits[v >> 12 & 63];
+		*o++ = digits[v >> 6 & 63];
+		*o++ = digits[v & 63];
+	}
+	if (n > 0) {
+		v = (uint32_t)p[0] << 16 | (n == 2 ? (uint32_t)p[1] << 8 : 0);
+		*o++ = digits[v >> 18];
+		*o++ = digits[v >> 12 & 63];
+		if (n == 2)
+			*o++ = digits[v >> 6 & 63];
+		else if (pad)
+			*o++ = '=';
+		if (pad)
+			*o++ = '=';
+	}
+	return (size_t)(o - start);
+}
 
 void
 dmo_base64_encode(struct dmo_buf *b, const void *src, size_t n)
 {
-	const unsigned char *p = src;
-	char *o;
-	size_t i;
-
 	dmo_buf_grow(b, (n + 2) / 3 * 4);
-	o = b->p + b->len;
-	for (i = 0; i + 3 <= n; i += 3) {
-		*o++ = digits[p[i] >> 2];
-		*o++ = digits[(p[i] & 3) << 4 | p[i + 1] >> 4];
-		*o++ = digits[(p[i + 1] & 15) << 2 | p[i + 2] >> 6];
-		*o++ = digits[p[i + 2] & 63];
-	}
-	if (n - i == 1) {
-		*o++ = digits[p[i] >> 2];
-		*o++ = digits[(p[i] & 3) << 4];
-		*o++ = '=';
-		*o++ = '=';
-	} else if (n - i == 2) {
-		*o++ = digits[p[i] >> 2];
-		*o++ = digits[(p[i] & 3) << 4 | p[i + 1] >> 4];
-		*o++ = digits[(p[i + 1] & 15) << 2];
-		*o++ = '=';
-	}
-	b->len = (size_t)(o - b->p);
+	b->len += encode(std_digits, 1, src, n, b->p + b->len);
 }
 
+size_t
+dmo_b64url_len(size_t n)
+{
+	return n / 3 * 4 + (n % 3 == 0 ? 0 : n % 3 + 1);
+}
+
+void
+dmo_b64url_encode(const void *in, size_t n, char *out)
+{
+	(void)encode(url_digits, 0, in, n, out);
+}
+
+/* The value of base64 digit c (url: the URL-safe alphabet), or -1. */
 static int
-value(int c)
+value(int c, int url)
 {
 	if (c >= 'A' && c <= 'Z')
 		return c - 'A';
@@ -43,11 +68,38 @@ value(int c)
 		return c - 'a' + 26;
 	if (c >= '0' && c <= '9')
 		return c - '0' + 52;
-	if (c == '+')
+	if (c == (url ? '-' : '+'))
 		return 62;
-	if (c == '/')
+	if (c == (url ? '_' : '/'))
 		return 63;
 	return -1;
+}
+
+long
+dmo_b64url_decode(const char *s, size_t n, uint8_t *out)
+{
+	uint8_t *o = out;
+	uint32_t v = 0;
+	size_t i;
+	int bits = 0, d;
+
+	if (n % 4 == 1 || n > (size_t)LONG_MAX / 4 * 3)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if ((d = value((unsigned char)s[i], 1)) < 0)
+			return -1;
+		v = v << 6 | (uint32_t)d;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			*o++ = (uint8_t)(v >> bits);
+			v &= (1u << bits) - 1;
+		}
+	}
+	/* Canonical form only: the unused low bits are zero. */
+	if (v != 0)
+		return -1;
+	return (long)(o - out);
 }
 
 int
@@ -65,7 +117,7 @@ dmo_base64_decode(struct dmo_buf *b, const char *p, size_t n)
 				v[k] = 0;
 				pad++;
 			} else if (pad > 0 || (v[k] = value(
-			    (unsigned char)p[i + k])) < 0)
+			    (unsigned char)p[i + k], 0)) < 0)
 				return -1;
 		}
 		dmo_buf_addc(b, v[0] << 2 | v[1] >> 4);

@@ -1,9 +1,10 @@
-/* base64.h - base64 (RFC 4648, with padding) for blobs and bytea. */
+/* base64.h - base64 and base64url (RFC 4648): blobs, bytea, ciphertexts. */
 /* SPDX-License-Identifier: BSD-2-Clause */
 #ifndef DMO_BASE64_H
 #define DMO_BASE64_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 
@@ -16,5 +17,11 @@ void	 dmo_base64_encode(struct dmo_buf *b, const void *p, size_t n);
  * (b may hold part of the result).
  */
 int	 dmo_base64_decode(struct dmo_buf *b, const char *p, size_t n);
+
+/* base64url without padding (RFC 4648 section 5), for ciphertexts. */
+size_t	 dmo_b64url_len(size_t n);	/* encoded length */
+void	 dmo_b64url_encode(const void *, size_t, char *out);
+/* Decode; -1 on a byte outside the alphabet or an impossible length. */
+long	 dmo_b64url_decode(const char *, size_t, uint8_t *out);
 
 #endif

@@ -82,10 +82,5 @@ void	 dmo_hmac_free(struct dmo_hmac *);
 int	 dmo_hmac_run(struct dmo_hmac *, const struct dmo_iov *msg, size_t n,
 	    uint8_t out[32], struct dmo_err *);
 
-/* base64url without padding (RFC 4648 section 5). */
-size_t	 dmo_b64url_len(size_t n);	/* encoded length */
-void	 dmo_b64url_encode(const void *, size_t, char *out);
-/* Decode; -1 on a byte outside the alphabet or an impossible length. */
-long	 dmo_b64url_decode(const char *, size_t, uint8_t *out);
 
 #endif

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "atomic.h"
+#include "base64.h"
 #include "crypto.h"
 #include "exitcode.h"
 #include "json.h"

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base64.h"
 #include "crypto.h"
 #include "exitcode.h"
 #include "seal.h"
