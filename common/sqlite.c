@@ -1253,3 +1253,92 @@ dmo_sqlite_close(struct dmo_sqlite *s)
 	dmo_buf_release(&s->key);
 	free(s);
 }
+
+/* --- reading a table (lookups) ------------------------------------------ */
+
+int
+dmo_sqlite_scan(const char *path, const char *table, dmo_sqlite_row_fn fn,
+    void *ctx, struct dmo_err *err)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	struct dmo_buf sql = DMO_BUF_INIT;
+	struct dmo_record rec;
+	struct dmo_loc loc = { path, 0, 0 };
+	int rc, ret = 0, i, ncol;
+	unsigned long row = 0;
+
+	dmo_record_init(&rec);
+	/* Read-only: a lookup never creates or changes the database. */
+	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY |
+	    SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		dmo_err_set(err, DMO_EXIT_IO, &loc, "table '%s': %s", table,
+		    db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+		ret = -1;
+		goto out;
+	}
+	sqlite3_busy_timeout(db, BUSY_MS_DEFAULT);
+	dmo_buf_adds(&sql, "SELECT * FROM ");
+	add_ident(&sql, table, strlen(table));
+	if (sqlite3_prepare_v2(db, dmo_buf_cstr(&sql), -1, &st, NULL) !=
+	    SQLITE_OK) {
+		dmo_err_set(err, DMO_EXIT_IO, &loc, "table '%s': %s", table,
+		    sqlite3_errmsg(db));
+		ret = -1;
+		goto out;
+	}
+	ncol = sqlite3_column_count(st);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		dmo_record_reset(&rec);
+		for (i = 0; i < ncol; i++) {
+			const char *name = sqlite3_column_name(st, i);
+			const char *v;
+			enum dmo_type t;
+			int type = sqlite3_column_type(st, i);
+
+			switch (type) {
+			case SQLITE_NULL:
+				dmo_record_add(&rec, name, strlen(name),
+				    DMO_NULL, "", 0);
+				continue;
+			case SQLITE_INTEGER:
+			case SQLITE_FLOAT:
+				t = DMO_NUMBER;
+				break;
+			default:
+				t = DMO_STRING;
+				break;
+			}
+			v = (const char *)(type == SQLITE_BLOB ?
+			    sqlite3_column_blob(st, i) :
+			    (const void *)sqlite3_column_text(st, i));
+			if (t == DMO_NUMBER && !dmo_number_valid(v,
+			    (size_t)sqlite3_column_bytes(st, i)))
+				t = DMO_STRING;	/* Inf, -Inf */
+			dmo_record_add(&rec, name, strlen(name), t,
+			    v == NULL ? "" : v,
+			    (size_t)sqlite3_column_bytes(st, i));
+		}
+		rec.loc.file = path;
+		rec.loc.line = ++row;
+		rec.recno = row;
+		if (dmo_record_finish(&rec, DMO_DUP_REJECT, err) != 0) {
+			ret = -1;
+			goto out;
+		}
+		if ((ret = fn(ctx, &rec, err)) != 0)
+			goto out;
+	}
+	if (rc != SQLITE_DONE) {
+		dmo_err_set(err, DMO_EXIT_IO, &loc, "table '%s': %s", table,
+		    sqlite3_errmsg(db));
+		ret = -1;
+	}
+out:
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	dmo_buf_release(&sql);
+	dmo_record_release(&rec);
+	return ret;
+}
