@@ -78,7 +78,8 @@ struct acc {
 	union {
 		struct sumacc	 s;
 		struct {
-			double	 mean;
+			double	 k;	/* the first value: a shift */
+			double	 mean;	/* of value - k */
 			double	 m2;
 		}		 w;
 		struct valacc	 v;
@@ -718,8 +719,14 @@ acc_add(const struct def *d, struct acc *c, const struct dmo_record *r,
 		break;
 	case F_STDDEV:
 	case F_VAR:
-		/* Welford: no catastrophic cancellation on large means. */
+		/*
+		 * Welford, on values shifted by the first: no catastrophic
+		 * cancellation, and a large mean (1e9 + 0.1) costs no digits.
+		 */
 		v = num_double(x);
+		if (c->n == 1)
+			c->u.w.k = v;
+		v -= c->u.w.k;
 		delta = v - c->u.w.mean;
 		c->u.w.mean += delta / (double)c->n;
 		c->u.w.m2 += delta * (v - c->u.w.mean);
