@@ -246,6 +246,24 @@ load_row(void *ctx, struct dmo_record *r, struct dmo_err *err)
 	return 0;
 }
 
+/*
+ * The reader or the database path that named the place of an error goes
+ * with the lookup: keep the name (a path, "archive.zip/member.csv") for
+ * the caller's message.
+ */
+static void
+keep_loc(struct dmo_err *err)
+{
+	static char *failed;
+	char *name;
+
+	if (err->loc.file == NULL || err->loc.file == failed)
+		return;
+	name = dmo_xstrdup(err->loc.file);
+	free(failed);
+	err->loc.file = failed = name;
+}
+
 static int
 load_file(struct dmo_lookup *lk, const struct dmo_read_opts *ro,
     struct dmo_err *err)
@@ -276,6 +294,8 @@ load_file(struct dmo_lookup *lk, const struct dmo_read_opts *ro,
 			break;
 		}
 	}
+	if (ret != 0)
+		keep_loc(err);
 	dmo_record_release(&rec);
 	dmo_reader_free(rd);
 	return ret;
@@ -319,6 +339,8 @@ dmo_lookup_open(const struct dmo_lookup_opts *o, struct dmo_err *err)
 		db[hash - db] = '\0';
 		rc = dmo_sqlite_scan(db, db + (hash - db) + 1, load_row, lk,
 		    err);
+		if (rc != 0)
+			keep_loc(err);
 		free(db);
 	} else if (strcmp(lk->source, "-") == 0) {
 		dmo_err_set(err, DMO_EXIT_USAGE, NULL,
@@ -331,6 +353,7 @@ dmo_lookup_open(const struct dmo_lookup_opts *o, struct dmo_err *err)
 	lk->inshape = 0;
 	return lk;
 fail:
+	keep_loc(err);
 	dmo_lookup_free(lk);
 	return NULL;
 }

@@ -48,7 +48,8 @@ struct dmo_lookup;
 /*
  * Load the source.  NULL with err set: code DMO_EXIT_USAGE for a bad
  * --on or a source larger than max_bytes, DMO_EXIT_IO when it cannot be
- * read, DMO_EXIT_DATA for a bad record or a repeated key in it.
+ * read, DMO_EXIT_DATA for a bad record or a repeated key in it;
+ * err->loc.file then stays valid until the next failed open.
  */
 struct dmo_lookup *dmo_lookup_open(const struct dmo_lookup_opts *,
 	    struct dmo_err *);
