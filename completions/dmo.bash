@@ -60,6 +60,25 @@ _dmo_value()
 	*:--commit-every|*:--commit-interval|\
 	*:--partition-by|*:--max-open-files)
 		;;			# free text: nothing to offer
+	*:--join)			# dmo-transform lookups and aggregates
+		COMPREPLY=($(compgen -W 'left inner' -- "$cur")) ;;
+	*:--lookup-dups)
+		COMPREPLY=($(compgen -W 'error first last' -- "$cur")) ;;
+	*:--lookup-max)
+		COMPREPLY=($(compgen -W '64M 256M 1G 4G' -- "$cur")) ;;
+	*:--window|*:--slide|*:--lateness)
+		COMPREPLY=($(compgen -W '10s 30s 1m 5m 15m 1h' -- "$cur")) ;;
+	*:--lookup)
+		if [[ $cur == sqlite:* ]]; then
+			cur=${cur#sqlite:}
+			_filedir
+			COMPREPLY=("${COMPREPLY[@]/#/sqlite:}")
+			cur=sqlite:$cur
+		else
+			_filedir
+		fi ;;
+	*:--on|*:--prefix|*:--group-by|*:--agg|*:--time-field)
+		;;			# free text: nothing to offer
 	*)
 		_filedir ;;		# an option not known here: files
 	esac
