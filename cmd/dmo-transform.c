@@ -206,6 +206,24 @@ lookups_aggregates_start(struct transform *t)
 	dmo_record_init(&t->joined[1]);
 }
 
+/* A duration: dmo_parse_seconds's forms (500ms, 30s, 5m, 1h), and 1d. */
+static int
+parse_duration(const char *arg, double *secs)
+{
+	size_t n = strlen(arg);
+	char *num;
+	int rc;
+
+	if (n < 2 || arg[n - 1] != 'd')
+		return dmo_parse_seconds(arg, secs);
+	num = dmo_xmemdup(arg, n - 1);
+	rc = strchr(num, 'm') != NULL || strchr(num, 's') != NULL ||
+	    strchr(num, 'h') != NULL ? -1 : dmo_parse_seconds(num, secs);
+	free(num);
+	*secs *= 86400;
+	return rc;
+}
+
 /* The options of lookups and aggregates; 0 when ch is not one. */
 static int
 lookups_aggregates_option(struct transform *t, int ch, const char *arg)
@@ -269,7 +287,7 @@ lookups_aggregates_option(struct transform *t, int ch, const char *arg)
 		return 0;
 	}
 	if (us != NULL) {
-		if (dmo_parse_seconds(arg, &secs) != 0 || secs > 1e10 ||
+		if (parse_duration(arg, &secs) != 0 || secs > 1e10 ||
 		    (ch != OPT_LATENESS && secs * 1e6 < 1))
 			dmo_usage_error(&t->run, "option '--%s': not a "
 			    "duration: %s", name, dmo_quote(arg, strlen(arg)));
