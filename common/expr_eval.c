@@ -293,6 +293,17 @@ compare(const struct xval *a, const struct xval *b, int *res)
 	return 1;
 }
 
+/* A value in a message: quoted and cut short (dmo_quote). */
+static const char *
+shown(struct xctx *cx, const struct xval *v)
+{
+	const char *p;
+	size_t n;
+
+	xval_text(cx, v, &p, &n);
+	return dmo_quote(p, n);
+}
+
 static int
 eval_cmp(struct xctx *cx, struct xnode *n, struct xval *r)
 {
@@ -313,8 +324,9 @@ eval_cmp(struct xctx *cx, struct xnode *n, struct xval *r)
 		if (c == 2)
 			return xerr(cx, n, "cannot order %ss",
 			    xval_type_name(&a));
-		return xerr(cx, n, "cannot compare %s with %s",
-		    xval_type_name(&a), xval_type_name(&b));
+		return xerr(cx, n, "cannot compare %s %s with %s %s",
+		    xval_type_name(&a), shown(cx, &a), xval_type_name(&b),
+		    shown(cx, &b));
 	}
 	switch (n->op) {
 	case N_EQ: r->i = c == 0; break;

@@ -243,7 +243,7 @@ again:
 		lx->cur++;
 		lx->line++;
 		lx->linestart = lx->cur;
-		if (!nl_ends(lx->tok.t))
+		if (lx->depth > 0 || !nl_ends(lx->tok.t))
 			goto again;
 		tk->t = T_NL;
 		tk->n = 1;
@@ -253,10 +253,10 @@ again:
 	switch (c) {
 	case ';': tk->t = T_SEMI; break;
 	case ',': tk->t = T_COMMA; break;
-	case '(': tk->t = T_LP; break;
-	case ')': tk->t = T_RP; break;
-	case '[': tk->t = T_LB; break;
-	case ']': tk->t = T_RB; break;
+	case '(': tk->t = T_LP; lx->depth++; break;
+	case ')': tk->t = T_RP; lx->depth -= lx->depth > 0; break;
+	case '[': tk->t = T_LB; lx->depth++; break;
+	case ']': tk->t = T_RB; lx->depth -= lx->depth > 0; break;
 	case '.': tk->t = T_DOT; break;
 	case ':': tk->t = T_COLON; break;
 	case '+': tk->t = T_PLUS; break;
