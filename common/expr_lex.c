@@ -1,5 +1,6 @@
 /* expr_lex.c - the expression language's tokens: names, literals, operators. */
 /* SPDX-License-Identifier: BSD-2-Clause */
+#include <stdio.h>
 #include <string.h>
 
 #include "exitcode.h"
@@ -155,10 +156,17 @@ lex_dq(struct xlexer *lx, const char *start, struct dmo_err *err)
 			put_utf8(&lx->strs, (unsigned long)cp);
 			break;
 		}
-		default:
+		default: {
+			char esc[8];
+
+			snprintf(esc, sizeof(esc), "%c", *p);
+			if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+				snprintf(esc, sizeof(esc), "x%02x",
+				    (unsigned char)*p);
 			return lex_error(lx, p - 1, err,
-			    "unknown escape '\\%s' in string",
-			    dmo_quote(p, 1) + 1);
+			    "unknown escape '\\%s' in string (raw strings: "
+			    "'...')", esc);
+		}
 		}
 		p++;
 	}
