@@ -209,6 +209,16 @@ numeric(const struct xval *v)
 	}
 }
 
+/*
+ * Empty text read from a record (an empty CSV field) is null where a
+ * number is needed: in arithmetic and compared with a number.
+ */
+static inline int
+empty(const struct xval *v)
+{
+	return v->t == XV_STR && v->field && v->n == 0;
+}
+
 /* Read v as a number for arithmetic: type error if it is not one. */
 static int
 need_num(struct xctx *cx, struct xnode *n, const struct xval *v,
@@ -315,6 +325,8 @@ eval_cmp(struct xctx *cx, struct xnode *n, struct xval *r)
 	memset(r, 0, sizeof(*r));
 	if (a.t == XV_NULL || b.t == XV_NULL)
 		return 0;	/* null: unknown */
+	if ((empty(&a) && numeric(&b)) || (empty(&b) && numeric(&a)))
+		return 0;	/* an empty CSV field against a number */
 	r->t = XV_BOOL;
 	if (compare(&a, &b, &c) != 0 || c == 2) {
 		if (n->op == N_EQ || n->op == N_NE) {
@@ -418,7 +430,8 @@ xeval(struct xctx *cx, struct xnode *n, struct xval *r)
 	case N_MOD:
 		if (xeval(cx, n->a, &a) != 0 || xeval(cx, n->b, &b) != 0)
 			return -1;
-		if (a.t == XV_NULL || b.t == XV_NULL) {
+		if (a.t == XV_NULL || b.t == XV_NULL || empty(&a) ||
+		    empty(&b)) {
 			memset(r, 0, sizeof(*r));
 			return 0;
 		}
@@ -429,8 +442,8 @@ xeval(struct xctx *cx, struct xnode *n, struct xval *r)
 	case N_NEG:
 		if (xeval(cx, n->a, &a) != 0)
 			return -1;
-		if (a.t == XV_NULL) {
-			*r = a;
+		if (a.t == XV_NULL || empty(&a)) {
+			memset(r, 0, sizeof(*r));
 			return 0;
 		}
 		if (need_num(cx, n, &a, &y) != 0)
