@@ -318,7 +318,7 @@ static int
 eval_cmp(struct xctx *cx, struct xnode *n, struct xval *r)
 {
 	struct xval a, b;
-	int c;
+	int c = 0;
 
 	if (xeval(cx, n->a, &a) != 0 || xeval(cx, n->b, &b) != 0)
 		return -1;
