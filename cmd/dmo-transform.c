@@ -33,6 +33,7 @@ static const char help[] =
     "  -B, --binary               write binary frames (dmo-frame(5)) instead of NDJSON\n"
     "  -f, --file PROGFILE        read the program from PROGFILE\n"
     "      --on-error POLICY      a run-time error: reject the record (default) or stop\n"
+    "      --list-functions       print the names of the language's functions and exit\n"
     "      --duplicate-keys POLICY  repeated field names: reject, first, last\n"
     "      --invalid-utf8 POLICY  bytes that are not UTF-8: reject, replace\n"
     "      --max-record-size SIZE  longest record read (default 256M)\n"
@@ -68,6 +69,7 @@ static const char help[] =
 
 enum {
 	OPT_ON_ERROR = DMO_OPT_PROGRAM_BASE,
+	OPT_LIST_FUNCTIONS,
 	/* options: lookups and aggregates number theirs from here */
 	OPT_LOOKUP,
 	OPT_ON,
@@ -89,6 +91,7 @@ static const struct option longopts[] = {
 	{ "duplicate-keys",	required_argument,	NULL, DMO_OPT_DUPLICATE_KEYS },
 	{ "file",		required_argument,	NULL, 'f' },
 	{ "invalid-utf8",	required_argument,	NULL, DMO_OPT_INVALID_UTF8 },
+	{ "list-functions",	no_argument,		NULL, OPT_LIST_FUNCTIONS },
 	{ "max-record-size",	required_argument,	NULL, DMO_OPT_MAX_RECORD_SIZE },
 	{ "on-error",		required_argument,	NULL, OPT_ON_ERROR },
 	/* options: lookups and aggregates add theirs here */
@@ -504,6 +507,14 @@ main(int argc, char *argv[])
 				    "not reject or stop: %s",
 				    dmo_quote(optarg, strlen(optarg)));
 			break;
+		case OPT_LIST_FUNCTIONS: {
+			const char *f;
+			size_t i;
+
+			for (i = 0; (f = dmo_expr_function(i)) != NULL; i++)
+				printf("%s\n", f);
+			exit(dmo_run_finish(&t.run));
+		}
 		case DMO_OPT_DUPLICATE_KEYS:
 			if (dmo_parse_dup(optarg, &t.ropts.dup) != 0)
 				dmo_usage_error(&t.run, "option "

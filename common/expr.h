@@ -47,4 +47,7 @@ int	 dmo_expr_run(struct dmo_expr *, const struct dmo_record *in,
 const char *dmo_expr_caret(const char *text, size_t len,
 	    const struct dmo_err *);
 
+/* The names of the functions, in order: NULL past the last. */
+const char *dmo_expr_function(size_t i);
+
 #endif

@@ -209,6 +209,16 @@ numeric(const struct xval *v)
 	}
 }
 
+/*
+ * Empty text read from a record (an empty CSV field) is null where a
+ * number is needed: in arithmetic and compared with a number.
+ */
+static inline int
+empty(const struct xval *v)
+{
+	return v->t == XV_STR && v->field && v->n == 0;
+}
+
 /* Read v as a number for arithmetic: type error if it is not one. */
 static int
 need_num(struct xctx *cx, struct xnode *n, const struct xval *v,
@@ -293,17 +303,30 @@ compare(const struct xval *a, const struct xval *b, int *res)
 	return 1;
 }
 
+/* A value in a message: quoted and cut short (dmo_quote). */
+static const char *
+shown(struct xctx *cx, const struct xval *v)
+{
+	const char *p;
+	size_t n;
+
+	xval_text(cx, v, &p, &n);
+	return dmo_quote(p, n);
+}
+
 static int
 eval_cmp(struct xctx *cx, struct xnode *n, struct xval *r)
 {
 	struct xval a, b;
-	int c;
+	int c = 0;
 
 	if (xeval(cx, n->a, &a) != 0 || xeval(cx, n->b, &b) != 0)
 		return -1;
 	memset(r, 0, sizeof(*r));
 	if (a.t == XV_NULL || b.t == XV_NULL)
 		return 0;	/* null: unknown */
+	if ((empty(&a) && numeric(&b)) || (empty(&b) && numeric(&a)))
+		return 0;	/* an empty CSV field against a number */
 	r->t = XV_BOOL;
 	if (compare(&a, &b, &c) != 0 || c == 2) {
 		if (n->op == N_EQ || n->op == N_NE) {
@@ -313,8 +336,9 @@ eval_cmp(struct xctx *cx, struct xnode *n, struct xval *r)
 		if (c == 2)
 			return xerr(cx, n, "cannot order %ss",
 			    xval_type_name(&a));
-		return xerr(cx, n, "cannot compare %s with %s",
-		    xval_type_name(&a), xval_type_name(&b));
+		return xerr(cx, n, "cannot compare %s %s with %s %s",
+		    xval_type_name(&a), shown(cx, &a), xval_type_name(&b),
+		    shown(cx, &b));
 	}
 	switch (n->op) {
 	case N_EQ: r->i = c == 0; break;
@@ -406,7 +430,8 @@ xeval(struct xctx *cx, struct xnode *n, struct xval *r)
 	case N_MOD:
 		if (xeval(cx, n->a, &a) != 0 || xeval(cx, n->b, &b) != 0)
 			return -1;
-		if (a.t == XV_NULL || b.t == XV_NULL) {
+		if (a.t == XV_NULL || b.t == XV_NULL || empty(&a) ||
+		    empty(&b)) {
 			memset(r, 0, sizeof(*r));
 			return 0;
 		}
@@ -417,8 +442,8 @@ xeval(struct xctx *cx, struct xnode *n, struct xval *r)
 	case N_NEG:
 		if (xeval(cx, n->a, &a) != 0)
 			return -1;
-		if (a.t == XV_NULL) {
-			*r = a;
+		if (a.t == XV_NULL || empty(&a)) {
+			memset(r, 0, sizeof(*r));
 			return 0;
 		}
 		if (need_num(cx, n, &a, &y) != 0)

@@ -705,7 +705,8 @@ f_minmax(ARGS, int max)
 		if (!have || (max ? xnum_cmp(&x, &best) > 0 :
 		    xnum_cmp(&x, &best) < 0)) {
 			best = x;
-			*r = a[i];
+			/* A number keeps its lexeme; numeric text becomes one. */
+			*r = a[i].t == XV_NUM ? a[i] : x;
 		}
 		have = 1;
 	}
@@ -796,8 +797,8 @@ cannot(struct xctx *cx, struct xnode *n, const struct xval *v)
 	if (v->t == XV_STR)
 		return xerr(cx, n, "%s: cannot convert %s", n->fn->name,
 		    dmo_quote(v->p, v->n));
-	return xerr(cx, n, "%s: cannot convert a %s", n->fn->name,
-	    xval_type_name(v));
+	return xerr(cx, n, "%s: cannot convert %s %s", n->fn->name,
+	    v->t == XV_ARR || v->t == XV_OBJ ? "an" : "a", xval_type_name(v));
 }
 
 /* int(x): toward zero; true/false are 1/0. */
@@ -826,7 +827,10 @@ f_float(ARGS)
 	struct xval x;
 
 	(void)na;
-	if (xnum_get(&a[0], &x) != 0)
+	if (a[0].t == XV_BOOL) {
+		x.t = XV_INT;
+		x.i = a[0].i;
+	} else if (xnum_get(&a[0], &x) != 0)
 		return cannot(cx, n, &a[0]);
 	memset(r, 0, sizeof(*r));
 	r->t = XV_FLOAT;
@@ -1065,4 +1069,10 @@ xfunc_name(size_t i)
 	if (i < sizeof(funcs) / sizeof(funcs[0]))
 		return funcs[i].name;
 	return xdate_name(i - sizeof(funcs) / sizeof(funcs[0]));
+}
+
+const char *
+dmo_expr_function(size_t i)
+{
+	return xfunc_name(i);
 }

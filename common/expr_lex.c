@@ -1,5 +1,6 @@
 /* expr_lex.c - the expression language's tokens: names, literals, operators. */
 /* SPDX-License-Identifier: BSD-2-Clause */
+#include <stdio.h>
 #include <string.h>
 
 #include "exitcode.h"
@@ -155,10 +156,17 @@ lex_dq(struct xlexer *lx, const char *start, struct dmo_err *err)
 			put_utf8(&lx->strs, (unsigned long)cp);
 			break;
 		}
-		default:
+		default: {
+			char esc[8];
+
+			snprintf(esc, sizeof(esc), "%c", *p);
+			if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+				snprintf(esc, sizeof(esc), "x%02x",
+				    (unsigned char)*p);
 			return lex_error(lx, p - 1, err,
-			    "unknown escape '\\%s' in string",
-			    dmo_quote(p, 1) + 1);
+			    "unknown escape '\\%s' in string (raw strings: "
+			    "'...')", esc);
+		}
 		}
 		p++;
 	}
@@ -243,7 +251,7 @@ again:
 		lx->cur++;
 		lx->line++;
 		lx->linestart = lx->cur;
-		if (!nl_ends(lx->tok.t))
+		if (lx->depth > 0 || !nl_ends(lx->tok.t))
 			goto again;
 		tk->t = T_NL;
 		tk->n = 1;
@@ -253,10 +261,10 @@ again:
 	switch (c) {
 	case ';': tk->t = T_SEMI; break;
 	case ',': tk->t = T_COMMA; break;
-	case '(': tk->t = T_LP; break;
-	case ')': tk->t = T_RP; break;
-	case '[': tk->t = T_LB; break;
-	case ']': tk->t = T_RB; break;
+	case '(': tk->t = T_LP; lx->depth++; break;
+	case ')': tk->t = T_RP; lx->depth -= lx->depth > 0; break;
+	case '[': tk->t = T_LB; lx->depth++; break;
+	case ']': tk->t = T_RB; lx->depth -= lx->depth > 0; break;
 	case '.': tk->t = T_DOT; break;
 	case ':': tk->t = T_COLON; break;
 	case '+': tk->t = T_PLUS; break;

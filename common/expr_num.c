@@ -438,11 +438,31 @@ xnum_format(const struct xval *v, char *buf, size_t cap)
 	case XV_FLOAT:
 		/* The shortest text that reads back as the same double. */
 		for (prec = 1; prec <= 17; prec++) {
-			len = snprintf(buf, cap, "%.*g", prec, v->f);
+			len = snprintf(buf, cap, "%.*e", prec - 1, v->f);
 			if (strtod(buf, NULL) == v->f)
 				break;
 		}
-		return strlen(buf);
+		{
+			/* Plain notation from 1e-7 to 1e21, as JavaScript. */
+			const char *e = strchr(buf, 'e');
+			int x = e != NULL ? atoi(e + 1) : 0;
+
+			if (x > -7 && x < 21) {
+				int dec = prec - 1 - x;
+
+				len = snprintf(buf, cap, "%.*f", dec > 0 ? dec : 0,
+				    v->f);
+			} else if (e != NULL) {
+				/* 1.5e+30 -> 1.5e30, 1e-07 -> 1e-7 */
+				char mant[32];
+				size_t m = (size_t)(e - buf);
+
+				memcpy(mant, buf, m);
+				mant[m] = '\0';
+				len = snprintf(buf, cap, "%se%d", mant, x);
+			}
+		}
+		return (size_t)len;
 	case XV_NUM:
 		len = snprintf(buf, cap, "%.*s", (int)v->n, v->p);
 		return (size_t)len < cap ? (size_t)len : cap - 1;

@@ -84,6 +84,7 @@ struct xlexer {
 	struct xtoken	 tok;	/* the current token */
 	struct xtoken	 peek;
 	int		 have_peek;
+	int		 depth;	/* ( and [ open: newlines do not end statements */
 	struct dmo_buf	 strs;	/* nothing points into it: decoded text is copied */
 };
 

@@ -43,6 +43,10 @@ _dmo_value()
 		COMPREPLY=($(compgen -W "'\"' \"'\" none" -- "$cur")) ;;
 	*:--rejects|*:--stats)
 		_filedir ;;
+	dmo-transform:--file)		# the program file
+		_filedir ;;
+	*:--on-error)
+		COMPREPLY=($(compgen -W 'reject stop' -- "$cur")) ;;
 	*:--max-record-size)
 		COMPREPLY=($(compgen -W '64K 1M 16M 256M 1G' -- "$cur")) ;;
 	*:--body)			# HTTP
@@ -152,4 +156,4 @@ _dmo()
 	fi
 	_filedir
 } &&
-	complete -F _dmo dmo-extract dmo-load
+	complete -F _dmo dmo-extract dmo-load dmo-transform
