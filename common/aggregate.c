@@ -371,6 +371,14 @@ dmo_agg_new(const struct dmo_agg_opts *o, struct dmo_err *err)
 			    "window length");
 			goto fail;
 		}
+		/* Each record goes to window/slide windows: keep that sane. */
+		if (o->slide_us > 0 && o->window_us / o->slide_us > 10000) {
+			dmo_err_set(err, DMO_EXIT_USAGE, NULL,
+			    "a record would count in %lld windows (at most "
+			    "10000): make the slide longer",
+			    o->window_us / o->slide_us);
+			goto fail;
+		}
 		a->tname = dmo_xstrdup(o->time_field);
 		a->tlen = strlen(a->tname);
 		a->window = o->window_us;

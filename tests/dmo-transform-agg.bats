@@ -169,6 +169,8 @@ dmo-transform: in:3: field '\''t'\'': missing' ]
 	[ "${stderr_lines[0]}" = 'dmo-transform: option '\''--window'\'': not a duration: "5x"' ]
 	run -2 --separate-stderr dmo-transform --time-field t --window 1m --slide 2m </dev/null
 	[ "${stderr_lines[0]}" = "dmo-transform: the slide must be positive and at most the window length" ]
+	run -2 --separate-stderr dmo-transform --time-field t --window 1d --slide 1ms </dev/null
+	[ "${stderr_lines[0]}" = "dmo-transform: a record would count in 86400000 windows (at most 10000): make the slide longer" ]
 	run -2 --separate-stderr dmo-transform --lateness 1m </dev/null
 	[ "${stderr_lines[0]}" = "dmo-transform: options '--slide' and '--lateness' need '--window'" ]
 }
