@@ -108,6 +108,8 @@ setup() {
 	[ "${stderr_lines[0]}" = 'dmo-transform: option '\''--join'\'': not left or inner: "outer"' ]
 	run -2 --separate-stderr dmo-transform --lookup cities.csv --on id --lookup-dups any </dev/null
 	[ "${stderr_lines[0]}" = 'dmo-transform: option '\''--lookup-dups'\'': not error, first or last: "any"' ]
+	run -2 --separate-stderr dmo-transform --lookup - --on id </dev/null
+	[ "$stderr" = "dmo-transform: lookup: the source must be a file, not stdin" ]
 	run -3 --separate-stderr dmo-transform --lookup missing.csv --on id </dev/null
 	[ "$stderr" = "dmo-transform: missing.csv: No such file or directory" ]
 	run -1 --separate-stderr dmo-transform --lookup orders.ndjson --on nope </dev/null
