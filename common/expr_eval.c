@@ -606,7 +606,6 @@ exec(struct xctx *cx, size_t lv, size_t from, dmo_expr_emit emit, void *ctx)
 		case S_ASSIGN:
 			if (xeval(cx, st->e, &v) != 0)
 				return -1;
-			v.field = 0;
 			if ((at = field_find(fs, st->target.p, st->target.n,
 			    &hint)) >= 0)
 				fs->f[at].v = v;

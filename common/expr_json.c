@@ -143,7 +143,9 @@ xjson_value(const char *p, size_t n, struct xval *v, struct xarena *a)
 	memset(v, 0, sizeof(*v));
 	switch (*p) {
 	case '"':
+		/* Text inside a record's nested value: numeric text counts. */
 		v->t = XV_STR;
+		v->field = 1;
 		unescape(p, n, &v->p, &v->n, a);
 		return;
 	case 't': v->t = XV_BOOL; v->i = 1; return;
