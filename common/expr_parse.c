@@ -7,7 +7,11 @@
 #include "exitcode.h"
 #include "exprimpl.h"
 
+/* Nesting deeper than this is refused, so no program exhausts the stack. */
+#define MAX_DEPTH	256
+
 struct parser {
+	int		 depth;
 	struct xlexer	 lx;
 	struct xtoken	 tk;	/* the current token */
 	struct dmo_err	*err;
@@ -347,6 +351,10 @@ parse_unary(struct parser *ps)
 	struct xnode *n;
 
 	if (at.t == T_MINUS) {
+		if (++ps->depth > MAX_DEPTH) {
+			syntax(ps, &at, "expression nested too deeply%s", "");
+			return NULL;
+		}
 		if (advance(ps) != 0)
 			return NULL;
 		n = node(N_NEG, &at);
@@ -354,6 +362,7 @@ parse_unary(struct parser *ps)
 			node_free(n);
 			return NULL;
 		}
+		ps->depth--;
 		return n;
 	}
 	return parse_postfix(ps);
@@ -465,6 +474,10 @@ parse_not(struct parser *ps)
 
 	if (at.t != T_NOT)
 		return parse_cmp(ps);
+	if (++ps->depth > MAX_DEPTH) {
+		syntax(ps, &at, "expression nested too deeply%s", "");
+		return NULL;
+	}
 	if (advance(ps) != 0)
 		return NULL;
 	n = node(N_NOT, &at);
@@ -472,6 +485,7 @@ parse_not(struct parser *ps)
 		node_free(n);
 		return NULL;
 	}
+	ps->depth--;
 	return n;
 }
 
@@ -513,8 +527,24 @@ parse_coalesce(struct parser *ps)
 	return parse_logic(ps, T_COALESCE, N_COALESCE, parse_or);
 }
 
+static struct xnode *parse_expr1(struct parser *);
+
 static struct xnode *
 parse_expr(struct parser *ps)
+{
+	struct xnode *n;
+
+	if (++ps->depth > MAX_DEPTH) {
+		syntax(ps, &ps->tk, "expression nested too deeply%s", "");
+		return NULL;
+	}
+	n = parse_expr1(ps);
+	ps->depth--;
+	return n;
+}
+
+static struct xnode *
+parse_expr1(struct parser *ps)
 {
 	struct xnode *n, *m;
 
