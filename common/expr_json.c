@@ -252,7 +252,8 @@ leaves(struct xctx *cx, struct xfields *out, const char *name, size_t nlen,
     const struct xval *v, const struct xstmt *st, int depth)
 {
 	struct xval el;
-	const char *p = v->p, *end = v->p + v->n, *q, *k;
+	const char *p = v->p, *q, *k;
+	const char *end = p != NULL ? p + v->n : NULL;
 	size_t pos = 0, i = 0, kl, len;
 	char idx[24];
 	int any = 0;

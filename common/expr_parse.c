@@ -6,6 +6,7 @@
 
 #include "exitcode.h"
 #include "exprimpl.h"
+#include "value.h"
 
 /* Nesting deeper than this is refused, so no program exhausts the stack. */
 #define MAX_DEPTH	256
@@ -681,6 +682,7 @@ dmo_expr_compile(const char *text, size_t len, const char *name,
 {
 	struct parser ps;
 	struct dmo_expr *p = dmo_xcalloc(1, sizeof(*p));
+	size_t ok;
 
 	dmo_err_clear(err);
 	p->text = memdup(text, len);
@@ -691,6 +693,24 @@ dmo_expr_compile(const char *text, size_t len, const char *name,
 	ps.err = err;
 	ps.prog = p;
 	xlex_init(&ps.lx, p->text, len, name);
+	if ((ok = dmo_utf8_check(text, len)) != len) {
+		/* Strings made from the program must be UTF-8 as records are. */
+		struct xtoken at = { 0 };
+		const char *q;
+
+		at.line = 1;
+		at.col = 1;
+		for (q = text; q < text + ok; q++) {
+			at.col++;
+			if (*q == '\n') {
+				at.line++;
+				at.col = 1;
+			} else if (((unsigned char)*q & 0xc0) == 0x80)
+				at.col--;
+		}
+		syntax(&ps, &at, "invalid UTF-8 in the program%s", "");
+		goto bad;
+	}
 	if (advance(&ps) != 0)
 		goto bad;
 	for (;;) {
