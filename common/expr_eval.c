@@ -51,7 +51,8 @@ xarena_dup(struct xarena *a, const char *p, size_t n)
 {
 	char *s = xarena_alloc(a, n + 1);
 
-	memcpy(s, p, n);
+	if (n > 0)
+		memcpy(s, p, n);
 	s[n] = '\0';
 	return s;
 }
@@ -606,7 +607,6 @@ exec(struct xctx *cx, size_t lv, size_t from, dmo_expr_emit emit, void *ctx)
 		case S_ASSIGN:
 			if (xeval(cx, st->e, &v) != 0)
 				return -1;
-			v.field = 0;
 			if ((at = field_find(fs, st->target.p, st->target.n,
 			    &hint)) >= 0)
 				fs->f[at].v = v;
@@ -639,14 +639,17 @@ exec(struct xctx *cx, size_t lv, size_t from, dmo_expr_emit emit, void *ctx)
 			fields_reserve(tmp, fs->n);
 			tmp->n = 0;
 			for (j = 0; j < st->nnames; j++)
-				if ((at = field_find(fs, st->names[j].p,
+				if (in_names(st, st->names[j].p,
+				    st->names[j].n) == (int)j &&
+				    (at = field_find(fs, st->names[j].p,
 				    st->names[j].n, &hint)) >= 0)
 					tmp->f[tmp->n++] = fs->f[at];
 			for (j = 0; j < fs->n; j++)
 				if (in_names(st, fs->f[j].name,
 				    fs->f[j].nlen) < 0)
 					tmp->f[tmp->n++] = fs->f[j];
-			memcpy(fs->f, tmp->f, tmp->n * sizeof(*fs->f));
+			if (tmp->n > 0)
+				memcpy(fs->f, tmp->f, tmp->n * sizeof(*fs->f));
 			break;
 		}
 		case S_RENAME:

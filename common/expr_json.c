@@ -143,7 +143,9 @@ xjson_value(const char *p, size_t n, struct xval *v, struct xarena *a)
 	memset(v, 0, sizeof(*v));
 	switch (*p) {
 	case '"':
+		/* Text inside a record's nested value: numeric text counts. */
 		v->t = XV_STR;
+		v->field = 1;
 		unescape(p, n, &v->p, &v->n, a);
 		return;
 	case 't': v->t = XV_BOOL; v->i = 1; return;
@@ -247,15 +249,18 @@ xjson_put(struct dmo_buf *b, const struct xval *v)
 /* Flatten: the leaves of nested values become fields a.b.0. */
 static void
 leaves(struct xctx *cx, struct xfields *out, const char *name, size_t nlen,
-    const struct xval *v, const struct xstmt *st)
+    const struct xval *v, const struct xstmt *st, int depth)
 {
 	struct xval el;
-	const char *p = v->p, *end = v->p + v->n, *q, *k;
+	const char *p = v->p, *q, *k;
+	const char *end = p != NULL ? p + v->n : NULL;
 	size_t pos = 0, i = 0, kl, len;
 	char idx[24];
 	int any = 0;
 
-	if (v->t == XV_ARR) {
+	if (depth > 512)
+		;	/* deeper than that stays nested */
+	else if (v->t == XV_ARR) {
 		while (xjson_next(v->p, v->n, &pos, &el, cx->arena)) {
 			size_t il = (size_t)snprintf(idx, sizeof(idx), "%zu",
 			    i++);
@@ -265,7 +270,8 @@ leaves(struct xctx *cx, struct xfields *out, const char *name, size_t nlen,
 			memcpy(nm, name, nlen);
 			memcpy(nm + nlen, st->sep, st->seplen);
 			memcpy(nm + nlen + st->seplen, idx, il + 1);
-			leaves(cx, out, nm, nlen + st->seplen + il, &el, st);
+			leaves(cx, out, nm, nlen + st->seplen + il, &el, st,
+			    depth + 1);
 			any = 1;
 		}
 	} else if (v->t == XV_OBJ) {
@@ -284,7 +290,8 @@ leaves(struct xctx *cx, struct xfields *out, const char *name, size_t nlen,
 			memcpy(nm + nlen, st->sep, st->seplen);
 			memcpy(nm + nlen + st->seplen, k, kl);
 			nm[nlen + st->seplen + kl] = '\0';
-			leaves(cx, out, nm, nlen + st->seplen + kl, &el, st);
+			leaves(cx, out, nm, nlen + st->seplen + kl, &el, st,
+			    depth + 1);
 			any = 1;
 			p = ws(p + len, end);
 			if (p < end && *p == ',')
@@ -336,11 +343,10 @@ xflatten(struct xctx *cx, struct xfields *fs, struct xfields *tmp,
 	for (j = 0; j < fs->n; j++) {
 		if (selected(st, fs->f[j].name, fs->f[j].nlen))
 			leaves(cx, tmp, fs->f[j].name, fs->f[j].nlen,
-			    &fs->f[j].v, st);
+			    &fs->f[j].v, st, 0);
 		else
 			leaves(cx, tmp, fs->f[j].name, fs->f[j].nlen,
-			    &(struct xval){ .t = XV_NULL }, st),
-			    tmp->f[tmp->n - 1].v = fs->f[j].v;
+			    &fs->f[j].v, st, 1000);	/* as it is */
 	}
 	swap_in(fs, tmp);
 	return 0;
@@ -355,10 +361,17 @@ struct uent {
 
 static int
 build(struct xctx *cx, struct uent *e, size_t n, const struct xstmt *st,
-    const char *top, struct dmo_buf *b)
+    const char *top, struct dmo_buf *b, int depth)
 {
 	size_t i, j, m;
-	char *done = xarena_alloc(cx->arena, n + 1);
+	char *done;
+
+	if (depth > 512) {
+		dmo_err_set(cx->err, DMO_EXIT_DATA, NULL, "unflatten: field "
+		    "'%s': nested too deeply", top);
+		return -1;
+	}
+	done = xarena_alloc(cx->arena, n + 1);
 
 	memset(done, 0, n);
 	dmo_buf_addc(b, '{');
@@ -402,7 +415,7 @@ build(struct xctx *cx, struct uent *e, size_t n, const struct xstmt *st,
 				sub[k].len = e[j].len - seg - 1;
 				sub[k++].v = e[j].v;
 			}
-			if (build(cx, sub, k, st, top, b) != 0)
+			if (build(cx, sub, k, st, top, b, depth + 1) != 0)
 				return -1;
 		}
 		continue;
@@ -467,7 +480,7 @@ xunflatten(struct xctx *cx, struct xfields *fs, struct xfields *tmp,
 		snprintf(top, sizeof(top), "%.*s", (int)(seg < 200 ? seg :
 		    200), name);
 		b->len = 0;
-		if (build(cx, e, k, st, top, b) != 0)
+		if (build(cx, e, k, st, top, b, 0) != 0)
 			return -1;
 		tmp->f[tmp->n].name = name;
 		tmp->f[tmp->n].nlen = seg;

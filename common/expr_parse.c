@@ -6,8 +6,13 @@
 
 #include "exitcode.h"
 #include "exprimpl.h"
+#include "value.h"
+
+/* Nesting deeper than this is refused, so no program exhausts the stack. */
+#define MAX_DEPTH	256
 
 struct parser {
+	int		 depth;
 	struct xlexer	 lx;
 	struct xtoken	 tk;	/* the current token */
 	struct dmo_err	*err;
@@ -347,6 +352,10 @@ parse_unary(struct parser *ps)
 	struct xnode *n;
 
 	if (at.t == T_MINUS) {
+		if (++ps->depth > MAX_DEPTH) {
+			syntax(ps, &at, "expression nested too deeply%s", "");
+			return NULL;
+		}
 		if (advance(ps) != 0)
 			return NULL;
 		n = node(N_NEG, &at);
@@ -354,6 +363,7 @@ parse_unary(struct parser *ps)
 			node_free(n);
 			return NULL;
 		}
+		ps->depth--;
 		return n;
 	}
 	return parse_postfix(ps);
@@ -465,6 +475,10 @@ parse_not(struct parser *ps)
 
 	if (at.t != T_NOT)
 		return parse_cmp(ps);
+	if (++ps->depth > MAX_DEPTH) {
+		syntax(ps, &at, "expression nested too deeply%s", "");
+		return NULL;
+	}
 	if (advance(ps) != 0)
 		return NULL;
 	n = node(N_NOT, &at);
@@ -472,6 +486,7 @@ parse_not(struct parser *ps)
 		node_free(n);
 		return NULL;
 	}
+	ps->depth--;
 	return n;
 }
 
@@ -513,8 +528,24 @@ parse_coalesce(struct parser *ps)
 	return parse_logic(ps, T_COALESCE, N_COALESCE, parse_or);
 }
 
+static struct xnode *parse_expr1(struct parser *);
+
 static struct xnode *
 parse_expr(struct parser *ps)
+{
+	struct xnode *n;
+
+	if (++ps->depth > MAX_DEPTH) {
+		syntax(ps, &ps->tk, "expression nested too deeply%s", "");
+		return NULL;
+	}
+	n = parse_expr1(ps);
+	ps->depth--;
+	return n;
+}
+
+static struct xnode *
+parse_expr1(struct parser *ps)
 {
 	struct xnode *n, *m;
 
@@ -651,6 +682,7 @@ dmo_expr_compile(const char *text, size_t len, const char *name,
 {
 	struct parser ps;
 	struct dmo_expr *p = dmo_xcalloc(1, sizeof(*p));
+	size_t ok;
 
 	dmo_err_clear(err);
 	p->text = memdup(text, len);
@@ -661,6 +693,24 @@ dmo_expr_compile(const char *text, size_t len, const char *name,
 	ps.err = err;
 	ps.prog = p;
 	xlex_init(&ps.lx, p->text, len, name);
+	if ((ok = dmo_utf8_check(text, len)) != len) {
+		/* Strings made from the program must be UTF-8 as records are. */
+		struct xtoken at = { 0 };
+		const char *q;
+
+		at.line = 1;
+		at.col = 1;
+		for (q = text; q < text + ok; q++) {
+			at.col++;
+			if (*q == '\n') {
+				at.line++;
+				at.col = 1;
+			} else if (((unsigned char)*q & 0xc0) == 0x80)
+				at.col--;
+		}
+		syntax(&ps, &at, "invalid UTF-8 in the program%s", "");
+		goto bad;
+	}
 	if (advance(&ps) != 0)
 		goto bad;
 	for (;;) {

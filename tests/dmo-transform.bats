@@ -196,3 +196,26 @@ OUT
 	[ "$(cat out)" = '{"n":1,"n2":2}
 {"n":2,"n2":4}' ]
 }
+
+@test "dmo-transform: hostile programs: deep nesting is refused, not a crash" {
+	local deep
+	deep=$(printf '%*s' 5000 '' | tr ' ' '(')
+	syntax "x = ${deep}1"
+	[[ ${stderr_lines[0]} == "dmo-transform: program:1:"*": expression nested too deeply" ]]
+	deep=$(printf '%*s' 5000 '' | sed 's/ /not /g')
+	syntax "x = ${deep}true"
+	[[ ${stderr_lines[0]} == *": expression nested too deeply" ]]
+	syntax "x = $(printf '%*s' 5000 '' | tr ' ' '-')1"
+	[[ ${stderr_lines[0]} == *": expression nested too deeply" ]]
+}
+
+@test "dmo-transform: hostile records: a name of 20000 parts, 400 nested arrays" {
+	local name
+	name=$(printf 'a.%.0s' $(seq 20000))
+	printf '{"%s":1}\n' "${name%.}" >"$BATS_TEST_TMPDIR/h.ndjson"
+	run -1 --separate-stderr dmo-transform unflatten "$BATS_TEST_TMPDIR/h.ndjson"
+	[ "$stderr" = "dmo-transform: $BATS_TEST_TMPDIR/h.ndjson:1: unflatten: field 'a': nested too deeply" ]
+	printf '{"x":%s%s}\n' "$(printf '%*s' 400 '' | tr ' ' '[')" "$(printf '%*s' 400 '' | tr ' ' ']')" >"$BATS_TEST_TMPDIR/a.ndjson"
+	run -0 dmo-transform 'flatten' "$BATS_TEST_TMPDIR/a.ndjson"
+	[[ $output == '{"x.0.0.0.0.0.0.0.0.0.0.0.0.'* ]]
+}
