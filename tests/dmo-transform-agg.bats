@@ -231,3 +231,18 @@ wait_line() {
 	run -0 cat out
 	[ "${lines[1]}" = '{"window_start":10,"window_end":20,"sum_v":4}' ]
 }
+
+@test "dmo-transform --window: behind dmo-extract -F, a window closes downstream when an event passes its end" {
+	printf '%s\n' '{"t":"2024-01-01T00:00:01Z","v":1}' >log.ndjson
+	mkfifo pipe
+	dmo-extract -F log.ndjson >pipe 2>extract.err 3>&- &
+	PIDS+=("$!")
+	dmo-transform --time-field t --window 1m --agg 'n=count,sum(v)' <pipe >out 2>err 3>&- &
+	PIDS+=("$!")
+	exec 5>>log.ndjson
+	printf '%s\n' '{"t":"2024-01-01T00:00:30Z","v":2}' >&5
+	printf '%s\n' '{"t":"2024-01-01T00:01:00Z","v":4}' >&5
+	wait_line '{"window_start":"2024-01-01T00:00:00Z","window_end":"2024-01-01T00:01:00Z","n":2,"sum_v":3}'
+	echo "# latency: $ms ms" >&3
+	run -1 grep -c 'T00:01:00Z","window_end' out
+}
