@@ -37,6 +37,12 @@ run_case() {
 @test "expr: flatten" { run_case flatten; }
 @test "expr: unflatten and its clashes" { run_case unflatten; }
 
+@test "expr: dates: epoch, zones, formats, parts, add, diff" { run_case dates; }
+@test "expr: parse_date and to_epoch with formats and zones" { run_case datefmt; }
+@test "expr: time zones and DST: gaps, overlaps, days of 23 and 25 hours" { run_case dst; }
+@test "expr: bad dates, units, parts and zones reject the record" { run_case daterr; }
+@test "expr: Unicode case mapping and lengths" { run_case unicode; }
+
 @test "expr: every golden program has its test" {
 	local f name
 	for f in expr/*.dmo; do
