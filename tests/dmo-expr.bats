@@ -32,6 +32,7 @@ run_case() {
 @test "expr: nested values: members, indexes, keys, to_json, parse_json" { run_case json; }
 @test "expr: statements: where, assign, drop, rename, reorder, keep" { run_case stmts; }
 @test "expr: rename onto an existing field" { run_case rename; }
+@test "expr: a copy of a field is still numeric text" { run_case copy; }
 @test "expr: explode: arrays, empty arrays, null, not an array" { run_case explode; }
 @test "expr: two explodes and a where" { run_case explode2; }
 @test "expr: flatten" { run_case flatten; }
