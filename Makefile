@@ -9,7 +9,7 @@ CC	?= cc
 CFLAGS	?= -O2 -g
 PKG_CONFIG ?= pkg-config
 
-PROGRAMS = dmo-extract dmo-load dmo-transform
+PROGRAMS = dmo-extract dmo-load dmo-clean dmo-transform
 PKGS	 = jansson libarchive sqlite3 libcurl libpq libcrypto libutf8proc libpcre2-8
 
 WARNINGS = -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
@@ -27,9 +27,7 @@ endif
 
 DMO_CPPFLAGS = -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -iquote common \
 	   $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-DMO_LIBS = -lcsv $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -ljansson -larchive -lsqlite3 -lcurl -lpq -lcrypto -lutf8proc -lpcre2-8)
-# The expression language (common/expr_*.c) rounds with libm.
-DMO_LIBS += -lm
+DMO_LIBS = -lcsv $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -ljansson -larchive -lsqlite3 -lcurl -lpq -lcrypto -lutf8proc -lpcre2-8) -lm
 
 ALL_CFLAGS = $(DMO_CPPFLAGS) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) -MMD -MP
 

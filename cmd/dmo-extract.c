@@ -5,12 +5,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bookmark.h"
 #include "cli.h"
 #include "http.h"
+#include "json.h"
 
 static const char synopsis[] =
     "usage: dmo-extract [-BFHiNv] [-d delim] [-f format] [-m glob] "
-    "[-q quote] [-r policy] [-s field] [file ...]";
+    "[-Q sql] [-q quote] [-r policy] [-s field] [file ...]";
 
 static const char help[] =
     "Read CSV, TSV, NDJSON, JSON and binary frames from files, compressed\n"
@@ -25,9 +27,15 @@ static const char help[] =
     "  -i, --infer               type CSV values: numbers, booleans, empty as null\n"
     "  -m, --member GLOB         read only archive members matching GLOB\n"
     "  -N, --no-header           the first CSV row is data; fields are named field1, field2, ...\n"
+    "  -Q, --query SQL           the rows to read from a database source (sqlite:PATH, postgres://...)\n"
     "  -q, --quote CHAR          CSV quote character (default \"); none for no quoting\n"
     "  -r, --ragged POLICY       rows with the wrong number of fields: reject, pad, truncate\n"
     "  -s, --source-field NAME   add a field NAME with each record's source (file or archive member)\n"
+    "      --since-field FIELD   incremental: send records whose FIELD is at or after\n"
+    "                            the bookmark in --state (see INCREMENTAL RUNS)\n"
+    "      --state FILE          the bookmark's state file, saved by dmo-load --state\n"
+    "      --checkpoint-every N  incremental: a checkpoint every N records as well\n"
+    "      --checkpoint-interval T  and every T (2s, 500ms; 1s with -F)\n"
     "      --duplicate-keys POLICY  records with repeated field names: reject, first, last\n"
     "      --invalid-utf8 POLICY    bytes that are not UTF-8: reject, replace\n"
     "      --max-record-size SIZE   longest record accepted (default 256M)\n"
@@ -43,6 +51,8 @@ static const char help[] =
     "      --page-param NAME     HTTP: page by query parameter NAME=1, 2, 3, ...\n"
     "      --page-size N         HTTP: records per page for --offset-param\n"
     DMO_HTTP_HELP("")
+    "      --progress            show progress even when stderr is not a terminal\n"
+    "      --no-progress         show no progress, even on a terminal\n"
     "  -v, --verbose             print the run summary on stderr\n"
     "  -h, --help                print this help and exit\n"
     "  -V, --version             print the version and exit\n"
@@ -62,8 +72,18 @@ enum {
 	OPT_RECORDS
 };
 
+/* Numbered apart from other options, so that branches merge cleanly. */
+enum {
+	OPT_SINCE_FIELD = DMO_OPT_PROGRAM_BASE + 50,
+	OPT_STATE,
+	OPT_CHECKPOINT_EVERY,
+	OPT_CHECKPOINT_INTERVAL
+};
+
 static const struct option longopts[] = {
 	{ "binary",		no_argument,		NULL, 'B' },
+	{ "checkpoint-every",	required_argument,	NULL, OPT_CHECKPOINT_EVERY },
+	{ "checkpoint-interval", required_argument,	NULL, OPT_CHECKPOINT_INTERVAL },
 	{ "delimiter",		required_argument,	NULL, 'd' },
 	{ "duplicate-keys",	required_argument,	NULL, DMO_OPT_DUPLICATE_KEYS },
 	{ "follow",		no_argument,		NULL, 'F' },
@@ -74,8 +94,10 @@ static const struct option longopts[] = {
 	{ "max-record-size",	required_argument,	NULL, DMO_OPT_MAX_RECORD_SIZE },
 	{ "member",		required_argument,	NULL, 'm' },
 	{ "no-header",		no_argument,		NULL, 'N' },
+	{ "query",		required_argument,	NULL, 'Q' },
 	{ "quote",		required_argument,	NULL, 'q' },
 	{ "ragged",		required_argument,	NULL, 'r' },
+	{ "since-field",	required_argument,	NULL, OPT_SINCE_FIELD },
 	{ "source-field",	required_argument,	NULL, 's' },
 	{ "cursor-field",	required_argument,	NULL, OPT_CURSOR_FIELD },
 	{ "cursor-param",	required_argument,	NULL, OPT_CURSOR_PARAM },
@@ -86,6 +108,7 @@ static const struct option longopts[] = {
 	{ "page-size",		required_argument,	NULL, OPT_PAGE_SIZE },
 	{ "records",		required_argument,	NULL, OPT_RECORDS },
 	DMO_HTTP_LONGOPTS,
+	{ "state",		required_argument,	NULL, OPT_STATE },
 	DMO_COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
@@ -98,6 +121,7 @@ struct extract {
 	struct dmo_writer	*w;
 	struct dmo_out		*out;
 	struct dmo_record	 rec;
+	struct dmo_bookmark	*bm;		/* --since-field, or NULL */
 };
 
 static void __attribute__((noreturn))
@@ -106,6 +130,53 @@ write_failed(struct extract *x, const struct dmo_err *err)
 	dmo_report(err);
 	dmo_run_status(&x->run, DMO_EXIT_IO);
 	exit(dmo_run_finish(&x->run));
+}
+
+/*
+ * Checkpoints (dmo-extract(1), INCREMENTAL RUNS).  None goes out once a
+ * source failed or the rejects passed a count limit: the bookmark must
+ * not pass records that were never sent.
+ */
+static int
+checkpoint_ok(struct extract *x)
+{
+	if (x->run.max_pct < 0 && dmo_run_over_limit(&x->run))
+		x->bm->stopped = 1;
+	return !x->bm->stopped;
+}
+
+static void
+send_checkpoint(struct extract *x)
+{
+	struct dmo_err err;
+
+	if (dmo_writer_control(x->w, dmo_bookmark_checkpoint(x->bm), &err) != 0)
+		write_failed(x, &err);
+}
+
+static void
+bookmark_sent(struct extract *x)
+{
+	struct dmo_err err;
+
+	if (dmo_bookmark_sent(x->bm, &x->rec, &err))
+		dmo_run_warn(&err);
+	if (dmo_bookmark_due(x->bm, 0) && checkpoint_ok(x))
+		send_checkpoint(x);
+}
+
+/* The input pauses: a checkpoint when one is due by the clock. */
+static void
+on_wait(void *arg)
+{
+	struct extract *x = arg;
+	struct dmo_err err;
+
+	if (dmo_bookmark_due(x->bm, 1) && checkpoint_ok(x)) {
+		send_checkpoint(x);
+		if (dmo_out_flush(x->out, &err) != 0)
+			write_failed(x, &err);
+	}
 }
 
 static void
@@ -138,14 +209,47 @@ emit(struct extract *x, struct dmo_reader *r)
 		}
 	}
 	rc = dmo_writer_write(x->w, &x->rec, &err);
-	if (rc == 0)
+	if (rc == 0) {
 		x->run.out++;
-	else if (rc == -1) {
+		if (x->bm != NULL)
+			bookmark_sent(x);
+	} else if (rc == -1) {
 		if (err.loc.file == NULL)
 			err.loc = x->rec.loc;
 		dmo_run_reject(&x->run, &err, &x->rec, NULL, 0);
 	} else
 		write_failed(x, &err);
+}
+
+/*
+ * Every source's loop calls these: record_read for each record in
+ * x->rec, source_failed when a source cannot be opened or read to its
+ * end, so that --since-field and its checkpoints work for all sources.
+ */
+static void
+record_read(struct extract *x, struct dmo_reader *r)
+{
+	struct dmo_err err;
+	int rc;
+
+	if (x->bm != NULL &&
+	    (rc = dmo_bookmark_test(x->bm, &x->rec, &err)) <= 0) {
+		if (rc < 0) {
+			x->run.in++;
+			dmo_run_reject(&x->run, &err, &x->rec, NULL, 0);
+		}
+		return;		/* before the bookmark: not counted in */
+	}
+	x->run.in++;
+	emit(x, r);
+}
+
+static void
+source_failed(struct extract *x, const struct dmo_err *err)
+{
+	dmo_run_error(&x->run, err);
+	if (x->bm != NULL)
+		x->bm->stopped = 1;	/* its records may be after a checkpoint */
 }
 
 static void
@@ -156,24 +260,24 @@ extract_one(struct extract *x, const char *path)
 	int rc;
 
 	if ((r = dmo_reader_open(path, &x->ropts, &err)) == NULL) {
-		dmo_run_error(&x->run, &err);
+		source_failed(x, &err);
 		return;
 	}
+	x->run.reader = r;
 	while ((rc = dmo_reader_next(r, &x->rec, &err)) != DMO_READ_EOF) {
-		if (rc == DMO_READ_RECORD) {
-			x->run.in++;
-			emit(x, r);
-		} else if (rc == DMO_READ_CONTROL) {
+		dmo_run_tick(&x->run);
+		if (rc == DMO_READ_RECORD)
+			record_read(x, r);
+		else if (rc == DMO_READ_CONTROL) {
 			if (dmo_writer_control(x->w, dmo_reader_control(r),
 			    &err) != 0)
 				write_failed(x, &err);
 		} else if (rc == DMO_READ_BAD)
 			dmo_run_reject_read(&x->run, r, &err);
-		else {
-			/* The next read goes on with the next member, if any. */
-			dmo_run_error(&x->run, &err);
-		}
+		else	/* the next read goes on with the next member, if any */
+			source_failed(x, &err);
 	}
+	x->run.reader = NULL;
 	x->run.bytes_in += dmo_reader_bytes(r);
 	dmo_reader_free(r);
 }
@@ -273,14 +377,92 @@ check_paging(struct extract *x)
 		    "'--offset-param'");
 }
 
+static void
+start_bookmark(struct extract *x, struct dmo_bookmark *bm,
+    const char *field, const char *state, const char *every,
+    const char *interval)
+{
+	struct dmo_err err;
+	unsigned long long n = 0;
+	double secs = 0;
+
+	if (field == NULL)
+		dmo_usage_error(&x->run, "option '--state' needs "
+		    "'--since-field'");
+	if (state == NULL)
+		dmo_usage_error(&x->run, "option '--since-field' needs "
+		    "'--state'");
+	if (every != NULL && dmo_parse_ull(every, &n) != 0)
+		dmo_usage_error(&x->run, "option '--checkpoint-every': not a "
+		    "count: %s", dmo_quote(every, strlen(every)));
+	if (interval != NULL && dmo_parse_seconds(interval, &secs) != 0)
+		dmo_usage_error(&x->run, "option '--checkpoint-interval': not "
+		    "a duration: %s", dmo_quote(interval, strlen(interval)));
+	/* A followed file has no end: checkpoint by the clock. */
+	if (interval == NULL && x->ropts.follow)
+		secs = 1;
+	if (dmo_bookmark_open(bm, field, state, &err) != 0) {
+		dmo_report(&err);
+		exit(err.code);
+	}
+	bm->every = n;
+	bm->interval = secs;
+	x->bm = bm;
+	if (bm->interval > 0)
+		dmo_io_on_wait(on_wait, x);
+}
+
+/* "incremental" in the run summary. */
+static void
+summarize_bookmark(struct extract *x)
+{
+	struct dmo_bookmark *bm = x->bm;
+	struct dmo_doc *d = dmo_doc_object();
+
+	dmo_doc_set(d, "field", dmo_doc_strn(bm->field, bm->flen));
+	dmo_doc_set(d, "from", bm->have_from ?
+	    dmo_doc_strn(bm->from.p, bm->from.len) : dmo_doc_null());
+	dmo_doc_set(d, "to", bm->have_max ?
+	    dmo_doc_strn(bm->max.p, bm->max.len) : bm->have_from ?
+	    dmo_doc_strn(bm->from.p, bm->from.len) : dmo_doc_null());
+	dmo_doc_set_int(d, "skipped", (long long)bm->skipped);
+	dmo_doc_set_int(d, "checkpoints", (long long)bm->checkpoints);
+	x->run.extra_name = "incremental";
+	x->run.extra = d;
+}
+
+/* Database operands: checked before anything is read (dmo-extract(1)). */
+static void
+check_db_sources(struct extract *x, int argc, char *argv[])
+{
+	struct dmo_err err;
+	int i, rc, any = 0;
+
+	for (i = 0; i < argc; i++) {
+		if ((rc = dmo_reader_db_check(argv[i], x->ropts.query,
+		    &err)) < 0)
+			dmo_usage_error(&x->run, "%s", err.msg);
+		if (rc > 0 && x->ropts.follow)
+			dmo_usage_error(&x->run, "option '--follow' does not "
+			    "apply to a database source");
+		any |= rc;
+	}
+	if (x->ropts.query != NULL && !any)
+		dmo_usage_error(&x->run, "option '--query' applies to database "
+		    "sources only");
+}
+
 int
 main(int argc, char *argv[])
 {
 	static struct extract x;
+	static struct dmo_bookmark bm;
 	struct dmo_write_opts wopts = { 0 };
 	struct dmo_err err;
 	int binary = 0, ch, fmt;
 	size_t size;
+	const char *since_field = NULL, *state = NULL;
+	const char *cp_every = NULL, *cp_interval = NULL;
 
 	dmo_setprogname(argv[0]);
 	dmo_run_init(&x.run, synopsis, help);
@@ -288,7 +470,7 @@ main(int argc, char *argv[])
 	x.ropts.warn = dmo_run_warn;
 	dmo_http_opts_init(&x.http);
 	x.ropts.http = &x.http;
-	while ((ch = getopt_long(argc, argv, "Bd:Ff:Hihm:Nq:r:s:vV", longopts,
+	while ((ch = getopt_long(argc, argv, "Bd:Ff:Hihm:NQ:q:r:s:vV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'B':
@@ -323,6 +505,9 @@ main(int argc, char *argv[])
 		case 'N':
 			x.ropts.header = 0;
 			break;
+		case 'Q':
+			x.ropts.query = optarg;
+			break;
 		case 'q':
 			if (dmo_parse_char(optarg, &x.ropts.quote) != 0)
 				dmo_usage_error(&x.run, "option '--quote': "
@@ -346,6 +531,21 @@ main(int argc, char *argv[])
 				dmo_usage_error(&x.run, "option "
 				    "'--source-field': empty name");
 			x.source_field = optarg;
+			break;
+		case OPT_SINCE_FIELD:
+			if (*optarg == '\0')
+				dmo_usage_error(&x.run, "option "
+				    "'--since-field': empty name");
+			since_field = optarg;
+			break;
+		case OPT_STATE:
+			state = optarg;
+			break;
+		case OPT_CHECKPOINT_EVERY:
+			cp_every = optarg;
+			break;
+		case OPT_CHECKPOINT_INTERVAL:
+			cp_interval = optarg;
 			break;
 		case DMO_OPT_DUPLICATE_KEYS:
 			if (dmo_parse_dup(optarg, &x.ropts.dup) != 0)
@@ -381,11 +581,25 @@ main(int argc, char *argv[])
 	if (x.ropts.follow && argc == 1 && dmo_http_is_url(argv[0]))
 		dmo_usage_error(&x.run, "option '--follow' takes a file, not "
 		    "a URL");
+	if (since_field != NULL || state != NULL)
+		start_bookmark(&x, &bm, since_field, state, cp_every,
+		    cp_interval);
+	else if (cp_every != NULL || cp_interval != NULL)
+		dmo_usage_error(&x.run, "option '--checkpoint-%s' needs "
+		    "'--since-field' and '--state'", cp_every != NULL ?
+		    "every" : "interval");
+	check_db_sources(&x, argc, argv);
 
 	dmo_run_start(&x.run);
 	dmo_io_grow_pipe(STDOUT_FILENO);
 	x.out = dmo_out_new(STDOUT_FILENO, "<stdout>");
 	wopts.format = dmo_wire_format(binary);
+	if (x.bm != NULL && wopts.format != DMO_FMT_BINARY) {
+		dmo_err_set(&err, 0, NULL, "option '--state': NDJSON output "
+		    "carries no checkpoints, so the bookmark will not advance "
+		    "(use -B or DMO_WIRE=binary)");
+		dmo_run_warn(&err);
+	}
 	wopts.header = 1;
 	if ((x.w = dmo_writer_new(x.out, &wopts, &err)) == NULL)
 		write_failed(&x, &err);
@@ -394,6 +608,12 @@ main(int argc, char *argv[])
 		extract_one(&x, "-");
 	for (; argc > 0; argc--, argv++)
 		extract_one(&x, *argv);
+	if (x.bm != NULL) {
+		/* The end of the input: a checkpoint if the run is clean. */
+		if (checkpoint_ok(&x) && !dmo_run_over_limit(&x.run))
+			send_checkpoint(&x);
+		summarize_bookmark(&x);
+	}
 	if (dmo_writer_finish(x.w, &err) != 0)
 		write_failed(&x, &err);
 	x.run.bytes_out = x.out->bytes;
@@ -401,5 +621,7 @@ main(int argc, char *argv[])
 	dmo_out_free(x.out);
 	dmo_record_release(&x.rec);
 	dmo_http_opts_release(&x.http);
+	if (x.bm != NULL)
+		dmo_bookmark_release(x.bm);
 	return dmo_run_finish(&x.run);
 }

@@ -1,4 +1,4 @@
-/* dmo-load - write records where they are used: stdout, files, SQLite. */
+/* dmo-load - write records where they are used: stdout, files, databases. */
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include <errno.h>
 #include <getopt.h>
@@ -11,6 +11,7 @@
 
 #include "archive.h"
 #include "atomic.h"
+#include "bookmark.h"
 #include "buf.h"
 #include "cli.h"
 #include "err.h"
@@ -19,6 +20,7 @@
 #include "http.h"
 #include "io.h"
 #include "partition.h"
+#include "pg.h"
 #include "record.h"
 #include "sqlite.h"
 #include "value.h"
@@ -29,24 +31,25 @@ static const char synopsis[] =
 
 static const char help[] =
     "Write records to stdout, to a file (replaced atomically) or into a\n"
-    "SQLite table.  target is - (stdout, the default), a file named .csv,\n"
-    ".tsv, .ndjson, .jsonl or .dmo, csv:PATH, tsv:PATH, ndjson:PATH,\n"
-    "binary:PATH, sqlite:PATH#TABLE, an http:// or https:// URL that\n"
-    "records are POSTed to in batches; an archive named .tar, .tar.gz,\n"
-    ".tar.xz, .tar.zst or .zip, or tar:PATH, tar.gz:PATH, tar.xz:PATH,\n"
-    "tar.zst:PATH, zip:PATH; with --partition-by, a directory.  Input files\n"
-    "follow the target.\n"
+    "SQLite or PostgreSQL table.  target is - (stdout, the default), a file\n"
+    "named .csv, .tsv, .ndjson, .jsonl or .dmo, csv:PATH, tsv:PATH,\n"
+    "ndjson:PATH, binary:PATH, sqlite:PATH#TABLE, a PostgreSQL URI\n"
+    "postgres://...#[SCHEMA.]TABLE, an http:// or https:// URL that records\n"
+    "are POSTed to in batches; an archive named .tar, .tar.gz, .tar.xz,\n"
+    ".tar.zst or .zip, or tar:PATH, tar.gz:PATH, tar.xz:PATH, tar.zst:PATH,\n"
+    "zip:PATH; with --partition-by, a directory.  Input files follow the\n"
+    "target.\n"
     "\n"
     "  -B, --binary               write binary frames (dmo-frame(5)) to stdout\n"
     "  -d, --delimiter CHAR       CSV/TSV output delimiter\n"
     "  -f, --format FORMAT        output format: ndjson, csv, tsv, binary\n"
     "  -k, --key FIELDS           comma-separated key fields for --mode upsert\n"
-    "  -m, --mode MODE            SQLite: append (default), replace, upsert\n"
+    "  -m, --mode MODE            databases: append (default), replace, upsert\n"
     "      --batch-bytes SIZE     HTTP: at most SIZE bytes a request (default 1M)\n"
     "      --batch-size N         HTTP: at most N records a request (default 1000)\n"
     "      --body FORMAT          HTTP: request bodies in ndjson (default) or json\n"
-    "      --commit-every N       SQLite: commit every N records\n"
-    "      --commit-interval T    SQLite, HTTP: commit at least every T (500ms, 2s)\n"
+    "      --commit-every N       databases: commit every N records\n"
+    "      --commit-interval T    databases, HTTP: commit at least every T (500ms, 2s)\n"
     "      --duplicate-keys POLICY  repeated field names: reject, first, last\n"
     "      --formula-escape       CSV/TSV: neutralise cells starting with = + - @\n"
     "      --invalid-utf8 POLICY  bytes that are not UTF-8: reject, replace\n"
@@ -55,8 +58,11 @@ static const char help[] =
     "      --max-record-size SIZE  longest record read (default 256M)\n"
     "      --max-rejects N|P%     rejected records allowed (default 0)\n"
     "      --no-header            CSV/TSV: write no header row\n"
+    "      --no-progress          show no progress, even on a terminal\n"
     "      --partition-by FIELDS  write Hive-style partitions (dt=X/part-00000)\n"
+    "      --progress             show progress even when stderr is not a terminal\n"
     "      --rejects FILE         write rejected records with reasons to FILE\n"
+    "      --state FILE           save the bookmark for dmo-extract --state FILE\n"
     "      --stats FILE           write the run summary (JSON) to FILE\n"
     DMO_HTTP_HELP(" ")
     "  -h, --help                 show this help and exit\n"
@@ -73,7 +79,9 @@ enum {
 	OPT_PARTITION_BY,
 	OPT_BATCH_BYTES = DMO_HTTP_OPT_END + 10,	/* clear of http.h */
 	OPT_BATCH_SIZE,
-	OPT_BODY
+	OPT_BODY,
+	/* Numbered apart from other options, so that branches merge. */
+	OPT_STATE = DMO_OPT_PROGRAM_BASE + 50
 };
 
 static const struct option longopts[] = {
@@ -96,6 +104,7 @@ static const struct option longopts[] = {
 	{ "no-header",		no_argument,		NULL, OPT_NO_HEADER },
 	{ "partition-by",	required_argument,	NULL, OPT_PARTITION_BY },
 	DMO_HTTP_LONGOPTS,
+	{ "state",		required_argument,	NULL, OPT_STATE },
 	DMO_COMMON_LONGOPTS,
 	{ NULL,			0,			NULL, 0 }
 };
@@ -106,7 +115,8 @@ enum target_kind {
 	T_SQLITE,
 	T_ARCHIVE,	/* one member per input, or per partition */
 	T_PARTS,	/* a directory of partitions */
-	T_HTTP
+	T_HTTP,
+	T_PG
 };
 
 /*
@@ -147,12 +157,23 @@ struct load {
 	struct dmo_partition_opts popts;
 	struct dmo_http_opts	 http;
 	struct batch		 batch;
+	struct dmo_pg		*pg;
+	char			*pguri;
+	char			*schema;
 	unsigned long long	 commit_every;
 	double			 commit_interval;
 	struct timespec		 tx_start;
 	int			 failed;	/* input incomplete: keep nothing */
 	int			 stop;		/* read no more */
 	int			 target_failed;	/* and said so */
+	/* --state: the checkpoint to save after the next commit. */
+	const char		*state_arg;
+	char			*state;		/* absolute, or NULL */
+	struct dmo_buf		 cp;		/* its payload */
+	int			 have_cp;
+	int			 cp_off;	/* a bad checkpoint: save none */
+	int			 cp_warned;
+	unsigned long long	 cp_saved;
 };
 
 /* What the command line asked for, before it is checked against the target. */
@@ -316,6 +337,22 @@ parse_target(struct load *L, const char *t, const struct opts *o,
 		if (o->format != NULL)
 			usage_conflict(L, "--format", "does not apply to an "
 			    "HTTP target: use --body");
+		if (o->binary)
+			usage_conflict(L, "--binary", "applies to stdout only");
+		return;
+	}
+	if (dmo_pg_is_uri(t)) {
+		struct dmo_err err;
+
+		L->kind = T_PG;
+		if (dmo_pg_split(t, &L->pguri, &L->schema, &L->table, &err)
+		    != 0)
+			dmo_usage_error(&L->run, "%s", err.msg);
+		if (L->table == NULL)
+			L->table = default_table(first_input);
+		if (o->format != NULL)
+			usage_conflict(L, "--format", "does not apply to a "
+			    "PostgreSQL target");
 		if (o->binary)
 			usage_conflict(L, "--binary", "applies to stdout only");
 		return;
@@ -524,7 +561,8 @@ check_http_options(struct load *L, const struct opts *o)
 static void
 check_options(struct load *L, const struct opts *o)
 {
-	int csv = L->kind != T_SQLITE && L->kind != T_HTTP &&
+	int db = L->kind == T_SQLITE || L->kind == T_PG;
+	int csv = !db && L->kind != T_HTTP &&
 	    (L->format == DMO_FMT_CSV || L->format == DMO_FMT_TSV);
 
 	check_http_options(L, o);
@@ -561,7 +599,7 @@ check_options(struct load *L, const struct opts *o)
 			    "replace for partitions: %s", dmo_quote(o->mode,
 			    strlen(o->mode)));
 	}
-	if (L->kind != T_SQLITE) {
+	if (!db) {
 		const struct {
 			const char	*given;
 			const char	*name;
@@ -581,10 +619,10 @@ check_options(struct load *L, const struct opts *o)
 				if (L->kind == T_HTTP)
 					continue;
 				usage_conflict(L, only[i].name, "applies to "
-				    "SQLite and HTTP targets only");
+				    "SQLite, PostgreSQL and HTTP targets only");
 			}
 			usage_conflict(L, only[i].name, "applies to "
-			    "SQLite targets only");
+			    "SQLite and PostgreSQL targets only");
 		}
 		if (L->kind != T_HTTP || o->commit_interval == NULL)
 			return;
@@ -615,7 +653,8 @@ notice(void *ctx, const char *msg)
 	struct load *L = ctx;
 
 	if (L->run.verbose)
-		dmo_warnx("%s: %s", L->path, msg);
+		dmo_warnx("%s: %s", L->path != NULL ? L->path : L->target,
+		    msg);
 }
 
 static double
@@ -628,6 +667,39 @@ since(const struct timespec *t0)
 	    (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
+/* Time spent in the target, for the run summary. */
+static inline void
+clock_now(struct timespec *t)
+{
+	clock_gettime(CLOCK_MONOTONIC, t);
+}
+
+static void
+target_time(struct load *L, const struct timespec *t0, int commit)
+{
+	double s = since(t0);
+
+	L->run.target.seconds += s;
+	if (commit)
+		L->run.target.commit_seconds += s;
+}
+
+/* A SQLite commit, counted and timed.  0 or -2 (err set). */
+static int
+sqlite_commit(struct load *L, struct dmo_err *err)
+{
+	unsigned long long pending = dmo_sqlite_pending(L->db);
+	struct timespec t0;
+	int rc;
+
+	clock_now(&t0);
+	rc = dmo_sqlite_commit(L->db, err);
+	target_time(L, &t0, 1);
+	if (rc == 0 && pending > 0)
+		L->run.target.batches++;
+	return rc;
+}
+
 /* The target failed: say so, and read no further. */
 static void
 target_error(struct load *L, const struct dmo_err *err)
@@ -636,6 +708,124 @@ target_error(struct load *L, const struct dmo_err *err)
 	L->stop = 1;
 	L->failed = 1;
 	L->target_failed = 1;
+}
+
+/*
+ * Checkpoints (dmo-extract(1), INCREMENTAL RUNS).  A checkpoint frame is
+ * held until a commit covers every record before it; then its bookmark
+ * is saved to the --state file.  The file is the one this command line
+ * names: a checkpoint for another state file is refused, so no input can
+ * make dmo-load write a file it was not told to.
+ */
+static void	checkpoint_committed(struct load *);
+
+static void
+checkpoint_seen(struct load *L, const struct dmo_control *c)
+{
+	struct dmo_checkpoint cp;
+	struct dmo_err err;
+
+	if (L->cp_off)
+		return;
+	if (dmo_checkpoint_decode(c->payload, c->len, &cp, &err) != 0) {
+		dmo_run_error(&L->run, &err);
+		L->cp_off = 1;
+		L->have_cp = 0;
+		return;
+	}
+	if (L->state == NULL) {
+		if (!L->cp_warned) {
+			dmo_err_set(&err, 0, NULL, "the input carries "
+			    "checkpoints for %s, but option '--state' is not "
+			    "given: the bookmark does not advance",
+			    dmo_quote(cp.state, cp.statelen));
+			dmo_run_warn(&err);
+			L->cp_warned = 1;
+		}
+		return;
+	}
+	if (cp.statelen != strlen(L->state) ||
+	    memcmp(cp.state, L->state, cp.statelen) != 0) {
+		dmo_err_set(&err, DMO_EXIT_USAGE, NULL, "option '--state': "
+		    "the input's checkpoints are for %s, not '%s': the "
+		    "bookmark does not advance", dmo_quote(cp.state,
+		    cp.statelen), L->state);
+		dmo_run_error(&L->run, &err);
+		L->cp_off = 1;
+		L->have_cp = 0;
+		return;
+	}
+	L->cp.len = 0;
+	dmo_buf_add(&L->cp, c->payload, c->len);
+	L->have_cp = 1;
+	/* Nothing uncommitted in a stream: it is covered already. */
+	if (((L->kind == T_SQLITE && dmo_sqlite_pending(L->db) == 0) ||
+	    (L->kind == T_PG && dmo_pg_pending(L->pg) == 0)) &&
+	    (L->commit_every > 0 || L->commit_interval > 0))
+		checkpoint_committed(L);
+}
+
+/*
+ * Called after every successful commit of the target: save the last
+ * checkpoint seen, since every record before it is now committed.
+ * Targets mark the call with "committed: checkpoint hook".
+ */
+static void
+checkpoint_committed(struct load *L)
+{
+	struct dmo_checkpoint cp;
+	struct dmo_err err;
+
+	if (!L->have_cp || L->cp_off)
+		return;
+	L->have_cp = 0;
+	if (dmo_checkpoint_decode(L->cp.p, L->cp.len, &cp, &err) != 0 ||
+	    dmo_state_save(&cp, &err) != 0) {
+		if (err.loc.file == NULL)
+			err.loc.file = L->state_arg;
+		dmo_run_error(&L->run, &err);
+		return;
+	}
+	L->cp_saved++;
+}
+
+/*
+ * Every PostgreSQL commit goes through here, periodic or final, so that
+ * what follows a commit (the run summary, checkpoints) has one place.
+ */
+static int
+pg_commit(struct load *L)
+{
+	struct dmo_err err;
+	unsigned long long n = dmo_pg_pending(L->pg);
+	struct timespec t0;
+	int rc;
+
+	clock_now(&t0);
+	rc = dmo_pg_commit(L->pg, &err);
+	target_time(L, &t0, 1);
+	if (rc != 0) {
+		target_error(L, &err);
+		return -1;
+	}
+	if (n > 0) {
+		L->run.target.committed += n;
+		L->run.target.batches++;
+	}
+	/* committed: checkpoint hook */
+	checkpoint_committed(L);
+	return 0;
+}
+
+/* Records written to a database and not yet committed. */
+static unsigned long long
+db_pending(const struct load *L)
+{
+	if (L->pg != NULL)
+		return dmo_pg_pending(L->pg);
+	if (L->db != NULL)
+		return dmo_sqlite_pending(L->db);
+	return 0;
 }
 
 /* Commit now, unless a count limit of rejects is passed: then stop. */
@@ -648,15 +838,21 @@ maybe_commit_now(struct load *L)
 		L->stop = 1;
 		return;
 	}
-	if (dmo_sqlite_commit(L->db, &err) != 0)
+	if (L->kind == T_PG) {
+		(void)pg_commit(L);
+		return;
+	}
+	if (sqlite_commit(L, &err) != 0)
 		target_error(L, &err);
+	else
+		checkpoint_committed(L);	/* committed: checkpoint hook */
 }
 
 /* Periodic commits for streams (--commit-every, --commit-interval). */
 static void
 maybe_commit(struct load *L)
 {
-	unsigned long long pending = dmo_sqlite_pending(L->db);
+	unsigned long long pending = db_pending(L);
 
 	if (pending == 1)
 		clock_gettime(CLOCK_MONOTONIC, &L->tx_start);
@@ -676,8 +872,10 @@ on_wait(void *arg)
 {
 	struct load *L = arg;
 
-	if (!L->stop && L->db != NULL && dmo_sqlite_pending(L->db) > 0)
+	if (!L->stop && db_pending(L) > 0)
 		maybe_commit_now(L);
+	else if (!L->stop && L->have_cp && (L->db != NULL || L->pg != NULL))
+		checkpoint_committed(L);	/* it came after the commit */
 }
 
 /*
@@ -781,7 +979,9 @@ batch_send(struct load *L)
 		L->run.out += b->n;
 		L->run.bytes_out += b->body.len;
 		L->run.target.records += b->n;
+		L->run.target.committed += b->n;
 		/* committed: checkpoint hook */
+		checkpoint_committed(L);
 	} else if (rc == 1) {
 		for (i = 0; i < b->n; i++) {
 			dmo_err_set(&err, DMO_EXIT_DATA, &b->recs[i].loc,
@@ -895,6 +1095,12 @@ static void
 put_record(struct load *L, struct dmo_record *rec)
 {
 	struct dmo_err err;
+	struct timespec t0;
+	/*
+	 * Reading the clock costs as much as writing a CSV record, so the
+	 * first 256 writes are timed, and then one in 256 stands for all.
+	 */
+	int timed = L->run.in < 256 || (L->run.in & 255) == 255;
 	int rc;
 
 	L->run.in++;
@@ -902,15 +1108,22 @@ put_record(struct load *L, struct dmo_record *rec)
 		batch_put(L, rec);
 		return;
 	}
+	if (timed)
+		clock_now(&t0);
 	if (L->kind == T_SQLITE)
 		rc = dmo_sqlite_write(L->db, rec, &err);
 	else if (L->parts != NULL)
 		rc = dmo_partition_write(L->parts, rec, &err);
+	else if (L->kind == T_PG)
+		rc = dmo_pg_write(L->pg, rec, &err);
 	else
 		rc = dmo_writer_write(L->writer, rec, &err);
+	if (timed)
+		L->run.target.seconds += since(&t0) *
+		    (L->run.in <= 256 ? 1 : 256);
 	if (rc == 0) {
 		L->run.out++;
-		if (L->kind == T_SQLITE &&
+		if ((L->kind == T_SQLITE || L->kind == T_PG) &&
 		    (L->commit_every > 0 || L->commit_interval > 0))
 			maybe_commit(L);
 	} else if (rc == -1)
@@ -948,10 +1161,12 @@ load_input(struct load *L, const char *path, struct dmo_record *rec)
 		dmo_reader_free(r);
 		return;
 	}
+	L->run.reader = r;
 	while (!L->stop) {
 		rc = dmo_reader_next(r, rec, &err);
 		if (L->stop)
 			break;	/* a commit while waiting stopped us */
+		dmo_run_tick(&L->run);
 		if (rc == DMO_READ_RECORD)
 			put_record(L, rec);
 		else if (rc == DMO_READ_EOF)
@@ -959,14 +1174,20 @@ load_input(struct load *L, const char *path, struct dmo_record *rec)
 		else if (rc == DMO_READ_BAD)
 			dmo_run_reject_read(&L->run, r, &err);
 		else if (rc == DMO_READ_CONTROL) {
-			if (L->writer != NULL && dmo_writer_control(L->writer,
-			    dmo_reader_control(r), &err) != 0)
+			const struct dmo_control *c = dmo_reader_control(r);
+
+			if (c->type == DMO_CONTROL_CHECKPOINT &&
+			    L->kind != T_STDOUT)
+				checkpoint_seen(L, c);
+			else if (L->writer != NULL &&
+			    dmo_writer_control(L->writer, c, &err) != 0)
 				target_error(L, &err);
 		} else {
 			input_error(L, &err);
 			break;
 		}
 	}
+	L->run.reader = NULL;
 	L->run.bytes_in += dmo_reader_bytes(r);
 	dmo_reader_free(r);
 }
@@ -1010,22 +1231,25 @@ finish_file(struct load *L)
 	struct dmo_err err;
 	char why[160];
 	int direct = dmo_atomic_direct(L->atomic);
+	struct timespec t0;
 
 	why[0] = '\0';
 	if (!L->failed && dmo_run_over_limit(&L->run)) {
 		limit_reason(L, why, sizeof(why));
 		L->failed = 1;
 	}
+	clock_now(&t0);
 	if (!L->failed && dmo_writer_finish(L->writer, &err) != 0)
 		target_error(L, &err);
 	dmo_writer_free(L->writer);
 	L->run.bytes_out = dmo_atomic_out(L->atomic)->bytes;
+	L->run.target.records = L->run.out;
 	if (!L->failed && dmo_atomic_commit(L->atomic, &err) == 0) {
-		/* One file, one batch. */
-		L->run.target.name = L->target;
-		L->run.target.records = L->run.out;
+		target_time(L, &t0, 1);
+		L->run.target.committed = L->run.out;
 		L->run.target.batches = 1;
-		L->run.target.seconds = since(&L->tx_start);
+		/* committed: checkpoint hook */
+		checkpoint_committed(L);
 		return;
 	}
 	if (L->failed)
@@ -1069,6 +1293,11 @@ finish_parts(struct load *L)
 	L->run.target.records = dmo_partition_records(L->parts);
 	L->run.target.batches = dmo_partition_files(L->parts);
 	L->run.target.seconds = since(&L->tx_start);
+	if (!L->failed) {
+		L->run.target.committed = L->run.target.records;
+		/* committed: checkpoint hook */
+		checkpoint_committed(L);
+	}
 	if (L->run.verbose && !L->failed)
 		dmo_warnx("%s: %llu record%s in %llu %s%s", L->path,
 		    L->run.target.records, L->run.target.records == 1 ? "" :
@@ -1092,10 +1321,11 @@ finish_sqlite(struct load *L)
 		limit_reason(L, why, sizeof(why));
 		L->failed = 1;
 	}
-	if (!L->failed && dmo_sqlite_commit(L->db, &err) != 0) {
+	if (!L->failed && sqlite_commit(L, &err) != 0) {
 		dmo_run_error(&L->run, &err);
 		L->failed = 1;
-	}
+	} else if (!L->failed)
+		checkpoint_committed(L);	/* committed: checkpoint hook */
 	if (L->failed) {
 		if (dmo_sqlite_rollback(L->db, &err) != 0)
 			dmo_run_error(&L->run, &err);
@@ -1109,6 +1339,8 @@ finish_sqlite(struct load *L)
 			    "loaded%s%s", L->path, L->table,
 			    *why != '\0' ? ": " : "", why);
 	}
+	L->run.target.records = L->run.out;
+	L->run.target.committed = dmo_sqlite_committed(L->db);
 	dmo_sqlite_close(L->db);
 	L->db = NULL;
 }
@@ -1145,6 +1377,39 @@ open_parts(struct load *L)
 }
 
 static void
+finish_pg(struct load *L)
+{
+	struct dmo_err err;
+	unsigned long long pending = dmo_pg_pending(L->pg);
+	unsigned long long committed = dmo_pg_committed(L->pg);
+	char why[160];
+
+	why[0] = '\0';
+	if (!L->failed && dmo_run_over_limit(&L->run)) {
+		limit_reason(L, why, sizeof(why));
+		L->failed = 1;
+	}
+	if (!L->failed && pg_commit(L) != 0)
+		pending = dmo_pg_pending(L->pg);
+	if (L->failed) {
+		if (dmo_pg_rollback(L->pg, &err) != 0 && !L->target_failed)
+			dmo_run_error(&L->run, &err);
+		if (committed > 0)
+			dmo_warnx("%s: table '%s': rolled back the last %llu "
+			    "record%s, %llu committed before%s%s", L->target,
+			    L->table, pending, pending == 1 ? "" : "s",
+			    committed, *why != '\0' ? ": " : "", why);
+		else
+			dmo_warnx("%s: table '%s': rolled back, nothing "
+			    "loaded%s%s", L->target, L->table,
+			    *why != '\0' ? ": " : "", why);
+	}
+	L->run.target.records = L->run.out;
+	dmo_pg_close(L->pg);
+	L->pg = NULL;
+}
+
+static void
 open_target(struct load *L)
 {
 	struct dmo_err err;
@@ -1164,6 +1429,7 @@ open_target(struct load *L)
 		break;
 	case T_SQLITE:
 	case T_HTTP:
+	case T_PG:
 		return;
 	case T_ARCHIVE:
 	case T_PARTS:
@@ -1231,6 +1497,45 @@ http_option(struct load *L, int ch, const char *arg)
 		exit(err.code);
 	}
 	dmo_usage_error(&L->run, "%s", err.msg);
+}
+
+static void
+open_pg(struct load *L, const char **keys, size_t nkeys, const char *mode)
+{
+	struct dmo_pg_opts po;
+	struct dmo_err err;
+
+	memset(&po, 0, sizeof(po));
+	po.operand = L->target;
+	po.uri = L->pguri;
+	po.schema = L->schema;
+	po.table = L->table;
+	if (mode == NULL || strcmp(mode, "append") == 0)
+		po.mode = DMO_PG_APPEND;
+	else if (strcmp(mode, "replace") == 0)
+		po.mode = DMO_PG_REPLACE;
+	else if (strcmp(mode, "upsert") == 0)
+		po.mode = DMO_PG_UPSERT;
+	else
+		dmo_usage_error(&L->run, "option '--mode': not append, replace "
+		    "or upsert: %s", dmo_quote(mode, strlen(mode)));
+	if (po.mode == DMO_PG_UPSERT && nkeys == 0)
+		dmo_usage_error(&L->run, "mode 'upsert' needs option '--key'");
+	if (po.mode != DMO_PG_UPSERT && nkeys > 0)
+		dmo_usage_error(&L->run, "option '--key' needs '--mode "
+		    "upsert'");
+	po.keys = keys;
+	po.nkeys = nkeys;
+	po.notice = notice;
+	po.ctx = L;
+	L->run.target.name = L->target;
+	dmo_run_start(&L->run);
+	if ((L->pg = dmo_pg_open(&po, &err)) == NULL) {
+		dmo_run_error(&L->run, &err);
+		exit(dmo_run_finish(&L->run));
+	}
+	if (L->commit_every > 0 || L->commit_interval > 0)
+		dmo_io_on_wait(on_wait, L);
 }
 
 int
@@ -1302,6 +1607,9 @@ main(int argc, char *argv[])
 		case OPT_PARTITION_BY:
 			o.partition_by = optarg;
 			break;
+		case OPT_STATE:
+			L.state_arg = optarg;
+			break;
 		case DMO_OPT_DUPLICATE_KEYS:
 			if (dmo_parse_dup(optarg, &L.ropts.dup) != 0)
 				dmo_usage_error(&L.run, "option "
@@ -1336,14 +1644,35 @@ main(int argc, char *argv[])
 	inputs = argc > 1 ? argv + 1 : default_input;
 	parse_target(&L, argc > 0 ? argv[0] : "-", &o, inputs[0]);
 	check_options(&L, &o);
+	if (L.state_arg != NULL) {
+		struct dmo_err err;
+
+		if (L.kind == T_STDOUT)
+			usage_conflict(&L, "--state", "needs a target that "
+			    "commits: the standard output never does");
+		if ((L.state = dmo_state_path(L.state_arg, &err)) == NULL) {
+			dmo_report(&err);
+			exit(err.code);
+		}
+	}
 	if (o.keys != NULL)
 		keys = split_keys(&L, o.keys, &nkeys);
+	if (L.kind != T_STDOUT) {
+		L.run.output_elsewhere = 1;
+		L.run.target.name = L.target;
+		L.run.target.batch = L.kind == T_SQLITE || L.kind == T_PG ?
+		    "transaction" :
+		    L.kind == T_HTTP ? "request" : L.kind == T_ARCHIVE ?
+		    "member" : "file";
+	}
 	if (L.kind == T_SQLITE)
 		open_db(&L, keys, nkeys, o.mode);
 	else if (L.kind == T_HTTP) {
 		dmo_run_start(&L.run);
 		open_http(&L);
-	} else {
+	} else if (L.kind == T_PG)
+		open_pg(&L, keys, nkeys, o.mode);
+	else {
 		dmo_run_start(&L.run);
 		open_target(&L);
 	}
@@ -1370,6 +1699,9 @@ main(int argc, char *argv[])
 	case T_HTTP:
 		finish_http(&L);
 		break;
+	case T_PG:
+		finish_pg(&L);
+		break;
 	}
 	for (i = 0; i < L.popts.nfields; i++)
 		free((void *)L.popts.fields[i]);
@@ -1378,7 +1710,21 @@ main(int argc, char *argv[])
 	for (i = 0; i < nkeys; i++)
 		free((void *)keys[i]);
 	free(keys);
+	if (L.state != NULL && L.cp_saved == 0 && !L.cp_off &&
+	    L.run.status == 0) {
+		struct dmo_err err;
+		struct dmo_loc loc = { L.state_arg, 0, 0 };
+
+		dmo_err_set(&err, 0, &loc, "no checkpoint was committed, so "
+		    "the state file is left as it was (is the input NDJSON? "
+		    "dmo-extract needs -B or DMO_WIRE=binary)");
+		dmo_run_warn(&err);
+	}
+	free(L.state);
+	dmo_buf_release(&L.cp);
 	free(L.path);
 	free(L.table);
+	free(L.pguri);
+	free(L.schema);
 	return dmo_run_finish(&L.run);
 }

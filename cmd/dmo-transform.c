@@ -59,6 +59,8 @@ static const char help[] =
     "records come from stdin; before file operands, give '' as the program.\n"
     "\n"
     "      --max-rejects N|P%     rejected records allowed (default 0)\n"
+    "      --no-progress          show no progress, even on a terminal\n"
+    "      --progress             show progress even when stderr is not a terminal\n"
     "      --rejects FILE         write rejected records with reasons to FILE\n"
     "      --stats FILE           write the run summary (JSON) to FILE\n"
     "  -v, --verbose              print the run summary on stderr\n"
@@ -421,9 +423,11 @@ transform_one(struct transform *t, const char *path)
 		dmo_run_error(&t->run, &err);
 		return;
 	}
+	t->run.reader = r;
 	while ((rc = dmo_reader_next(r, &t->rec, &err)) != DMO_READ_EOF) {
 		if (rc == DMO_READ_RECORD) {
 			t->run.in++;
+			dmo_run_tick(&t->run);
 			process(t);
 		} else if (rc == DMO_READ_CONTROL) {
 			if (dmo_writer_control(t->w, dmo_reader_control(r),
@@ -435,6 +439,7 @@ transform_one(struct transform *t, const char *path)
 			dmo_run_error(&t->run, &err);
 	}
 	t->run.bytes_in += dmo_reader_bytes(r);
+	t->run.reader = NULL;
 	dmo_reader_free(r);
 }
 

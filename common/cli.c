@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "json.h"
+#include "progress.h"
 #include "value.h"
 
 #define MAX_MESSAGES	100	/* reject messages printed before we hush */
@@ -24,6 +25,7 @@ dmo_run_init(struct dmo_run *run, const char *synopsis, const char *help)
 	run->synopsis = synopsis;
 	run->help = help;
 	run->max_pct = -1;
+	run->progress = -1;
 	clock_gettime(CLOCK_MONOTONIC, &run->start);
 }
 
@@ -32,6 +34,7 @@ dmo_usage_error(const struct dmo_run *run, const char *fmt, ...)
 {
 	va_list ap;
 
+	dmo_progress_clear();
 	if (fmt != NULL) {
 		fprintf(stderr, "%s: ", dmo_getprogname());
 		va_start(ap, fmt);
@@ -90,6 +93,12 @@ dmo_run_option(struct dmo_run *run, int ch, const char *arg)
 	case DMO_OPT_STATS:
 		run->stats_path = arg;
 		return 1;
+	case DMO_OPT_PROGRESS:
+		run->progress = 1;
+		return 1;
+	case DMO_OPT_NO_PROGRESS:
+		run->progress = 0;
+		return 1;
 	case '?':
 		dmo_usage_error(run, NULL);
 	default:
@@ -102,6 +111,7 @@ dmo_run_start(struct dmo_run *run)
 {
 	int fd;
 
+	dmo_progress_start(run);
 	if (run->rejects_path == NULL)
 		return;
 	if (strcmp(run->rejects_path, "-") == 0)
@@ -122,13 +132,17 @@ put_key(struct dmo_out *o, const char *key)
 	dmo_out_write(o, key, strlen(key));
 }
 
-void
-dmo_run_reject(struct dmo_run *run, const struct dmo_err *err,
-    const struct dmo_record *rec, const char *raw, size_t rawlen)
+static void
+reject_common(struct dmo_run *run, const struct dmo_err *err,
+    const struct dmo_reject_why *why, const struct dmo_record *rec,
+    const char *raw, size_t rawlen)
 {
 	run->rejected++;
+	if (why != NULL && why->dropped)
+		run->dropped++;
 	if (run->rejects == NULL) {
-		if (run->messages++ < MAX_MESSAGES)
+		if ((why == NULL || !why->dropped) &&
+		    run->messages++ < MAX_MESSAGES)
 			dmo_report(err);
 	} else {
 		struct dmo_out *o = run->rejects;
@@ -144,6 +158,26 @@ dmo_run_reject(struct dmo_run *run, const struct dmo_err *err,
 		put_key(o, num);
 		put_key(o, ",\"reason\":");
 		dmo_json_put_string(o, err->msg, strlen(err->msg));
+		if (why != NULL) {
+			put_key(o, ",\"code\":");
+			dmo_json_put_string(o, why->code, strlen(why->code));
+			if (why->field != NULL) {
+				put_key(o, ",\"field\":");
+				dmo_json_put_string(o, why->field, why->flen);
+			}
+			if (why->vtype >= 0) {
+				struct dmo_record v;
+
+				/* One value, written as the writers would. */
+				dmo_record_init(&v);
+				dmo_record_add(&v, "v", 1,
+				    (enum dmo_type)why->vtype, why->value,
+				    why->vlen);
+				put_key(o, ",\"value\":");
+				dmo_json_put_value(o, &v, 0);
+				dmo_record_release(&v);
+			}
+		}
 		if (rec != NULL) {
 			put_key(o, ",\"record\":");
 			dmo_json_put_record(o, rec);
@@ -153,6 +187,21 @@ dmo_run_reject(struct dmo_run *run, const struct dmo_err *err,
 		}
 		put_key(o, "}\n");
 	}
+}
+
+void
+dmo_run_reject(struct dmo_run *run, const struct dmo_err *err,
+    const struct dmo_record *rec, const char *raw, size_t rawlen)
+{
+	reject_common(run, err, NULL, rec, raw, rawlen);
+}
+
+void
+dmo_run_reject_why(struct dmo_run *run, const struct dmo_err *err,
+    const struct dmo_reject_why *why, const struct dmo_record *rec,
+    const char *raw, size_t rawlen)
+{
+	reject_common(run, err, why, rec, raw, rawlen);
 }
 
 void
@@ -176,6 +225,7 @@ dmo_run_error(struct dmo_run *run, const struct dmo_err *err)
 void
 dmo_run_warn(const struct dmo_err *err)
 {
+	dmo_progress_clear();
 	if (err->loc.file != NULL && err->loc.line > 0)
 		fprintf(stderr, "%s: %s:%lu: warning: %s\n", dmo_getprogname(),
 		    err->loc.file, err->loc.line, err->msg);
@@ -190,11 +240,12 @@ dmo_run_warn(const struct dmo_err *err)
 int
 dmo_run_over_limit(const struct dmo_run *run)
 {
+	unsigned long long bad = run->rejected - run->dropped;
+
 	if (run->max_pct >= 0)
 		return run->in > 0 &&
-		    (double)run->rejected * 100.0 / (double)run->in >
-		    run->max_pct;
-	return run->rejected > run->max_rejects;
+		    (double)bad * 100.0 / (double)run->in > run->max_pct;
+	return bad > run->max_rejects;
 }
 
 static double
@@ -207,11 +258,32 @@ elapsed(const struct dmo_run *run)
 	    (double)(now.tv_nsec - run->start.tv_nsec) / 1e9;
 }
 
+/* -v: "dmo-load: t.db#t: 10 records written, 10 committed in 1 ..." */
+static void
+target_line(const struct dmo_run_target *tg)
+{
+	const char *batch = tg->batch != NULL ? tg->batch : "batch";
+	char retries[64];
+
+	dmo_progress_clear();
+	retries[0] = '\0';
+	if (tg->retries > 0)
+		snprintf(retries, sizeof(retries), ", %llu retr%s",
+		    tg->retries, tg->retries == 1 ? "y" : "ies");
+	fprintf(stderr, "%s: %s: %llu record%s written, %llu committed in "
+	    "%llu %s%s%s, %.3fs (%.3fs committing)\n", dmo_getprogname(),
+	    tg->name, tg->records, tg->records == 1 ? "" : "s",
+	    tg->committed, tg->batches, batch, tg->batches == 1 ? "" :
+	    strcmp(batch, "batch") == 0 ? "es" : "s", retries, tg->seconds,
+	    tg->commit_seconds);
+}
+
 int
 dmo_run_finish(struct dmo_run *run)
 {
 	struct dmo_err err;
 
+	dmo_progress_end(run);
 	/* Rejects within the limit are not a failure. */
 	if (dmo_run_over_limit(run))
 		dmo_run_status(run, DMO_EXIT_DATA);
@@ -241,27 +313,39 @@ dmo_run_finish(struct dmo_run *run)
 		dmo_doc_set_int(d, "records_in", (long long)run->in);
 		dmo_doc_set_int(d, "records_out", (long long)run->out);
 		dmo_doc_set_int(d, "rejected", (long long)run->rejected);
+		if (run->report_dropped)
+			dmo_doc_set_int(d, "dropped", (long long)run->dropped);
 		dmo_doc_set_int(d, "bytes_in", (long long)run->bytes_in);
 		dmo_doc_set_int(d, "bytes_out", (long long)run->bytes_out);
 		dmo_doc_set_real(d, "seconds", elapsed(run));
 		if (run->target.name != NULL) {
+			const struct dmo_run_target *tg = &run->target;
 			struct dmo_doc *t = dmo_doc_object();
 
-			dmo_doc_set_str(t, "name", run->target.name);
-			dmo_doc_set_int(t, "records",
-			    (long long)run->target.records);
-			dmo_doc_set_int(t, "batches",
-			    (long long)run->target.batches);
-			dmo_doc_set_int(t, "retries",
-			    (long long)run->target.retries);
-			dmo_doc_set_real(t, "seconds", run->target.seconds);
+			dmo_doc_set_str(t, "name", tg->name);
+			dmo_doc_set_int(t, "records", (long long)tg->records);
+			dmo_doc_set_int(t, "committed",
+			    (long long)tg->committed);
+			dmo_doc_set_int(t, "batches", (long long)tg->batches);
+			dmo_doc_set_int(t, "retries", (long long)tg->retries);
+			dmo_doc_set_real(t, "seconds", tg->seconds);
+			dmo_doc_set_real(t, "commit_seconds",
+			    tg->commit_seconds);
 			dmo_doc_set(d, "target", t);
+			if (run->verbose)
+				target_line(tg);
+		}
+		if (run->extra != NULL) {
+			dmo_doc_set(d, run->extra_name, run->extra);
+			run->extra = NULL;
 		}
 		dmo_doc_set_int(d, "status", run->status);
 		s = dmo_doc_dump(d);
 		dmo_doc_free(d);
-		if (run->verbose)
+		if (run->verbose) {
+			dmo_progress_clear();
 			fprintf(stderr, "%s: %s\n", dmo_getprogname(), s);
+		}
 		if (run->stats_path != NULL) {
 			FILE *f = fopen(run->stats_path, "w");
 
@@ -273,6 +357,8 @@ dmo_run_finish(struct dmo_run *run)
 		}
 		free(s);
 	}
+	dmo_doc_free(run->extra);
+	run->extra = NULL;
 	return run->status;
 }
 

@@ -11,6 +11,7 @@
 #include "exitcode.h"
 #include "format.h"
 #include "io.h"
+#include "json.h"
 #include "record.h"
 
 #ifndef DMO_VERSION
@@ -30,12 +31,16 @@ enum {
 	DMO_OPT_DUPLICATE_KEYS,
 	DMO_OPT_INVALID_UTF8,
 	DMO_OPT_MAX_RECORD_SIZE,
+	DMO_OPT_PROGRESS,
+	DMO_OPT_NO_PROGRESS,
 	DMO_OPT_PROGRAM_BASE = 300	/* programs number theirs from here */
 };
 
 #define DMO_COMMON_LONGOPTS \
 	{ "help",		no_argument,		NULL, 'h' }, \
 	{ "max-rejects",	required_argument,	NULL, DMO_OPT_MAX_REJECTS }, \
+	{ "no-progress",	no_argument,		NULL, DMO_OPT_NO_PROGRESS }, \
+	{ "progress",		no_argument,		NULL, DMO_OPT_PROGRESS }, \
 	{ "rejects",		required_argument,	NULL, DMO_OPT_REJECTS }, \
 	{ "stats",		required_argument,	NULL, DMO_OPT_STATS }, \
 	{ "verbose",		no_argument,		NULL, 'v' }, \
@@ -43,16 +48,21 @@ enum {
 
 /*
  * What a loader did to its target, for the run summary ("target" in the
- * --stats JSON, when name is set): records written and committed, batches
- * (transactions, files, requests), retries, and the seconds spent in
- * writing and committing.
+ * --stats JSON, when name is set, and a line of its own with -v):
+ * records written, and of those committed (kept once the run ended);
+ * batches committed (transactions, files, requests: batch names one,
+ * e.g. "transaction"); retries; the seconds spent in the target's write
+ * and commit calls, and of those in commits.
  */
 struct dmo_run_target {
 	const char		*name;		/* the target operand */
+	const char		*batch;		/* "transaction", "file", ... */
 	unsigned long long	 records;
+	unsigned long long	 committed;
 	unsigned long long	 batches;
 	unsigned long long	 retries;
 	double			 seconds;
+	double			 commit_seconds;
 };
 
 /*
@@ -77,6 +87,22 @@ struct dmo_run {
 	int			 status;	/* the worst so far */
 	unsigned long		 messages;	/* reject messages printed */
 	struct dmo_run_target	 target;
+	/* Progress (progress.h): -1 on a terminal, 0 off, 1 on. */
+	int			 progress;
+	int			 output_elsewhere;	/* records not to stdout */
+	unsigned long		 tick;		/* records to the next look */
+	const struct dmo_reader	*reader;	/* being read, or NULL */
+	/* A program's own member of the summary (taken over), or NULL. */
+	const char		*extra_name;
+	struct dmo_doc		*extra;
+	/*
+	 * Records removed on purpose (dmo-clean's duplicates and empty
+	 * records): in rejected too, so in = out + rejected still holds,
+	 * but not counted against --max-rejects.  "dropped" is in the
+	 * summary when report_dropped is set.
+	 */
+	unsigned long long	 dropped;
+	int			 report_dropped;
 };
 
 void	 dmo_run_init(struct dmo_run *, const char *synopsis, const char *help);
@@ -105,6 +131,28 @@ void	 dmo_run_reject(struct dmo_run *, const struct dmo_err *,
 	    const struct dmo_record *, const char *raw, size_t rawlen);
 
 /*
+ * A rejected record with a reason code, and the field and value at
+ * fault (dmo-clean): as dmo_run_reject, with "code", and "field" and
+ * "value" when known, after "reason" in the rejects file:
+ * {"source":..,"line":..,"reason":..,"code":"TYPE","field":"age",
+ * "value":"x","record":{..}}.  A drop (dropped set) is counted in
+ * run->dropped as well, and prints no message.
+ */
+struct dmo_reject_why {
+	const char	*code;		/* "TYPE", "REQUIRED", ... */
+	const char	*field;		/* NULL: no one field */
+	size_t		 flen;
+	int		 vtype;		/* enum dmo_type; -1: no value */
+	const char	*value;
+	size_t		 vlen;
+	int		 dropped;
+};
+
+void	 dmo_run_reject_why(struct dmo_run *, const struct dmo_err *,
+	    const struct dmo_reject_why *, const struct dmo_record *,
+	    const char *raw, size_t rawlen);
+
+/*
  * dmo_reader_next said DMO_READ_BAD: count the record in and reject it
  * with the reader's raw text.
  */
@@ -120,6 +168,19 @@ dmo_run_status(struct dmo_run *run, int code)
 {
 	if (code > run->status)
 		run->status = code;
+}
+
+/*
+ * A record was read: call once per record.  Nearly free; now and then it
+ * looks at the clock and redraws the progress line (progress.h).
+ */
+void	 dmo_progress_tick(struct dmo_run *);
+
+static inline void
+dmo_run_tick(struct dmo_run *run)
+{
+	if (--run->tick == 0)
+		dmo_progress_tick(run);
 }
 
 /* Over the --max-rejects limit? (1 yes) */

@@ -260,7 +260,8 @@ store(struct csv *s, size_t k, const char *v, size_t len, int null)
 		return;
 	}
 	/* The whole record's text is known to be valid, most of the time. */
-	if (!s->rec_ok && (ok = dmo_utf8_check(v, len)) < len) {
+	if (!s->rec_ok && s->utf8 != DMO_UTF8_KEEP &&
+	    (ok = dmo_utf8_check(v, len)) < len) {
 		if (s->utf8 == DMO_UTF8_REJECT) {
 			mark_bad(s, "field '%s': invalid UTF-8 at byte %zu",
 			    s->names.p + s->spans[slot].off, ok + 1);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "progress.h"
 #include "value.h"
 
 static const char *progname = "dmo";
@@ -137,6 +138,7 @@ dmo_getprogname(void)
 static void
 vwarnx(const char *fmt, va_list ap)
 {
+	dmo_progress_clear();	/* a status line would garble the message */
 	fprintf(stderr, "%s: ", progname);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
@@ -158,6 +160,7 @@ dmo_warn(const char *fmt, ...)
 	int saved = errno;
 	va_list ap;
 
+	dmo_progress_clear();
 	fprintf(stderr, "%s: ", progname);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -197,5 +200,6 @@ dmo_report(const struct dmo_err *e)
 	char buf[1024];
 
 	dmo_err_format(e, buf, sizeof(buf));
+	dmo_progress_clear();
 	fprintf(stderr, "%s: %s\n", progname, buf);
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "exprimpl.h"
+#include "unicode.h"
 #include "value.h"
 
 #define U	__attribute__((unused))
@@ -135,22 +136,11 @@ f_length(ARGS)
 	return set_int(r, (int64_t)cp_count(p, len));
 }
 
-/* Case mapping: ASCII until unicode.c is there. */
+/* Case mapping, the Unicode way (unicode.c, through utf8proc). */
 static int
 xcase(int upper, const char *p, size_t n, struct dmo_buf *out)
 {
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		int c = (unsigned char)p[i];
-
-		if (upper && c >= 'a' && c <= 'z')
-			c -= 32;
-		else if (!upper && c >= 'A' && c <= 'Z')
-			c += 32;
-		dmo_buf_addc(out, c);
-	}
-	return 0;
+	return upper ? dmo_uni_upper(p, n, out) : dmo_uni_lower(p, n, out);
 }
 
 static int

@@ -203,10 +203,11 @@ dec_div(int64_t a, int sa, int64_t b, int sb, struct xval *r)
 			if (e > 36)
 				return 0;
 			while (e-- > 0) {
-				num *= 10;
-				if (num > ((i128)1 << 125) ||
-				    num < -((i128)1 << 125))
+				/* Past 2^122 another digit could overflow. */
+				if (num > ((i128)1 << 122) ||
+				    num < -((i128)1 << 122))
 					return 0;
+				num *= 10;
 			}
 		} else {
 			while (e++ < 0)

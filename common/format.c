@@ -7,6 +7,7 @@
 #include "exitcode.h"
 #include "formatimpl.h"
 #include "http.h"
+#include "pg.h"
 
 static const char *const names[] = {
 	[DMO_FMT_AUTO] = "auto",
@@ -233,6 +234,78 @@ dmo_reader_next_member(struct dmo_reader *r, struct dmo_err *err)
 	return start_source(r, inner, err) == 0 ? 1 : -1;
 }
 
+int
+dmo_reader_db_check(const char *path, const char *query, struct dmo_err *err)
+{
+	const char *hash, *q;
+	char *uri, *schema, *table;
+	int has_table;
+
+	dmo_err_clear(err);
+	if (path == NULL)
+		return 0;
+	q = dmo_quote(path, strlen(path));
+	if (strncmp(path, "sqlite:", 7) == 0) {
+		hash = strrchr(path + 7, '#');
+		if (path[7] == '\0' || hash == path + 7) {
+			dmo_err_set(err, DMO_EXIT_USAGE, NULL, "source %s: no "
+			    "database file", q);
+			return -1;
+		}
+		if (hash != NULL && hash[1] == '\0') {
+			dmo_err_set(err, DMO_EXIT_USAGE, NULL, "source %s: "
+			    "empty table name", q);
+			return -1;
+		}
+		has_table = hash != NULL;
+	} else if (dmo_pg_is_uri(path)) {
+		if (dmo_pg_split(path, &uri, &schema, &table, err) != 0)
+			return -1;
+		has_table = table != NULL;
+		free(uri);
+		free(schema);
+		free(table);
+	} else
+		return 0;
+	if (has_table && query != NULL) {
+		dmo_err_set(err, DMO_EXIT_USAGE, NULL, "source %s names a "
+		    "table: option '--query' does not apply", q);
+		return -1;
+	}
+	if (!has_table && query == NULL) {
+		dmo_err_set(err, DMO_EXIT_USAGE, NULL, "source %s: name a "
+		    "table (#TABLE) or give option '--query'", q);
+		return -1;
+	}
+	return 1;
+}
+
+/* A database operand: no bytes, a reader of rows. */
+static struct dmo_reader *
+open_db(const char *path, const struct dmo_read_opts *opts,
+    struct dmo_err *err)
+{
+	struct dmo_reader *r;
+
+	if (dmo_reader_db_check(path, opts->query, err) < 0)
+		return NULL;
+	r = dmo_xcalloc(1, sizeof(*r));
+	r->opts = *opts;
+	r->source = dmo_xstrdup(path);
+	r->format = DMO_FMT_AUTO;
+	r->ops = strncmp(path, "sqlite:", 7) == 0 ? &dmo_sqlite_reader_ops :
+	    &dmo_pg_reader_ops;
+	if (r->ops->init(r, err) != 0) {
+		r->started = 1;		/* fini frees what init made */
+		if (err->loc.file == NULL || err->loc.file == r->source)
+			err->loc.file = path;
+		dmo_reader_free(r);
+		return NULL;
+	}
+	r->started = 1;
+	return r;
+}
+
 struct dmo_reader *
 dmo_reader_open(const char *path, const struct dmo_read_opts *opts,
     struct dmo_err *err)
@@ -244,6 +317,9 @@ dmo_reader_open(const char *path, const struct dmo_read_opts *opts,
 	dmo_err_clear(err);
 	if (opts->http != NULL && dmo_http_is_url(path))
 		return dmo_http_reader_open(path, opts, err);
+	if (path != NULL && (strncmp(path, "sqlite:", 7) == 0 ||
+	    dmo_pg_is_uri(path)))
+		return open_db(path, opts, err);
 	if ((in = dmo_in_open(path, opts->follow, err)) == NULL)
 		return NULL;
 	/* Errors outlive the reader: point them at the caller's name. */

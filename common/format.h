@@ -33,7 +33,9 @@ enum dmo_ragged {
 /* What to do with bytes that are not UTF-8. */
 enum dmo_utf8 {
 	DMO_UTF8_REJECT = 0,	/* the record is rejected (default) */
-	DMO_UTF8_REPLACE	/* each bad sequence becomes U+FFFD */
+	DMO_UTF8_REPLACE,	/* each bad sequence becomes U+FFFD */
+	DMO_UTF8_KEEP		/* string values keep their bytes; names and
+				   nested JSON are replaced (dmo-clean) */
 };
 
 struct dmo_read_opts {
@@ -48,6 +50,8 @@ struct dmo_read_opts {
 	size_t		 max_record;	/* bytes; 0: the default (256 MiB) */
 	int		 follow;	/* tail -F a regular file */
 	const char	*member_glob;	/* archives: members to read */
+	const char	*query;		/* databases: SQL for an operand
+					   that names no table */
 	void		(*warn)(const struct dmo_err *);	/* notices */
 	/*
 	 * JSON documents: the records are the elements of the array at this
@@ -76,6 +80,37 @@ struct dmo_control {
 	size_t		 len;
 };
 
+/*
+ * The checkpoint control frame 'c' (dmo-frame(5), "Checkpoint frame"):
+ * the bookmark of an incremental run, sent by dmo-extract after the
+ * records it covers and saved by dmo-load once they are committed.
+ * state is the absolute path of the state file, field the bookmark
+ * field, bookmark the text of its largest value sent so far (NULL when
+ * no record has passed yet), records the records sent before it.
+ * Decoded pointers point into the control frame's payload.
+ */
+#define DMO_CONTROL_CHECKPOINT	'c'
+#define DMO_CHECKPOINT_VERSION	1
+
+struct dmo_checkpoint {
+	const char		*state;
+	size_t			 statelen;
+	const char		*field;
+	size_t			 fieldlen;
+	const char		*bookmark;	/* NULL: none */
+	size_t			 bookmarklen;
+	unsigned long long	 records;
+};
+
+/* Append the payload of a checkpoint frame to b. */
+void	 dmo_checkpoint_encode(const struct dmo_checkpoint *, struct dmo_buf *b);
+/*
+ * Decode a checkpoint frame's payload.  0, or -1 with err set (code
+ * DMO_EXIT_DATA) when it is damaged or of a later version.
+ */
+int	 dmo_checkpoint_decode(const char *p, size_t len,
+	    struct dmo_checkpoint *, struct dmo_err *);
+
 struct dmo_reader;
 struct dmo_http_opts;
 
@@ -89,6 +124,19 @@ struct dmo_http_opts;
 struct dmo_reader *dmo_reader_open(const char *path,
 	    const struct dmo_read_opts *, struct dmo_err *);
 void	 dmo_reader_free(struct dmo_reader *);
+
+/*
+ * Database sources are operands too: "sqlite:PATH#TABLE", or
+ * "sqlite:PATH" with opts->query; a PostgreSQL URI (postgres://...,
+ * postgresql://...) with "#[schema.]table" or opts->query.  Rows are read
+ * a few at a time (sqlite3_step; a server-side cursor), each a record
+ * whose loc.line is its row number.  dmo_reader_db_check says whether
+ * path is such an operand (1) or not (0), and checks it without opening
+ * anything: -1 with err set (code DMO_EXIT_USAGE) for a missing file
+ * name, both or neither of a table and a query, a password in a URI.
+ */
+int	 dmo_reader_db_check(const char *path, const char *query,
+	    struct dmo_err *);
 
 /*
  * Read the next record into rec (reused; see record.h).  Returns:

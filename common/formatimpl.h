@@ -61,6 +61,8 @@ extern const struct dmo_reader_ops dmo_csv_reader_ops;	/* CSV and TSV */
 extern const struct dmo_reader_ops dmo_ndjson_reader_ops;
 extern const struct dmo_reader_ops dmo_json_reader_ops;
 extern const struct dmo_reader_ops dmo_frame_reader_ops;
+extern const struct dmo_reader_ops dmo_sqlite_reader_ops;	/* sqlite.c */
+extern const struct dmo_reader_ops dmo_pg_reader_ops;	/* pg.c */
 
 extern const struct dmo_writer_ops dmo_csv_writer_ops;	/* CSV and TSV */
 extern const struct dmo_writer_ops dmo_ndjson_writer_ops;

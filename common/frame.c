@@ -670,7 +670,7 @@ read_schema(struct dmo_reader *r, struct frame_reader *st,
 		ok = dmo_utf8_check((const char *)v, nlen);
 		if (ok == nlen)
 			names_add(&st->schema, (const char *)v, nlen);
-		else if (r->opts.utf8 == DMO_UTF8_REPLACE) {
+		else if (r->opts.utf8 != DMO_UTF8_REJECT) {
 			struct dmo_buf b = DMO_BUF_INIT;
 
 			dmo_utf8_replace(&b, (const char *)v, nlen);
@@ -934,13 +934,14 @@ read_record(struct dmo_reader *r, struct frame_reader *st,
 			}
 			ok = vlen;
 		} else if ((ok = utf8_ok(v, vlen)) != vlen &&
-		    r->opts.utf8 != DMO_UTF8_REPLACE) {
+		    r->opts.utf8 != DMO_UTF8_REPLACE &&
+		    !(r->opts.utf8 == DMO_UTF8_KEEP && tag == DMO_STRING)) {
 			bad_value(rec, &bad, err, "field '%s': invalid "
 			    "UTF-8 at byte %llu: %s", fieldname(st, i),
 			    AT(v + ok), dmo_quote((const char *)v, vlen));
 			continue;
 		}
-		if (ok == vlen) {
+		if (ok == vlen || r->opts.utf8 == DMO_UTF8_KEEP) {
 			memcpy(rec->data.p + off, v, vlen);
 			rec->data.len += vlen;
 		} else {
@@ -1380,3 +1381,100 @@ const struct dmo_writer_ops dmo_frame_writer_ops = {
 	frame_writer_finish,
 	frame_writer_fini
 };
+
+/*
+ * The checkpoint frame's payload: a version byte, the state path and the
+ * field as varint-length strings, a flag byte (0 no bookmark, 1 one
+ * follows as a varint-length string), the record count as a varint.
+ */
+void
+dmo_checkpoint_encode(const struct dmo_checkpoint *cp, struct dmo_buf *b)
+{
+	unsigned char num[VARINT_MAX];
+
+	dmo_buf_addc(b, DMO_CHECKPOINT_VERSION);
+	dmo_buf_add(b, num, (size_t)(varint_put(num, cp->statelen) - num));
+	dmo_buf_add(b, cp->state, cp->statelen);
+	dmo_buf_add(b, num, (size_t)(varint_put(num, cp->fieldlen) - num));
+	dmo_buf_add(b, cp->field, cp->fieldlen);
+	if (cp->bookmark == NULL)
+		dmo_buf_addc(b, 0);
+	else {
+		dmo_buf_addc(b, 1);
+		dmo_buf_add(b, num, (size_t)(varint_put(num, cp->bookmarklen) -
+		    num));
+		dmo_buf_add(b, cp->bookmark, cp->bookmarklen);
+	}
+	dmo_buf_add(b, num, (size_t)(varint_put(num, cp->records) - num));
+}
+
+/* A varint-length string of the checkpoint payload; 0 or -1. */
+static int
+cp_string(const unsigned char **pp, const unsigned char *end,
+    const char **s, size_t *len)
+{
+	uint64_t n;
+
+	if (varint_get(pp, end, &n) != VARINT_OK ||
+	    n > (uint64_t)(end - *pp))
+		return -1;
+	*s = (const char *)*pp;
+	*len = (size_t)n;
+	*pp += n;
+	return 0;
+}
+
+int
+dmo_checkpoint_decode(const char *payload, size_t len,
+    struct dmo_checkpoint *cp, struct dmo_err *err)
+{
+	const unsigned char *p = (const unsigned char *)payload;
+	const unsigned char *end = p + len;
+	const char *what;
+	uint64_t records;
+
+	memset(cp, 0, sizeof(*cp));
+	if (len == 0) {
+		what = "empty";
+		goto bad;
+	}
+	if (*p != DMO_CHECKPOINT_VERSION) {
+		dmo_err_set(err, DMO_EXIT_DATA, NULL, "checkpoint frame of "
+		    "unknown version %u", (unsigned)*p);
+		return -1;
+	}
+	p++;
+	what = "state path";
+	if (cp_string(&p, end, &cp->state, &cp->statelen) != 0)
+		goto bad;
+	if (cp->statelen == 0 || cp->state[0] != '/' ||
+	    memchr(cp->state, '\0', cp->statelen) != NULL)
+		goto bad;
+	what = "field name";
+	if (cp_string(&p, end, &cp->field, &cp->fieldlen) != 0 ||
+	    cp->fieldlen == 0 ||
+	    dmo_utf8_check(cp->field, cp->fieldlen) != cp->fieldlen)
+		goto bad;
+	what = "bookmark";
+	if (p == end || *p > 1)
+		goto bad;
+	if (*p++ == 1) {
+		if (cp_string(&p, end, &cp->bookmark, &cp->bookmarklen) != 0 ||
+		    dmo_utf8_check(cp->bookmark, cp->bookmarklen) !=
+		    cp->bookmarklen)
+			goto bad;
+	}
+	what = "record count";
+	if (varint_get(&p, end, &records) != VARINT_OK)
+		goto bad;
+	cp->records = records;
+	if (p != end) {
+		what = "trailing bytes";
+		goto bad;
+	}
+	return 0;
+bad:
+	dmo_err_set(err, DMO_EXIT_DATA, NULL, "damaged checkpoint frame: %s",
+	    what);
+	return -1;
+}

@@ -8,7 +8,6 @@
 #include "buf.h"
 #include "exitcode.h"
 #include "lookup.h"
-#include "sqlite.h"
 #include "strmap.h"
 
 /* One value of a lookup record, in data. */
@@ -305,7 +304,6 @@ struct dmo_lookup *
 dmo_lookup_open(const struct dmo_lookup_opts *o, struct dmo_err *err)
 {
 	struct dmo_lookup *lk = dmo_xcalloc(1, sizeof(*lk));
-	const char *hash;
 	int rc;
 
 	dmo_err_clear(err);
@@ -325,30 +323,25 @@ dmo_lookup_open(const struct dmo_lookup_opts *o, struct dmo_err *err)
 	}
 	lk->lkidx = dmo_xcalloc(lk->nkeys, sizeof(*lk->lkidx));
 	lk->inidx = dmo_xcalloc(lk->nkeys, sizeof(*lk->inidx));
-	if (strncmp(lk->source, "sqlite:", 7) == 0) {
-		char *db = dmo_xstrdup(lk->source + 7);
-
-		if ((hash = strrchr(db, '#')) == NULL || hash == db ||
-		    hash[1] == '\0') {
-			dmo_err_set(err, DMO_EXIT_USAGE, NULL,
-			    "lookup: expected sqlite:DATABASE#TABLE: %s",
-			    dmo_quote(lk->source, strlen(lk->source)));
-			free(db);
-			goto fail;
-		}
-		db[hash - db] = '\0';
-		rc = dmo_sqlite_scan(db, db + (hash - db) + 1, load_row, lk,
-		    err);
-		if (rc != 0)
-			keep_loc(err);
-		free(db);
-	} else if (strcmp(lk->source, "-") == 0) {
+	if (strcmp(lk->source, "-") == 0) {
 		dmo_err_set(err, DMO_EXIT_USAGE, NULL,
 		    "lookup: the source must be a file, not stdin");
 		goto fail;
-	} else
-		rc = load_file(lk, o->read, err);
-	if (rc != 0)
+	}
+	/*
+	 * Database tables too (sqlite:DB#TABLE, postgres://...#TABLE): the
+	 * readers open them.  A lookup has no --query: name the table.
+	 */
+	if ((strncmp(lk->source, "sqlite:", 7) == 0 ||
+	    strncmp(lk->source, "postgres://", 11) == 0 ||
+	    strncmp(lk->source, "postgresql://", 13) == 0) &&
+	    strchr(lk->source, '#') == NULL) {
+		dmo_err_set(err, DMO_EXIT_USAGE, NULL,
+		    "lookup: name the table, as in sqlite:DATABASE#TABLE: %s",
+		    dmo_quote(lk->source, strlen(lk->source)));
+		goto fail;
+	}
+	if ((rc = load_file(lk, o->read, err)) != 0)
 		goto fail;
 	lk->inshape = 0;
 	return lk;

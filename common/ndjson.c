@@ -477,7 +477,13 @@ parse_string(struct parser *ps, const char *p, struct dmo_buf *out,
 			for (k = 1; k < 4 && p + k < end &&
 			    ((unsigned char)p[k] & 0xc0) == 0x80; k++)
 				continue;
-			if (ps->r->opts.utf8 == DMO_UTF8_REPLACE) {
+			if (ps->r->opts.utf8 == DMO_UTF8_KEEP &&
+			    field != NULL) {
+				dmo_buf_add(out, p, k);
+				p += k;
+				continue;
+			}
+			if (ps->r->opts.utf8 != DMO_UTF8_REJECT) {
 				dmo_utf8_replace(out, p, k);
 				p += k;
 				continue;
@@ -547,7 +553,7 @@ parse_string(struct parser *ps, const char *p, struct dmo_buf *out,
 				p += 6;
 			} else if (v >= 0xd800 && v < 0xe000) {
 				/* A lone surrogate is not a character. */
-				if (ps->r->opts.utf8 == DMO_UTF8_REPLACE)
+				if (ps->r->opts.utf8 != DMO_UTF8_REJECT)
 					v = 0xfffd;
 				else {
 					fail(ps, esc, "invalid JSON: lone "

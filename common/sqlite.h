@@ -72,18 +72,4 @@ unsigned long long dmo_sqlite_committed(const struct dmo_sqlite *);
 /* Roll back anything not committed, close, free.  NULL is a no-op. */
 void	 dmo_sqlite_close(struct dmo_sqlite *);
 
-/*
- * Read every row of a table, in rowid order, as records (a lookup's
- * source): INTEGER and REAL values become numbers (REAL as SQLite prints
- * it, 15 significant digits), TEXT and BLOB strings, NULL null.  The
- * database is opened read-only.  fn is called with each row (loc.file is
- * the path, loc.line the row's number); a non-zero return stops the scan
- * and is returned.  Returns 0, or -1 with err set (code DMO_EXIT_IO: no
- * such file or table, not a database).
- */
-typedef int (*dmo_sqlite_row_fn)(void *ctx, struct dmo_record *,
-    struct dmo_err *);
-int	 dmo_sqlite_scan(const char *path, const char *table,
-	    dmo_sqlite_row_fn fn, void *ctx, struct dmo_err *err);
-
 #endif

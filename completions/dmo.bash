@@ -29,19 +29,23 @@ _dmo_value()
 		COMPREPLY=($(compgen -W 'ndjson csv tsv binary' -- "$cur")) ;;
 	*:--format)
 		COMPREPLY=($(compgen -W 'csv tsv ndjson json binary' -- "$cur")) ;;
+	dmo-clean:--ragged)
+		COMPREPLY=($(compgen -W 'reject pad truncate join' -- "$cur")) ;;
 	*:--ragged)
 		COMPREPLY=($(compgen -W 'reject pad truncate' -- "$cur")) ;;
 	*:--mode)
 		COMPREPLY=($(compgen -W 'append replace upsert' -- "$cur")) ;;
 	*:--duplicate-keys)
 		COMPREPLY=($(compgen -W 'reject first last' -- "$cur")) ;;
+	dmo-clean:--invalid-utf8)
+		COMPREPLY=($(compgen -W 'reject replace keep' -- "$cur")) ;;
 	*:--invalid-utf8)
 		COMPREPLY=($(compgen -W 'reject replace' -- "$cur")) ;;
 	*:--delimiter)
 		COMPREPLY=($(compgen -W "tab , ';' '|'" -- "$cur")) ;;
 	*:--quote)
 		COMPREPLY=($(compgen -W "'\"' \"'\" none" -- "$cur")) ;;
-	*:--rejects|*:--stats)
+	*:--rejects|*:--stats|*:--state)
 		_filedir ;;
 	dmo-transform:--file)		# the program file
 		_filedir ;;
@@ -60,9 +64,24 @@ _dmo_value()
 	*:--retries|*:--retry-delay|*:--retry-max-time|*:--timeout|\
 	*:--connect-timeout|*:--stall-timeout|*:--batch-size|*:--batch-bytes)
 		;;			# HTTP: free text
+	*:--query)
+		;;			# SQL: nothing to offer
+	*:--schema|*:--changes)
+		_filedir ;;
+	*:--case)
+		COMPREPLY=($(compgen -W 'lower upper fold keep' -- "$cur")) ;;
+	*:--dedupe-memory)
+		COMPREPLY=($(compgen -W '16M 64M 256M 1G' -- "$cur")) ;;
+	*:--dedupe-approx)
+		COMPREPLY=($(compgen -W '0.001 0.01 0.1%' -- "$cur")) ;;
+	*:--dedupe-window)
+		COMPREPLY=($(compgen -W '1000 100000 30s 10m 1h' -- "$cur")) ;;
+	*:--null|*:--fill-down|*:--dedupe-key)
+		;;			# free text: nothing to offer
 	*:--member|*:--source-field|*:--key|*:--max-rejects|\
 	*:--commit-every|*:--commit-interval|\
-	*:--partition-by|*:--max-open-files)
+	*:--partition-by|*:--max-open-files|\
+	*:--since-field|*:--checkpoint-every|*:--checkpoint-interval)
 		;;			# free text: nothing to offer
 	*:--join)			# dmo-transform lookups and aggregates
 		COMPREPLY=($(compgen -W 'left inner' -- "$cur")) ;;
@@ -106,7 +125,31 @@ _dmo_target()
 		COMPREPLY+=($(compgen -W '- csv: tsv: ndjson: binary: sqlite:
 		    tar: tar.gz: tgz: tar.xz: txz: tar.zst: tzst: zip:' \
 		    -- "$cur"))
-		[[ ${#COMPREPLY[@]} -gt 0 && ${COMPREPLY[0]} == *: ]] &&
+		COMPREPLY+=($(compgen -W 'postgres:// postgresql://' -- "$cur"))
+		[[ ${#COMPREPLY[@]} -gt 0 && ${COMPREPLY[0]} == *[:/] ]] &&
+		    compopt -o nospace
+		;;
+	esac
+	__ltrim_colon_completions "$cur"
+}
+
+# dmo-extract's operands: files, sqlite:PATH[#TABLE], postgres://...
+_dmo_source()
+{
+	case $cur in
+	sqlite:*)
+		cur=${cur#sqlite:}
+		_filedir
+		COMPREPLY=("${COMPREPLY[@]/#/sqlite:}")
+		cur=sqlite:$cur
+		;;
+	postgres://*|postgresql://*)
+		;;			# a URI: nothing to offer
+	*)
+		_filedir
+		COMPREPLY+=($(compgen -W 'sqlite: postgres:// postgresql://' \
+		    -- "$cur"))
+		[[ ${#COMPREPLY[@]} -eq 1 && ${COMPREPLY[0]} == *[:/] ]] &&
 		    compopt -o nospace
 		;;
 	esac
@@ -154,6 +197,10 @@ _dmo()
 			return
 		fi
 	fi
+	if [[ $prog == dmo-extract ]]; then
+		_dmo_source
+		return
+	fi
 	_filedir
 } &&
-	complete -F _dmo dmo-extract dmo-load dmo-transform
+	complete -F _dmo dmo-extract dmo-load dmo-clean dmo-transform

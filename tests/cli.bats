@@ -187,6 +187,20 @@ man_synopsis() {
 	done
 }
 
+@test "cli: every program lists the common options (DMO_COMMON_LONGOPTS) in --help" {
+	local common opt p help
+	common=$(sed -n '/^#define DMO_COMMON_LONGOPTS/,/^$/p' "$REPO/common/cli.h" |
+	    grep -o '{ "[a-z-]*"' | cut -d'"' -f2)
+	[ -n "$common" ]
+	for p in "${DMO_PROGRAMS[@]}"; do
+		help=$(help_options "$p" | cut -d' ' -f1)
+		for opt in $common; do
+			grep -qx -- "--$opt" <<<"$help" ||
+			    fail "$p: --$opt is taken (DMO_COMMON_LONGOPTS) but not in --help"
+		done
+	done
+}
+
 @test "cli: every program is on the completions' command lists" {
 	for p in "${DMO_PROGRAMS[@]}"; do
 		grep -Eq "^[[:space:]]*complete -F _dmo( .*)? $p( |\$)" \

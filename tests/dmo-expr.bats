@@ -32,10 +32,17 @@ run_case() {
 @test "expr: nested values: members, indexes, keys, to_json, parse_json" { run_case json; }
 @test "expr: statements: where, assign, drop, rename, reorder, keep" { run_case stmts; }
 @test "expr: rename onto an existing field" { run_case rename; }
+@test "expr: a copy of a field is still numeric text" { run_case copy; }
 @test "expr: explode: arrays, empty arrays, null, not an array" { run_case explode; }
 @test "expr: two explodes and a where" { run_case explode2; }
 @test "expr: flatten" { run_case flatten; }
 @test "expr: unflatten and its clashes" { run_case unflatten; }
+
+@test "expr: dates: epoch, zones, formats, parts, add, diff" { run_case dates; }
+@test "expr: parse_date and to_epoch with formats and zones" { run_case datefmt; }
+@test "expr: time zones and DST: gaps, overlaps, days of 23 and 25 hours" { run_case dst; }
+@test "expr: bad dates, units, parts and zones reject the record" { run_case daterr; }
+@test "expr: Unicode case mapping and lengths" { run_case unicode; }
 
 @test "expr: every golden program has its test" {
 	local f name

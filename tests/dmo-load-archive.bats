@@ -205,7 +205,7 @@ noise() {
 	usage_error "target \"zip:\": no file name" zip:
 	usage_error "option '--binary' applies to stdout only: use -f binary for binary members" \
 	    -B out.zip
-	usage_error "option '--mode' applies to SQLite targets only" -m append out.zip
+	usage_error "option '--mode' applies to SQLite and PostgreSQL targets only" -m append out.zip
 	usage_error "option '--max-open-files' needs '--partition-by'" \
 	    --max-open-files 3 out.zip
 	usage_error "option '--keep-partition-fields' needs '--partition-by'" \

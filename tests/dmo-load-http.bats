@@ -108,7 +108,7 @@ setup() {
 	[ "$output" = "503 scripted
 503 scripted
 200 5 application/x-ndjson" ]
-	grep -q '"target":{"name":"'"$S"'?fail_first=2&status=503","records":5,"batches":1,"retries":2,' st.json
+	grep -q '"target":{"name":"'"$S"'?fail_first=2&status=503","records":5,"committed":5,"batches":1,"retries":2,' st.json
 }
 
 @test "dmo-load-http: 429 with Retry-After, and 408, are retried" {
@@ -173,7 +173,7 @@ setup() {
 	[[ $output == *"drop before"* ]]
 	[[ $output == *"500 after"* ]]
 	[[ $output == *"200 replay"* ]]
-	grep -q '"records":2000,"batches":40,' st.json
+	grep -q '"records":2000,"committed":2000,"batches":40,' st.json
 	# A re-run of the same input adds nothing.
 	run -0 dmo-load "${R[@]}" --retries 20 --batch-size 50 "$S?seed=11&rate=0.4" in.ndjson
 	curl -sS "$S/dump" >held
@@ -194,7 +194,7 @@ setup() {
 	run -2 --separate-stderr dmo-load -f csv "$U/sink/x"
 	[ "${stderr%%$'\n'*}" = "dmo-load: option '--format' does not apply to an HTTP target: use --body" ]
 	run -2 --separate-stderr dmo-load -m upsert -k id "$U/sink/x"
-	[ "${stderr%%$'\n'*}" = "dmo-load: option '--mode' applies to SQLite targets only" ]
+	[ "${stderr%%$'\n'*}" = "dmo-load: option '--mode' applies to SQLite and PostgreSQL targets only" ]
 }
 
 @test "dmo-load-http: a cut input sends no partial batch" {
@@ -254,9 +254,9 @@ dmo-load: $S: last batch of 3 records not sent" ]
 	[ "$output" = '{"records": 2, "duplicates": 0, "requests": 2}' ]
 }
 
-@test "dmo-load-http: --commit-interval applies to SQLite and HTTP targets only" {
+@test "dmo-load-http: --commit-interval applies to SQLite, PostgreSQL and HTTP targets only" {
 	run -2 --separate-stderr dmo-load --commit-interval 1s out.ndjson
-	[ "${stderr%%$'\n'*}" = "dmo-load: option '--commit-interval' applies to SQLite and HTTP targets only" ]
+	[ "${stderr%%$'\n'*}" = "dmo-load: option '--commit-interval' applies to SQLite, PostgreSQL and HTTP targets only" ]
 	run -2 --separate-stderr dmo-load --commit-interval soon "$S"
 	[ "${stderr%%$'\n'*}" = "dmo-load: option '--commit-interval': not a duration: \"soon\"" ]
 }

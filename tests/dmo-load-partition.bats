@@ -360,7 +360,7 @@ spread() {
 	    --partition-by dt --max-open-files many out
 	usage_error "option '--mode': not append or replace for partitions: \"upsert\"" \
 	    --partition-by dt -m upsert out
-	usage_error "option '--key' applies to SQLite targets only" --partition-by dt -k id out
+	usage_error "option '--key' applies to SQLite and PostgreSQL targets only" --partition-by dt -k id out
 	usage_error "option '--binary' applies to stdout only: use binary:PATH for a file" \
 	    --partition-by dt -B out
 	[ ! -e out ] && [ ! -e x.db ]

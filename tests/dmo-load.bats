@@ -67,7 +67,7 @@ q() {
 	run -0 --separate-stderr dmo-load --help
 	assert_equal "$stderr" ""
 	assert_line --index 0 "$USAGE"
-	assert_line --regexp '^  -m, --mode MODE +SQLite: append \(default\), replace, upsert$'
+	assert_line --regexp '^  -m, --mode MODE +databases: append \(default\), replace, upsert$'
 	assert_line --regexp '^  -k, --key FIELDS +comma-separated key fields for --mode upsert$'
 	assert_line --regexp '^      --commit-interval T +'
 	assert_line --regexp '^      --formula-escape +CSV/TSV: neutralise'
@@ -80,9 +80,9 @@ q() {
 	usage_error "option '--key' needs '--mode upsert'" -k id 'sqlite:x.db#t'
 	usage_error "option '--key': empty field name in \"id,\"" \
 	    -m upsert -k id, 'sqlite:x.db#t'
-	usage_error "option '--mode' applies to SQLite targets only" -m replace out.csv
-	usage_error "option '--key' applies to SQLite targets only" -k id -
-	usage_error "option '--commit-every' applies to SQLite targets only" \
+	usage_error "option '--mode' applies to SQLite and PostgreSQL targets only" -m replace out.csv
+	usage_error "option '--key' applies to SQLite and PostgreSQL targets only" -k id -
+	usage_error "option '--commit-every' applies to SQLite and PostgreSQL targets only" \
 	    --commit-every 10 -
 	usage_error "option '--commit-every': not a positive count: \"0\"" \
 	    --commit-every 0 'sqlite:x.db#t'

@@ -78,9 +78,9 @@ setup() {
 	[ "$output" = '{"order":1,"id":7,"amount":12.30,"city":"Oslo","country":"NO"}
 {"order":2,"id":"9","amount":5,"city":"Rome","country":"IT"}' ]
 	run -3 --separate-stderr dmo-transform --lookup 'sqlite:ref.db#nope' --on id '' orders.ndjson
-	[ "$stderr" = "dmo-transform: ref.db: table 'nope': no such table: nope" ]
+	[ "$stderr" = "dmo-transform: sqlite:ref.db#nope: no such table: nope" ]
 	run -2 --separate-stderr dmo-transform --lookup 'sqlite:ref.db' --on id '' orders.ndjson
-	[ "$stderr" = 'dmo-transform: lookup: expected sqlite:DATABASE#TABLE: "sqlite:ref.db"' ]
+	[ "$stderr" = 'dmo-transform: lookup: name the table, as in sqlite:DATABASE#TABLE: "sqlite:ref.db"' ]
 }
 
 @test "dmo-transform --lookup: compressed files and two lookups in a row" {

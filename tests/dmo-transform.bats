@@ -86,6 +86,12 @@ syntax() {
 	[ "${stderr_lines[0]}" = "dmo-transform: program:1:5: expected a field name, found end of program" ]
 	syntax 'x = `unclosed'
 	[ "${stderr_lines[0]}" = "dmo-transform: program:1:5: unterminated quoted name" ]
+	syntax 'x = to_tz(t, "Mars/Olympus")'
+	[ "$stderr" = 'dmo-transform: program:1:14: unknown time zone: "Mars/Olympus"
+  x = to_tz(t, "Mars/Olympus")
+               ^' ]
+	syntax "$(printf 'x = "a\377"')"
+	[ "${stderr_lines[0]}" = "dmo-transform: program:1:7: invalid UTF-8 in the program" ]
 }
 
 @test "dmo-transform: the caret lines up under multibyte text and tabs" {

@@ -415,8 +415,11 @@ test_example(void)
 		/* xxd lines: "00000000: 8944 4d4f ...  .DMO..." */
 		for (k = 0; k < 8 && isxdigit((unsigned char)line[k]); k++)
 			;
-		if (k != 8 || line[8] != ':' || line[9] != ' ')
+		if (k != 8 || line[8] != ':' || line[9] != ' ') {
+			if (nman > 0)
+				break;	/* the first dump only */
 			continue;
+		}
 		for (k = 10; k + 1 < strlen(line) && k < 10 + 39; k++) {
 			unsigned v;
 

@@ -1,0 +1,98 @@
+/* test_base64.c - unit tests for base64 (base64.c). */
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base64.h"
+
+#include "testhelp.h"
+
+static void
+test_vectors(void)
+{
+	/* RFC 4648, section 10. */
+	static const char *const plain[] = {
+		"", "f", "fo", "foo", "foob", "fooba", "foobar"
+	};
+	static const char *const coded[] = {
+		"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"
+	};
+	struct dmo_buf b = DMO_BUF_INIT;
+	size_t i;
+	int all = 1;
+
+	for (i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
+		b.len = 0;
+		dmo_base64_encode(&b, plain[i], strlen(plain[i]));
+		if (b.len != strlen(coded[i]) ||
+		    memcmp(b.p != NULL ? b.p : "", coded[i], b.len) != 0) {
+			printf("# encode \"%s\": got \"%.*s\"\n", plain[i],
+			    (int)b.len, b.p != NULL ? b.p : "");
+			all = 0;
+		}
+		b.len = 0;
+		if (dmo_base64_decode(&b, coded[i], strlen(coded[i])) != 0 ||
+		    b.len != strlen(plain[i]) ||
+		    memcmp(b.p != NULL ? b.p : "", plain[i], b.len) != 0) {
+			printf("# decode \"%s\" failed\n", coded[i]);
+			all = 0;
+		}
+	}
+	CHECK(all, "base64: the RFC 4648 test vectors, both ways");
+	dmo_buf_release(&b);
+}
+
+static void
+test_bytes(void)
+{
+	struct dmo_buf b = DMO_BUF_INIT, back = DMO_BUF_INIT;
+	unsigned char all[256];
+	size_t i, n;
+	int ok = 1;
+
+	for (i = 0; i < sizeof(all); i++)
+		all[i] = (unsigned char)(255 - i);
+	for (n = 0; n <= sizeof(all); n++) {
+		b.len = back.len = 0;
+		dmo_base64_encode(&b, all, n);
+		if (dmo_base64_decode(&back, b.p, b.len) != 0 ||
+		    back.len != n || (n > 0 && memcmp(back.p, all, n) != 0))
+			ok = 0;
+	}
+	CHECK(ok, "base64: every byte value and every length round-trips");
+	dmo_buf_release(&b);
+	dmo_buf_release(&back);
+}
+
+static void
+test_bad(void)
+{
+	static const char *const bad[] = {
+		"Zg", "Zg=", "Z===", "Zm9v\n", "Zm 9", "Zg==Zg==", "Z=g=",
+		"Zm9v!", "====", "Zm8=Zm9v", "-_8=", "Zm9vYg=A"
+	};
+	struct dmo_buf b = DMO_BUF_INIT;
+	size_t i;
+	int all = 1;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		b.len = 0;
+		if (dmo_base64_decode(&b, bad[i], strlen(bad[i])) == 0) {
+			printf("# accepted \"%s\"\n", bad[i]);
+			all = 0;
+		}
+	}
+	CHECK(all, "base64: bad length, padding, alphabet and whitespace "
+	    "are refused");
+	dmo_buf_release(&b);
+}
+
+int
+main(void)
+{
+	test_vectors();
+	test_bytes();
+	test_bad();
+	return done();
+}
