@@ -11,7 +11,8 @@
 
 /*
  * A lookup: the lookup source (a file in any format dmo reads, or a
- * SQLite table written "sqlite:DB#TABLE") is read once into memory, keyed
+ * database table, "sqlite:DB#TABLE" or "postgres://...#TABLE", through
+ * the same readers) is read once into memory, keyed
  * by the text of its key fields.  Each input record whose key fields have
  * the same texts gets the lookup record's other fields appended (with the
  * prefix, if any); see dmo-transform(1), LOOKUPS.
