@@ -9,8 +9,8 @@ CC	?= cc
 CFLAGS	?= -O2 -g
 PKG_CONFIG ?= pkg-config
 
-PROGRAMS = dmo-extract dmo-load dmo-clean dmo-encrypt dmo-profile
-PKGS	 = jansson libarchive sqlite3 libcurl libpq libcrypto libutf8proc
+PROGRAMS = dmo-extract dmo-load dmo-clean dmo-encrypt dmo-profile dmo-transform
+PKGS	 = jansson libarchive sqlite3 libcurl libpq libcrypto libutf8proc libpcre2-8
 
 WARNINGS = -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wformat=2 -Wwrite-strings -Wvla \
@@ -27,7 +27,7 @@ endif
 
 DMO_CPPFLAGS = -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -iquote common \
 	   $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-DMO_LIBS = -lcsv $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -ljansson -larchive -lsqlite3 -lcurl -lpq -lcrypto -lutf8proc) -lm
+DMO_LIBS = -lcsv $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -ljansson -larchive -lsqlite3 -lcurl -lpq -lcrypto -lutf8proc -lpcre2-8) -lm
 
 ALL_CFLAGS = $(DMO_CPPFLAGS) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) -MMD -MP
 

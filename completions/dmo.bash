@@ -72,6 +72,10 @@ _dmo_value()
 		COMPREPLY=($(compgen -W "'\"' \"'\" none" -- "$cur")) ;;
 	*:--rejects|*:--stats|*:--state)
 		_filedir ;;
+	dmo-transform:--file)		# the program file
+		_filedir ;;
+	*:--on-error)
+		COMPREPLY=($(compgen -W 'reject stop' -- "$cur")) ;;
 	*:--max-record-size)
 		COMPREPLY=($(compgen -W '64K 1M 16M 256M 1G' -- "$cur")) ;;
 	*:--body)			# HTTP
@@ -103,6 +107,25 @@ _dmo_value()
 	*:--commit-every|*:--commit-interval|\
 	*:--partition-by|*:--max-open-files|\
 	*:--since-field|*:--checkpoint-every|*:--checkpoint-interval)
+		;;			# free text: nothing to offer
+	*:--join)			# dmo-transform lookups and aggregates
+		COMPREPLY=($(compgen -W 'left inner' -- "$cur")) ;;
+	*:--lookup-dups)
+		COMPREPLY=($(compgen -W 'error first last' -- "$cur")) ;;
+	*:--lookup-max)
+		COMPREPLY=($(compgen -W '64M 256M 1G 4G' -- "$cur")) ;;
+	*:--window|*:--slide|*:--lateness)
+		COMPREPLY=($(compgen -W '10s 30s 1m 5m 15m 1h' -- "$cur")) ;;
+	*:--lookup)
+		if [[ $cur == sqlite:* ]]; then
+			cur=${cur#sqlite:}
+			_filedir
+			COMPREPLY=("${COMPREPLY[@]/#/sqlite:}")
+			cur=sqlite:$cur
+		else
+			_filedir
+		fi ;;
+	*:--on|*:--prefix|*:--group-by|*:--agg|*:--time-field)
 		;;			# free text: nothing to offer
 	*)
 		_filedir ;;		# an option not known here: files
@@ -205,4 +228,4 @@ _dmo()
 	fi
 	_filedir
 } &&
-	complete -F _dmo dmo-extract dmo-load dmo-clean dmo-encrypt dmo-profile
+	complete -F _dmo dmo-extract dmo-load dmo-clean dmo-encrypt dmo-profile dmo-transform

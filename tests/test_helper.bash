@@ -58,6 +58,7 @@ export DMO_PROGRAMS_LIST="${DMO_PROGRAMS[*]}"
 dmo_input_args() {
 	case $1 in
 	dmo-load)	echo - ;;
+	dmo-transform)	echo ';' ;;	# the empty program
 	*)		;;
 	esac
 }
