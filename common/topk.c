@@ -340,3 +340,11 @@ dmo_topk_approximate(struct dmo_topk *t)
 	to_sketch(t);
 	t->spill = spill;
 }
+
+struct dmo_topk_item *
+dmo_topk_find(const struct dmo_topk *t, uint64_t h)
+{
+	size_t s = find_slot(t, h);
+
+	return t->index[s] != 0 ? &t->item[(uint32_t)t->index[s] - 1] : NULL;
+}
