@@ -1,4 +1,4 @@
-/* topk.c - exact value counts that turn into Space-Saving past a limit. */
+/* topk.c - exact value counts that turn into Misra-Gries past a limit. */
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* topk.h - value counts: exact up to a limit, then Space-Saving top-k. */
+/* topk.h - value counts: exact up to a limit, then frequent items. */
 /* SPDX-License-Identifier: BSD-2-Clause */
 #ifndef DMO_TOPK_H
 #define DMO_TOPK_H
