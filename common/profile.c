@@ -720,7 +720,8 @@ add_number(struct pfield *f, const char *s, size_t n)
 }
 
 static void
-add_text(struct pfield *f, const char *s, size_t n)
+add_text(struct pfield *f, const char *s, size_t n, uint64_t *phash,
+    size_t *pchars)
 {
 	char pat[PATTERN_MAX + 8];
 	size_t plen, chars;
@@ -732,7 +733,9 @@ add_text(struct pfield *f, const char *s, size_t n)
 		f->lmax = chars;
 	f->lsum += chars;
 	f->nlen_vals++;
-	dmo_topk_add(f->patterns, dmo_hash64(pat, plen), pat, plen, 0, 1, 0);
+	*phash = dmo_hash64(pat, plen);
+	*pchars = chars;
+	dmo_topk_add(f->patterns, *phash, pat, plen, 0, 1, 0);
 	if (!f->has_str || buf_cmp(&f->smin, s, n) > 0)
 		buf_set(&f->smin, s, n);
 	if (!f->has_str || buf_cmp(&f->smax, s, n) < 0)
@@ -764,8 +767,9 @@ number_kind(const char *s, size_t n)
 	return t;
 }
 
-static void
-add_string(struct pfield *f, const char *s, size_t n)
+static int
+add_string(struct pfield *f, const char *s, size_t n, uint64_t *phash,
+    size_t *pchars)
 {
 	unsigned char c = (unsigned char)s[0];
 	char iso[64];
@@ -776,7 +780,7 @@ add_string(struct pfield *f, const char *s, size_t n)
 		if (dmo_number_valid(s, n)) {
 			f->types[number_kind(s, n)]++;
 			add_number(f, s, n);
-			return;
+			return 0;
 		}
 		if (c != '-' && (nd = detect_date(s, n, ids, iso, &isolen,
 		    &has_time)) > 0) {
@@ -788,7 +792,7 @@ add_string(struct pfield *f, const char *s, size_t n)
 			if (!f->has_date || buf_cmp(&f->dmax, iso, isolen) < 0)
 				buf_set(&f->dmax, iso, isolen);
 			f->has_date = 1;
-			return;
+			return 0;
 		}
 		if (c == '0' && n > 1) {
 			size_t k;
@@ -807,11 +811,60 @@ add_string(struct pfield *f, const char *s, size_t n)
 				f->ntrue++;
 			else
 				f->nfalse++;
-			return;
+			return 0;
 		}
 	}
 	f->types[DMO_PT_STRING]++;
-	add_text(f, s, n);
+	add_text(f, s, n, phash, pchars);
+	return 1;
+}
+
+/*
+ * A text value.  A string seen before, while the value table is exact,
+ * has the same type, length and pattern and cannot move min or max: its
+ * item remembers the pattern's hash, the length and whether it has a
+ * leading zero (memo, memo2), and the work is a count of each.
+ */
+#define MEMO_LZ		0x80000000u
+#define MEMO_CHARS	0x7fffffffu
+
+static void
+add_text_value(struct pfield *f, const char *s, size_t n)
+{
+	uint64_t h = dmo_hash64(s, n), phash = 0;
+	struct dmo_topk_item *it, *pt;
+	unsigned long long lz;
+	size_t chars = 0;
+
+	if (f->values->exact && (it = dmo_topk_find(f->values, h)) != NULL &&
+	    it->memo2 != 0 && (pt = dmo_topk_find(f->patterns,
+	    it->memo)) != NULL) {
+		it->count++;
+		pt->count++;
+		f->types[DMO_PT_STRING]++;
+		f->lsum += (it->memo2 & MEMO_CHARS) - 1;
+		f->nlen_vals++;
+		if (it->memo2 & MEMO_LZ)
+			f->leading_zeros++;
+		return;
+	}
+	lz = f->leading_zeros;
+	if (add_string(f, s, n, &phash, &chars)) {
+		dmo_topk_add(f->values, h, s, n, 0, 1, 0);
+		if (f->hll != NULL)
+			dmo_hll_add(f->hll, h);
+		if (f->values->exact && chars < MEMO_CHARS &&
+		    (it = dmo_topk_find(f->values, h)) != NULL) {
+			it->memo = phash;
+			it->memo2 = (uint32_t)chars + 1;
+			if (f->leading_zeros != lz)
+				it->memo2 |= MEMO_LZ;
+		}
+		return;
+	}
+	dmo_topk_add(f->values, h, s, n, 0, 1, 0);
+	if (f->hll != NULL)
+		dmo_hll_add(f->hll, h);
 }
 
 static void
@@ -843,8 +896,8 @@ add_value(struct pfield *f, enum dmo_type t, const char *s, size_t n)
 			count_value(f, "", 0);
 			return;
 		}
-		add_string(f, s, n);
-		break;
+		add_text_value(f, s, n);
+		return;
 	case DMO_ARRAY:
 	case DMO_OBJECT:
 		f->types[DMO_PT_NESTED]++;

@@ -1,4 +1,4 @@
-/* topk.c - exact value counts that turn into Space-Saving past a limit. */
+/* topk.c - exact value counts that turn into Misra-Gries past a limit. */
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include <stdlib.h>
 #include <string.h>
@@ -339,4 +339,12 @@ dmo_topk_approximate(struct dmo_topk *t)
 	t->spill = NULL;
 	to_sketch(t);
 	t->spill = spill;
+}
+
+struct dmo_topk_item *
+dmo_topk_find(const struct dmo_topk *t, uint64_t h)
+{
+	size_t s = find_slot(t, h);
+
+	return t->index[s] != 0 ? &t->item[(uint32_t)t->index[s] - 1] : NULL;
 }

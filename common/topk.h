@@ -1,4 +1,4 @@
-/* topk.h - value counts: exact up to a limit, then Space-Saving top-k. */
+/* topk.h - value counts: exact up to a limit, then frequent items. */
 /* SPDX-License-Identifier: BSD-2-Clause */
 #ifndef DMO_TOPK_H
 #define DMO_TOPK_H
@@ -32,6 +32,8 @@ struct dmo_topk_item {
 	char			*text;
 	size_t			 len;		/* of text, at most DMO_TOPK_TEXT */
 	int			 cut;		/* the value was longer */
+	uint64_t		 memo;		/* the caller's, 0 when new */
+	uint32_t		 memo2;
 };
 
 struct dmo_topk {
@@ -67,6 +69,9 @@ int	 dmo_topk_add(struct dmo_topk *, uint64_t hash, const char *text,
 
 /* Turn approximate now, without spilling (for reading a state back). */
 void	 dmo_topk_approximate(struct dmo_topk *);
+
+/* The item of a value, or NULL; valid until the next add or merge. */
+struct dmo_topk_item *dmo_topk_find(const struct dmo_topk *, uint64_t hash);
 
 /* Fold src into dst (as the mergeable summaries of Agarwal et al.). */
 void	 dmo_topk_merge(struct dmo_topk *dst, const struct dmo_topk *src);
