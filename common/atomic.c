@@ -306,6 +306,24 @@ sync_dir(const char *dir)
 	return rc;
 }
 
+/*
+ * The error names the file through a->path or the output's name, both
+ * freed with a: fold the location into the message, so the error stays
+ * whole after release (the printed text is the same).
+ */
+static void
+detach(struct dmo_err *err)
+{
+	char buf[sizeof(err->msg)];
+
+	if (err->loc.file == NULL)
+		return;
+	dmo_err_format(err, buf, sizeof(buf));
+	memcpy(err->msg, buf, sizeof(buf));
+	err->loc.file = NULL;
+	err->loc.line = err->loc.col = 0;
+}
+
 int
 dmo_atomic_commit(struct dmo_atomic *a, struct dmo_err *err)
 {
@@ -317,6 +335,8 @@ dmo_atomic_commit(struct dmo_atomic *a, struct dmo_err *err)
 		a->out = NULL;
 		a->fd = -1;	/* dmo_out_close closes it */
 		rc = dmo_out_close(out, err);
+		if (rc != 0)
+			detach(err);
 		release(a);
 		return rc;
 	}
@@ -341,10 +361,12 @@ dmo_atomic_commit(struct dmo_atomic *a, struct dmo_err *err)
 		dmo_err_sys(err, DMO_EXIT_IO, &loc, "cannot sync directory "
 		    "'%s'", a->dir);
 		rc = -1;
+		detach(err);
 	}
 	release(a);
 	return rc;
 fail:
+	detach(err);
 	dmo_atomic_abort(a);
 	return -1;
 }
