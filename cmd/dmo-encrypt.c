@@ -801,7 +801,6 @@ main(int argc, char *argv[])
 	struct dmo_err err;
 	int binary = 0, ch, protect = 0, log2n = 0;
 	unsigned long long ull;
-	size_t size;
 
 	dmo_setprogname(argv[0]);
 	dmo_run_init(&E.run, synopsis, help);
@@ -920,27 +919,9 @@ main(int argc, char *argv[])
 				    dmo_quote(optarg, strlen(optarg)));
 			log2n = (int)ull;
 			break;
-		case DMO_OPT_DUPLICATE_KEYS:
-			if (dmo_parse_dup(optarg, &E.ropts.dup) != 0)
-				dmo_usage_error(&E.run, "option "
-				    "'--duplicate-keys': not reject, first or "
-				    "last: %s", dmo_quote(optarg, strlen(optarg)));
-			break;
-		case DMO_OPT_INVALID_UTF8:
-			if (dmo_parse_utf8(optarg, &E.ropts.utf8) != 0)
-				dmo_usage_error(&E.run, "option "
-				    "'--invalid-utf8': not reject or replace: %s",
-				    dmo_quote(optarg, strlen(optarg)));
-			break;
-		case DMO_OPT_MAX_RECORD_SIZE:
-			if (dmo_parse_size(optarg, &size) != 0 || size == 0)
-				dmo_usage_error(&E.run, "option "
-				    "'--max-record-size': not a size: %s",
-				    dmo_quote(optarg, strlen(optarg)));
-			E.ropts.max_record = size;
-			break;
 		default:
-			if (!dmo_run_option(&E.run, ch, optarg))
+			if (!dmo_run_read_option(&E.run, &E.ropts, ch, optarg) &&
+			    !dmo_run_option(&E.run, ch, optarg))
 				dmo_usage_error(&E.run, NULL);
 		}
 	}

@@ -460,7 +460,6 @@ main(int argc, char *argv[])
 	struct dmo_write_opts wopts = { 0 };
 	struct dmo_err err;
 	int binary = 0, ch, fmt;
-	size_t size;
 	const char *since_field = NULL, *state = NULL;
 	const char *cp_every = NULL, *cp_interval = NULL;
 
@@ -547,29 +546,11 @@ main(int argc, char *argv[])
 		case OPT_CHECKPOINT_INTERVAL:
 			cp_interval = optarg;
 			break;
-		case DMO_OPT_DUPLICATE_KEYS:
-			if (dmo_parse_dup(optarg, &x.ropts.dup) != 0)
-				dmo_usage_error(&x.run, "option "
-				    "'--duplicate-keys': not reject, first or "
-				    "last: %s", dmo_quote(optarg, strlen(optarg)));
-			break;
-		case DMO_OPT_INVALID_UTF8:
-			if (dmo_parse_utf8(optarg, &x.ropts.utf8) != 0)
-				dmo_usage_error(&x.run, "option "
-				    "'--invalid-utf8': not reject or replace: %s",
-				    dmo_quote(optarg, strlen(optarg)));
-			break;
-		case DMO_OPT_MAX_RECORD_SIZE:
-			if (dmo_parse_size(optarg, &size) != 0 || size == 0)
-				dmo_usage_error(&x.run, "option "
-				    "'--max-record-size': not a size: %s",
-				    dmo_quote(optarg, strlen(optarg)));
-			x.ropts.max_record = size;
-			break;
 		default:
 			if (http_option(&x, ch, optarg))
 				break;
-			if (!dmo_run_option(&x.run, ch, optarg))
+			if (!dmo_run_read_option(&x.run, &x.ropts, ch, optarg) &&
+			    !dmo_run_option(&x.run, ch, optarg))
 				dmo_usage_error(&x.run, NULL);
 		}
 	}

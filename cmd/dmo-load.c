@@ -1610,30 +1610,11 @@ main(int argc, char *argv[])
 		case OPT_STATE:
 			L.state_arg = optarg;
 			break;
-		case DMO_OPT_DUPLICATE_KEYS:
-			if (dmo_parse_dup(optarg, &L.ropts.dup) != 0)
-				dmo_usage_error(&L.run, "option "
-				    "'--duplicate-keys': not reject, first or "
-				    "last: %s", dmo_quote(optarg,
-				    strlen(optarg)));
-			break;
-		case DMO_OPT_INVALID_UTF8:
-			if (dmo_parse_utf8(optarg, &L.ropts.utf8) != 0)
-				dmo_usage_error(&L.run, "option "
-				    "'--invalid-utf8': not reject or replace: "
-				    "%s", dmo_quote(optarg, strlen(optarg)));
-			break;
-		case DMO_OPT_MAX_RECORD_SIZE:
-			if (dmo_parse_size(optarg, &L.ropts.max_record) != 0 ||
-			    L.ropts.max_record == 0)
-				dmo_usage_error(&L.run, "option "
-				    "'--max-record-size': not a size: %s",
-				    dmo_quote(optarg, strlen(optarg)));
-			break;
 		default:
 			if (http_option(&L, ch, optarg))
 				break;
-			if (!dmo_run_option(&L.run, ch, optarg))
+			if (!dmo_run_read_option(&L.run, &L.ropts, ch, optarg) &&
+			    !dmo_run_option(&L.run, ch, optarg))
 				dmo_usage_error(&L.run, NULL);
 			break;
 		}

@@ -397,7 +397,6 @@ main(int argc, char *argv[])
 	const char *format = NULL;
 	size_t failed = 0;
 	int ch;
-	size_t size;
 
 	dmo_setprogname(argv[0]);
 	dmo_run_init(&x.run, synopsis, help);
@@ -466,27 +465,9 @@ main(int argc, char *argv[])
 				    "than 1000: %s", dmo_quote(optarg,
 				    strlen(optarg)));
 			break;
-		case DMO_OPT_DUPLICATE_KEYS:
-			if (dmo_parse_dup(optarg, &x.ropts.dup) != 0)
-				dmo_usage_error(&x.run, "option "
-				    "'--duplicate-keys': not reject, first or "
-				    "last: %s", dmo_quote(optarg, strlen(optarg)));
-			break;
-		case DMO_OPT_INVALID_UTF8:
-			if (dmo_parse_utf8(optarg, &x.ropts.utf8) != 0)
-				dmo_usage_error(&x.run, "option "
-				    "'--invalid-utf8': not reject or replace: %s",
-				    dmo_quote(optarg, strlen(optarg)));
-			break;
-		case DMO_OPT_MAX_RECORD_SIZE:
-			if (dmo_parse_size(optarg, &size) != 0 || size == 0)
-				dmo_usage_error(&x.run, "option "
-				    "'--max-record-size': not a size: %s",
-				    dmo_quote(optarg, strlen(optarg)));
-			x.ropts.max_record = size;
-			break;
 		default:
-			if (!dmo_run_option(&x.run, ch, optarg))
+			if (!dmo_run_read_option(&x.run, &x.ropts, ch, optarg) &&
+			    !dmo_run_option(&x.run, ch, optarg))
 				dmo_usage_error(&x.run, NULL);
 		}
 	}

@@ -489,7 +489,7 @@ main(int argc, char *argv[])
 	struct dmo_err err;
 	const char *progfile = NULL, *progname;
 	char *text;
-	size_t size, len;
+	size_t len;
 	int binary = 0, ch;
 
 	dmo_setprogname(argv[0]);
@@ -522,30 +522,12 @@ main(int argc, char *argv[])
 				printf("%s\n", f);
 			exit(dmo_run_finish(&t.run));
 		}
-		case DMO_OPT_DUPLICATE_KEYS:
-			if (dmo_parse_dup(optarg, &t.ropts.dup) != 0)
-				dmo_usage_error(&t.run, "option "
-				    "'--duplicate-keys': not reject, first or "
-				    "last: %s", dmo_quote(optarg, strlen(optarg)));
-			break;
-		case DMO_OPT_INVALID_UTF8:
-			if (dmo_parse_utf8(optarg, &t.ropts.utf8) != 0)
-				dmo_usage_error(&t.run, "option "
-				    "'--invalid-utf8': not reject or replace: %s",
-				    dmo_quote(optarg, strlen(optarg)));
-			break;
-		case DMO_OPT_MAX_RECORD_SIZE:
-			if (dmo_parse_size(optarg, &size) != 0 || size == 0)
-				dmo_usage_error(&t.run, "option "
-				    "'--max-record-size': not a size: %s",
-				    dmo_quote(optarg, strlen(optarg)));
-			t.ropts.max_record = size;
-			break;
 		/* options: lookups and aggregates handle theirs here */
 		default:
 			if (lookups_aggregates_option(&t, ch, optarg))
 				break;
-			if (!dmo_run_option(&t.run, ch, optarg))
+			if (!dmo_run_read_option(&t.run, &t.ropts, ch, optarg) &&
+			    !dmo_run_option(&t.run, ch, optarg))
 				dmo_usage_error(&t.run, NULL);
 		}
 	}

@@ -363,6 +363,35 @@ dmo_run_finish(struct dmo_run *run)
 }
 
 int
+dmo_run_read_option(struct dmo_run *run, struct dmo_read_opts *ro, int ch,
+    const char *arg)
+{
+	size_t size;
+
+	switch (ch) {
+	case DMO_OPT_DUPLICATE_KEYS:
+		if (dmo_parse_dup(arg, &ro->dup) != 0)
+			dmo_usage_error(run, "option '--duplicate-keys': not "
+			    "reject, first or last: %s", dmo_quote(arg,
+			    strlen(arg)));
+		return 1;
+	case DMO_OPT_INVALID_UTF8:
+		if (dmo_parse_utf8(arg, &ro->utf8) != 0)
+			dmo_usage_error(run, "option '--invalid-utf8': not "
+			    "reject or replace: %s", dmo_quote(arg,
+			    strlen(arg)));
+		return 1;
+	case DMO_OPT_MAX_RECORD_SIZE:
+		if (dmo_parse_size(arg, &size) != 0 || size == 0)
+			dmo_usage_error(run, "option '--max-record-size': not "
+			    "a size: %s", dmo_quote(arg, strlen(arg)));
+		ro->max_record = size;
+		return 1;
+	}
+	return 0;
+}
+
+int
 dmo_parse_ull(const char *s, unsigned long long *v)
 {
 	char *end;

@@ -199,6 +199,14 @@ int	 dmo_parse_size(const char *, size_t *);	/* 10, 64K, 256M, 1G */
 int	 dmo_parse_seconds(const char *, double *);	/* 1.5, 500ms, 2s, 1m */
 int	 dmo_parse_char(const char *, int *);	/* "," "\t" "tab" ";" */
 
+/*
+ * The reader options programs share: --duplicate-keys, --invalid-utf8
+ * (reject, replace) and --max-record-size into ro.  Returns 1 when ch was
+ * one of them; a bad value is a usage error (exit 2).
+ */
+int	 dmo_run_read_option(struct dmo_run *, struct dmo_read_opts *ro, int ch,
+	    const char *arg);
+
 /* Common option handling for readers: --duplicate-keys, --invalid-utf8. */
 int	 dmo_parse_dup(const char *, enum dmo_dup *);
 int	 dmo_parse_utf8(const char *, enum dmo_utf8 *);
