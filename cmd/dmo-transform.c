@@ -134,6 +134,7 @@ struct transform {
 	int			 noprog;	/* no program operand */
 	int			 stages;	/* a lookup or aggregate option */
 	struct dmo_agg		*agg;
+	unsigned long long	 produced;	/* records the program made */
 };
 
 static int write_out(struct transform *, struct dmo_record *);
@@ -366,6 +367,7 @@ emitted(void *ctx, struct dmo_record *out, struct dmo_err *err)
 {
 	struct transform *t = ctx;
 
+	t->produced++;
 	/* aggregates: after the program */
 	if (t->agg != NULL) {
 		switch (dmo_agg_add(t->agg, out, agg_emit, t, err)) {
@@ -377,6 +379,7 @@ emitted(void *ctx, struct dmo_record *out, struct dmo_err *err)
 		case -2:
 			write_failed(t, err);
 		default:
+			t->run.aggregated++;
 			break;
 		}
 		return 0;
@@ -390,15 +393,23 @@ process(struct transform *t)
 {
 	struct dmo_err err;
 	struct dmo_record *rec = &t->rec;
+	unsigned long long before = t->produced;
 
 	/* lookups: before the program */
-	if (t->nlk > 0 && (rec = lookups(t, rec)) == NULL)
+	if (t->nlk > 0 && (rec = lookups(t, rec)) == NULL) {
+		t->run.filtered++;	/* an inner join dropped it */
 		return;
+	}
 	if (t->noprog) {	/* lookups or aggregates alone: no program */
 		(void)emitted(t, rec, &err);
 		return;
 	}
-	if (dmo_expr_run(t->prog, rec, emitted, t, &err) != 0) {
+	if (dmo_expr_run(t->prog, rec, emitted, t, &err) == 0) {
+		if (t->produced == before)
+			t->run.filtered++;
+		else
+			t->run.added += t->produced - before - 1;
+	} else {
 		if (err.loc.file == NULL)
 			err.loc = rec->loc;
 		if (t->stop_on_error) {
@@ -494,6 +505,7 @@ main(int argc, char *argv[])
 
 	dmo_setprogname(argv[0]);
 	dmo_run_init(&t.run, synopsis, help);
+	t.run.report_flow = 1;
 	t.ropts.header = -1;
 	t.ropts.warn = dmo_run_warn;
 	while ((ch = getopt_long(argc, argv, "Bf:hvV", longopts, NULL)) != -1) {

@@ -315,6 +315,12 @@ dmo_run_finish(struct dmo_run *run)
 		dmo_doc_set_int(d, "rejected", (long long)run->rejected);
 		if (run->report_dropped)
 			dmo_doc_set_int(d, "dropped", (long long)run->dropped);
+		if (run->report_flow) {
+			dmo_doc_set_int(d, "filtered", (long long)run->filtered);
+			dmo_doc_set_int(d, "added", (long long)run->added);
+			dmo_doc_set_int(d, "aggregated",
+			    (long long)run->aggregated);
+		}
 		dmo_doc_set_int(d, "bytes_in", (long long)run->bytes_in);
 		dmo_doc_set_int(d, "bytes_out", (long long)run->bytes_out);
 		dmo_doc_set_real(d, "seconds", elapsed(run));

@@ -103,6 +103,17 @@ struct dmo_run {
 	 */
 	unsigned long long	 dropped;
 	int			 report_dropped;
+	/*
+	 * dmo-transform's flow, in the summary when report_flow is set:
+	 * records in that left nothing on purpose (where, an inner join),
+	 * records out beyond one per record in (explode), and records folded
+	 * into aggregates.  in + added = out + filtered + rejected, with
+	 * aggregated in place of out when aggregating.
+	 */
+	unsigned long long	 filtered;
+	unsigned long long	 added;
+	unsigned long long	 aggregated;
+	int			 report_flow;
 };
 
 void	 dmo_run_init(struct dmo_run *, const char *synopsis, const char *help);

@@ -225,3 +225,19 @@ OUT
 	run -0 dmo-transform 'flatten' "$BATS_TEST_TMPDIR/a.ndjson"
 	[[ $output == '{"x.0.0.0.0.0.0.0.0.0.0.0.0.'* ]]
 }
+
+@test "dmo-transform: the summary accounts for where, explode, rejects and aggregates" {
+	printf '%s\n' '{"a":1,"l":[1,2,3]}' '{"a":2,"l":[]}' '{"a":3,"l":[4]}' \
+	    '{"a":"x","l":[5]}' >in.ndjson
+	# a=1 gives 3 (2 added), a=2 is filtered, a=3 gives 1, a="x" fails.
+	run -1 --separate-stderr dmo-transform --stats st.json \
+	    'where a != 2; b = a * 2; explode l' in.ndjson
+	[ "${#lines[@]}" -eq 4 ]
+	run -0 jq -c '[.records_in, .records_out, .rejected, .filtered, .added, .aggregated]' st.json
+	[ "$output" = '[4,4,1,1,2,0]' ]
+	# records_in + added = records_out + filtered + rejected
+	run -0 dmo-transform --stats st2.json --group-by a --agg count \
+	    'where a != 2; explode l' in.ndjson
+	run -0 jq -c '[.records_in, .records_out, .filtered, .added, .aggregated]' st2.json
+	[ "$output" = '[4,3,1,2,5]' ]
+}
