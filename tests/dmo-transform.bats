@@ -227,6 +227,7 @@ OUT
 }
 
 @test "dmo-transform: the summary accounts for where, explode, rejects and aggregates" {
+	cd "$BATS_TEST_TMPDIR"
 	printf '%s\n' '{"a":1,"l":[1,2,3]}' '{"a":2,"l":[]}' '{"a":3,"l":[4]}' \
 	    '{"a":"x","l":[5]}' >in.ndjson
 	# a=1 gives 3 (2 added), a=2 is filtered, a=3 gives 1, a="x" fails.
