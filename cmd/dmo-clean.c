@@ -183,28 +183,6 @@ add_null(struct clean *x, const char *tok)
 	l->set = 1;
 }
 
-/* A JSON value of type t with bytes p[0..n) into b. */
-static void
-json_value(struct dmo_buf *b, int t, const char *p, size_t n)
-{
-	switch (t) {
-	case DMO_NULL:
-		dmo_buf_adds(b, "null");
-		break;
-	case DMO_TRUE:
-		dmo_buf_adds(b, "true");
-		break;
-	case DMO_FALSE:
-		dmo_buf_adds(b, "false");
-		break;
-	case DMO_STRING:
-		dmo_json_buf_string(b, p, n);
-		break;
-	default:
-		dmo_buf_add(b, p, n);
-	}
-}
-
 struct chgctx {
 	struct clean		*x;
 	const struct dmo_record	*rec;
@@ -223,11 +201,11 @@ on_change(void *arg, const struct dmo_clean_change *ch)
 	dmo_json_buf_string(b, ch->field, ch->flen);
 	if (ch->btype >= 0) {
 		dmo_buf_adds(b, ",\"before\":");
-		json_value(b, ch->btype, ch->before, ch->blen);
+		dmo_json_buf_value(b, ch->btype, ch->before, ch->blen);
 	}
 	if (ch->atype >= 0) {
 		dmo_buf_adds(b, ",\"after\":");
-		json_value(b, ch->atype, ch->after, ch->alen);
+		dmo_json_buf_value(b, ch->atype, ch->after, ch->alen);
 	}
 	dmo_buf_adds(b, ",\"rule\":");
 	dmo_json_buf_string(b, ch->rule, strlen(ch->rule));

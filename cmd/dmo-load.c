@@ -887,40 +887,6 @@ on_wait(void *arg)
  * the same input is loaded again with the same batching, so a server
  * that honours the header stores a batch once however often it is sent.
  */
-static void
-batch_add_record_text(struct batch *b, const struct dmo_record *rec)
-{
-	size_t i;
-
-	dmo_buf_addc(&b->body, '{');
-	for (i = 0; i < rec->n; i++) {
-		size_t nl, vl;
-		const char *nm = dmo_record_name(rec, i, &nl);
-		const char *v = dmo_record_value(rec, i, &vl);
-
-		if (i > 0)
-			dmo_buf_addc(&b->body, ',');
-		dmo_json_buf_string(&b->body, nm, nl);
-		dmo_buf_addc(&b->body, ':');
-		switch (rec->val[i].type) {
-		case DMO_NULL:
-			dmo_buf_add(&b->body, "null", 4);
-			break;
-		case DMO_FALSE:
-			dmo_buf_add(&b->body, "false", 5);
-			break;
-		case DMO_TRUE:
-			dmo_buf_add(&b->body, "true", 4);
-			break;
-		case DMO_STRING:
-			dmo_json_buf_string(&b->body, v, vl);
-			break;
-		default:
-			dmo_buf_add(&b->body, v, vl);
-		}
-	}
-	dmo_buf_addc(&b->body, '}');
-}
 
 /* A source name that lives as long as the batch. */
 static const char *
@@ -1018,7 +984,7 @@ batch_put(struct load *L, const struct dmo_record *rec)
 	/* JSON: ',' before each record; the first becomes '['. */
 	if (b->json)
 		dmo_buf_addc(&b->body, ',');
-	batch_add_record_text(b, rec);
+	dmo_json_buf_record(&b->body, rec);
 	if (!b->json)
 		dmo_buf_addc(&b->body, '\n');
 	if (b->n > 0 && b->body.len + (b->json ? 1 : 0) > b->max_bytes) {

@@ -199,6 +199,47 @@ dmo_json_buf_string(struct dmo_buf *b, const char *p, size_t n)
 }
 
 void
+dmo_json_buf_value(struct dmo_buf *b, enum dmo_type t, const char *p,
+    size_t n)
+{
+	switch (t) {
+	case DMO_NULL:
+		dmo_buf_add(b, "null", 4);
+		break;
+	case DMO_FALSE:
+		dmo_buf_add(b, "false", 5);
+		break;
+	case DMO_TRUE:
+		dmo_buf_add(b, "true", 4);
+		break;
+	case DMO_STRING:
+		dmo_json_buf_string(b, p, n);
+		break;
+	default:		/* numbers and nested values: their text */
+		dmo_buf_add(b, p, n);
+	}
+}
+
+void
+dmo_json_buf_record(struct dmo_buf *b, const struct dmo_record *r)
+{
+	size_t i, nl, vl;
+	const char *v;
+
+	dmo_buf_addc(b, '{');
+	for (i = 0; i < r->n; i++) {
+		if (i > 0)
+			dmo_buf_addc(b, ',');
+		v = dmo_record_name(r, i, &nl);
+		dmo_json_buf_string(b, v, nl);
+		dmo_buf_addc(b, ':');
+		v = dmo_record_value(r, i, &vl);
+		dmo_json_buf_value(b, r->val[i].type, v, vl);
+	}
+	dmo_buf_addc(b, '}');
+}
+
+void
 dmo_json_put_value(struct dmo_out *out, const struct dmo_record *r, size_t i)
 {
 	size_t len;

@@ -431,28 +431,6 @@ convert(struct dmo_buf *b, unsigned oid, const char *v, size_t n)
 	}
 }
 
-/* Append a converted value to b as JSON text. */
-static void
-put_json(struct dmo_buf *b, enum dmo_type t, const char *v, size_t n)
-{
-	switch (t) {
-	case DMO_NULL:
-		dmo_buf_adds(b, "null");
-		break;
-	case DMO_TRUE:
-		dmo_buf_adds(b, "true");
-		break;
-	case DMO_FALSE:
-		dmo_buf_adds(b, "false");
-		break;
-	case DMO_STRING:
-		dmo_json_buf_string(b, v, n);
-		break;
-	default:
-		dmo_buf_add(b, v, n);
-	}
-}
-
 /*
  * An array in PostgreSQL's text form ("{1,2}", "{{a,\"b c\"},{NULL,d}}",
  * "[0:1]={x,y}") as a JSON array, each element converted as its type.
@@ -510,7 +488,7 @@ convert_array(struct dmo_buf *b, unsigned elem, const char *p, size_t n,
 				dmo_buf_grow(&el, 0);
 				t = convert(&conv, elem, el.p != NULL ? el.p :
 				    "", el.len);
-				put_json(b, t, conv.p != NULL ? conv.p : "",
+				dmo_json_buf_value(b, t, conv.p != NULL ? conv.p : "",
 				    conv.len);
 			}
 		}
@@ -1471,7 +1449,7 @@ put_field(struct dmo_pg *g, const struct dmo_record *r, const struct pgcol *c,
 		return 0;
 	case K_JSON:
 		g->tmp.len = 0;
-		put_json(&g->tmp, t, v, n);
+		dmo_json_buf_value(&g->tmp, t, v, n);
 		copy_text(b, g->tmp.p, g->tmp.len);
 		return 0;
 	case K_BYTEA:

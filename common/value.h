@@ -45,5 +45,9 @@ void	 dmo_json_put_value(struct dmo_out *, const struct dmo_record *,
 	    size_t i);
 void	 dmo_json_put_record(struct dmo_out *, const struct dmo_record *);
 void	 dmo_json_buf_string(struct dmo_buf *, const char *p, size_t n);
+/* The same into a buffer: one value of type t, or a whole record. */
+void	 dmo_json_buf_value(struct dmo_buf *, enum dmo_type t, const char *p,
+	    size_t n);
+void	 dmo_json_buf_record(struct dmo_buf *, const struct dmo_record *);
 
 #endif
