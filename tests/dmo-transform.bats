@@ -225,3 +225,12 @@ OUT
 	run -0 dmo-transform 'flatten' "$BATS_TEST_TMPDIR/a.ndjson"
 	[[ $output == '{"x.0.0.0.0.0.0.0.0.0.0.0.0.'* ]]
 }
+
+@test "dmo-transform: a filter passes binary frames on byte for byte" {
+	local t=$BATS_TEST_TMPDIR
+	printf '{"a":1,"b":"x"}\n{"a":2,"b":"y"}\n{"a":3,"b":"z"}\n' >"$t/in.ndjson"
+	DMO_WIRE=binary dmo-load - "$t/in.ndjson" >"$t/in.dmo"
+	printf '{"a":1,"b":"x"}\n{"a":3,"b":"z"}\n' | DMO_WIRE=binary dmo-load - >"$t/want.dmo"
+	dmo-transform -B 'where a != 2' "$t/in.dmo" >"$t/got.dmo"
+	cmp "$t/want.dmo" "$t/got.dmo"
+}
