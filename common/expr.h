@@ -20,7 +20,11 @@
  */
 struct dmo_expr;
 
-/* Called once per record the program produces (explode gives several). */
+/*
+ * Called once per record the program produces (explode gives several).
+ * out is valid until the next call; when the program changes nothing
+ * (only where statements) it is the input record itself.
+ */
 typedef int	(*dmo_expr_emit)(void *ctx, struct dmo_record *out,
 		    struct dmo_err *);
 

@@ -1,6 +1,7 @@
 /* expr_eval.c - run a compiled program on a record: values, operators, statements. */
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -713,6 +714,9 @@ exec(struct xctx *cx, size_t lv, size_t from, dmo_expr_emit emit, void *ctx)
 		}
 	}
 	cur_stmt = NULL;
+	if (p->passthrough)	/* unchanged: a binary writer copies its frame */
+		return emit(ctx, (struct dmo_record *)(uintptr_t)cx->in,
+		    cx->err);
 	return emit_record(cx, fs, emit, ctx);
 }
 

@@ -682,7 +682,7 @@ dmo_expr_compile(const char *text, size_t len, const char *name,
 {
 	struct parser ps;
 	struct dmo_expr *p = dmo_xcalloc(1, sizeof(*p));
-	size_t ok;
+	size_t ok, i;
 
 	dmo_err_clear(err);
 	p->text = memdup(text, len);
@@ -731,6 +731,10 @@ dmo_expr_compile(const char *text, size_t len, const char *name,
 		}
 	}
 	xlex_release(&ps.lx);
+	p->passthrough = 1;
+	for (i = 0; i < p->nst; i++)
+		if (p->st[i].k != S_WHERE)
+			p->passthrough = 0;
 	return p;
 bad:
 	xlex_release(&ps.lx);

@@ -190,6 +190,7 @@ struct dmo_expr {
 	struct xfields	*levels;	/* one field list per explode depth + 1 */
 	size_t		 nlevels;
 	struct dmo_record out;
+	int		 passthrough;	/* only where: records go out unchanged */
 	struct dmo_buf	 tmp;
 	struct dmo_buf	 tmp2;
 };

@@ -242,3 +242,12 @@ OUT
 	run -0 jq -c '[.records_in, .records_out, .filtered, .added, .aggregated]' st2.json
 	[ "$output" = '[4,3,1,2,5]' ]
 }
+
+@test "dmo-transform: a filter passes binary frames on byte for byte" {
+	local t=$BATS_TEST_TMPDIR
+	printf '{"a":1,"b":"x"}\n{"a":2,"b":"y"}\n{"a":3,"b":"z"}\n' >"$t/in.ndjson"
+	DMO_WIRE=binary dmo-load - "$t/in.ndjson" >"$t/in.dmo"
+	printf '{"a":1,"b":"x"}\n{"a":3,"b":"z"}\n' | DMO_WIRE=binary dmo-load - >"$t/want.dmo"
+	dmo-transform -B 'where a != 2' "$t/in.dmo" >"$t/got.dmo"
+	cmp "$t/want.dmo" "$t/got.dmo"
+}
