@@ -22,16 +22,9 @@ teardown() {
 	done
 }
 
+PROG=dmo-encrypt
 TRY="Try 'dmo-encrypt --help' for more information."
 USAGE="usage: dmo-encrypt [-Bv] [-c context] [-D fields] [-d fields] [-e fields] [-k keyset] [-m fields] [-p fields] [-r fields] [file ...]"
-
-usage_error() {
-	local msg=$1
-	shift
-	run -2 --separate-stderr dmo-encrypt "$@"
-	assert_equal "$output" ""
-	assert_equal "$stderr" "$(printf 'dmo-encrypt: %s\n%s\n%s' "$msg" "$USAGE" "$TRY")"
-}
 
 # b64d TEXT / b64e: base64url without padding, as dmo-keyset(5) has it.
 b64d() {

@@ -62,16 +62,9 @@ psqlc() {
 	psql -XqtA -v ON_ERROR_STOP=1 "$PGURI" "$@"
 }
 
+PROG=dmo-extract
 TRY="Try 'dmo-extract --help' for more information."
 USAGE="usage: dmo-extract [-BFHiNv] [-d delim] [-f format] [-m glob] [-Q sql] [-q quote] [-r policy] [-s field] [file ...]"
-
-usage_error() {
-	local msg=$1
-	shift
-	run -2 --separate-stderr dmo-extract "$@"
-	assert_equal "$output" ""
-	assert_equal "$stderr" "$(printf 'dmo-extract: %s\n%s\n%s' "$msg" "$USAGE" "$TRY")"
-}
 
 # --- SQLite ------------------------------------------------------------
 

@@ -30,16 +30,9 @@ teardown() {
 	fi
 }
 
+PROG=dmo-load
 TRY="Try 'dmo-load --help' for more information."
 USAGE="usage: dmo-load [-Bv] [-d delim] [-f format] [-k fields] [-m mode] [target [file ...]]"
-
-usage_error() {
-	local msg=$1
-	shift
-	run -2 --separate-stderr dmo-load "$@"
-	assert_equal "$output" ""
-	assert_equal "$stderr" "$(printf 'dmo-load: %s\n%s\n%s' "$msg" "$USAGE" "$TRY")"
-}
 
 # Every file under $1 (hidden ones too), sorted, each followed by its
 # contents indented; directories with a trailing slash.

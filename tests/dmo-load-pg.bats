@@ -40,16 +40,9 @@ psqlc() {
 	psql -XqtA -v ON_ERROR_STOP=1 "$PGURI" "$@"
 }
 
+PROG=dmo-load
 TRY="Try 'dmo-load --help' for more information."
 USAGE="usage: dmo-load [-Bv] [-d delim] [-f format] [-k fields] [-m mode] [target [file ...]]"
-
-usage_error() {
-	local msg=$1
-	shift
-	run -2 --separate-stderr dmo-load "$@"
-	assert_equal "$output" ""
-	assert_equal "$stderr" "$(printf 'dmo-load: %s\n%s\n%s' "$msg" "$USAGE" "$TRY")"
-}
 
 wait_for() {
 	local i

@@ -27,18 +27,9 @@ teardown() {
 	done
 }
 
+PROG=dmo-load
 TRY="Try 'dmo-load --help' for more information."
 USAGE="usage: dmo-load [-Bv] [-d delim] [-f format] [-k fields] [-m mode] [target [file ...]]"
-
-# usage_error MESSAGE ARGS...: dmo-load ARGS exits 2 with MESSAGE, the
-# usage line and the Try line on stderr, and nothing on stdout.
-usage_error() {
-	local msg=$1
-	shift
-	run -2 --separate-stderr dmo-load "$@"
-	assert_equal "$output" ""
-	assert_equal "$stderr" "$(printf 'dmo-load: %s\n%s\n%s' "$msg" "$USAGE" "$TRY")"
-}
 
 # The files in the current directory, hidden ones too, one a line.
 listing() {

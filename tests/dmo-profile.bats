@@ -14,18 +14,9 @@ setup() {
 	T=$BATS_TEST_TMPDIR
 }
 
+PROG=dmo-profile
 TRY="Try 'dmo-profile --help' for more information."
 USAGE="usage: dmo-profile [-mv] [-d delim] [-f format] [--emit-schema file] [--every N|T] [--state file] [file ...]"
-
-# usage_error MESSAGE ARGS...: exits 2 with MESSAGE, the usage and Try
-# lines on stderr, nothing on stdout.
-usage_error() {
-	local msg=$1
-	shift
-	run -2 --separate-stderr dmo-profile "$@"
-	assert_equal "$output" ""
-	assert_equal "$stderr" "$(printf 'dmo-profile: %s\n%s\n%s' "$msg" "$USAGE" "$TRY")"
-}
 
 # gen ROWS SEED FILE: a CSV of ROWS records with integers, decimals,
 # words, codes with leading zeros, dates, booleans, empties and repeats.

@@ -131,6 +131,17 @@ golden() {
 	done
 }
 
+# usage_error MESSAGE ARGS...: $PROG ARGS exits 2 with "$PROG: MESSAGE",
+# then $USAGE and $TRY, on stderr, and nothing on stdout.  A test file
+# that uses it sets PROG, USAGE and TRY.
+usage_error() {
+	local msg=$1
+	shift
+	run -2 --separate-stderr "$PROG" "$@"
+	assert_equal "$output" ""
+	assert_equal "$stderr" "$(printf '%s: %s\n%s\n%s' "$PROG" "$msg" "$USAGE" "$TRY")"
+}
+
 # A fresh clone has no empty directories; fixtures/ may not exist yet.
 [ -d "$BATS_TEST_DIRNAME/fixtures" ] || mkdir -p "$BATS_TEST_DIRNAME/fixtures"
 cd "$BATS_TEST_DIRNAME/fixtures" || return 1
