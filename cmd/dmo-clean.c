@@ -138,14 +138,6 @@ struct clean {
 	struct dmo_record	 jrec;
 };
 
-static void __attribute__((noreturn))
-write_failed(struct clean *x, const struct dmo_err *err)
-{
-	dmo_report(err);
-	dmo_run_status(&x->run, DMO_EXIT_IO);
-	exit(dmo_run_finish(&x->run));
-}
-
 /* A list "a,b,c" as a NULL-ended array; empty names are an error. */
 static char **
 split_fields(struct clean *x, const char *opt, const char *arg, size_t *np)
@@ -345,7 +337,7 @@ process(struct clean *x)
 		rc = dmo_dedupe_check(x->dd, x->key.p != NULL ? x->key.p : "",
 		    x->key.len, &err);
 		if (rc < 0)
-			write_failed(x, &err);
+			dmo_run_write_failed(&x->run, &err);
 		if (rc == 1) {
 			drop(x, r, "DUPLICATE", x->keys != NULL ?
 			    "duplicate key" : "duplicate record");
@@ -364,7 +356,7 @@ process(struct clean *x)
 			err.loc = x->rec.loc;
 		dmo_run_reject_why(&x->run, &err, &why, &x->rec, NULL, 0);
 	} else
-		write_failed(x, &err);
+		dmo_run_write_failed(&x->run, &err);
 }
 
 static const char *
@@ -484,7 +476,7 @@ clean_one(struct clean *x, const char *path)
 		} else if (rc == DMO_READ_CONTROL) {
 			if (dmo_writer_control(x->w, dmo_reader_control(r),
 			    &err) != 0)
-				write_failed(x, &err);
+				dmo_run_write_failed(&x->run, &err);
 		} else if (rc == DMO_READ_BAD) {
 			struct dmo_reject_why why = { read_code(&err), NULL,
 			    0, -1, NULL, 0, 0 };
@@ -719,7 +711,7 @@ main(int argc, char *argv[])
 	wopts.format = dmo_wire_format(binary);
 	wopts.header = 1;
 	if ((x.w = dmo_writer_new(x.out, &wopts, &err)) == NULL)
-		write_failed(&x, &err);
+		dmo_run_write_failed(&x.run, &err);
 	dmo_record_init(&x.rec);
 	dmo_record_init(&x.res);
 	dmo_record_init(&x.jrec);
@@ -729,7 +721,7 @@ main(int argc, char *argv[])
 	for (; argc > 0; argc--, argv++)
 		clean_one(&x, *argv);
 	if (dmo_writer_finish(x.w, &err) != 0)
-		write_failed(&x, &err);
+		dmo_run_write_failed(&x.run, &err);
 	x.run.bytes_out = x.out->bytes;
 	if (x.changes != NULL && dmo_out_close(x.changes, &err) != 0) {
 		dmo_report(&err);

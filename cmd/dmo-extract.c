@@ -124,14 +124,6 @@ struct extract {
 	struct dmo_bookmark	*bm;		/* --since-field, or NULL */
 };
 
-static void __attribute__((noreturn))
-write_failed(struct extract *x, const struct dmo_err *err)
-{
-	dmo_report(err);
-	dmo_run_status(&x->run, DMO_EXIT_IO);
-	exit(dmo_run_finish(&x->run));
-}
-
 /*
  * Checkpoints (dmo-extract(1), INCREMENTAL RUNS).  None goes out once a
  * source failed or the rejects passed a count limit: the bookmark must
@@ -151,7 +143,7 @@ send_checkpoint(struct extract *x)
 	struct dmo_err err;
 
 	if (dmo_writer_control(x->w, dmo_bookmark_checkpoint(x->bm), &err) != 0)
-		write_failed(x, &err);
+		dmo_run_write_failed(&x->run, &err);
 }
 
 static void
@@ -175,7 +167,7 @@ on_wait(void *arg)
 	if (dmo_bookmark_due(x->bm, 1) && checkpoint_ok(x)) {
 		send_checkpoint(x);
 		if (dmo_out_flush(x->out, &err) != 0)
-			write_failed(x, &err);
+			dmo_run_write_failed(&x->run, &err);
 	}
 }
 
@@ -218,7 +210,7 @@ emit(struct extract *x, struct dmo_reader *r)
 			err.loc = x->rec.loc;
 		dmo_run_reject(&x->run, &err, &x->rec, NULL, 0);
 	} else
-		write_failed(x, &err);
+		dmo_run_write_failed(&x->run, &err);
 }
 
 /*
@@ -271,7 +263,7 @@ extract_one(struct extract *x, const char *path)
 		else if (rc == DMO_READ_CONTROL) {
 			if (dmo_writer_control(x->w, dmo_reader_control(r),
 			    &err) != 0)
-				write_failed(x, &err);
+				dmo_run_write_failed(&x->run, &err);
 		} else if (rc == DMO_READ_BAD)
 			dmo_run_reject_read(&x->run, r, &err);
 		else	/* the next read goes on with the next member, if any */
@@ -583,7 +575,7 @@ main(int argc, char *argv[])
 	}
 	wopts.header = 1;
 	if ((x.w = dmo_writer_new(x.out, &wopts, &err)) == NULL)
-		write_failed(&x, &err);
+		dmo_run_write_failed(&x.run, &err);
 	dmo_record_init(&x.rec);
 	if (argc == 0)
 		extract_one(&x, "-");
@@ -596,7 +588,7 @@ main(int argc, char *argv[])
 		summarize_bookmark(&x);
 	}
 	if (dmo_writer_finish(x.w, &err) != 0)
-		write_failed(&x, &err);
+		dmo_run_write_failed(&x.run, &err);
 	x.run.bytes_out = x.out->bytes;
 	dmo_writer_free(x.w);
 	dmo_out_free(x.out);

@@ -124,14 +124,6 @@ static struct {
 	struct dmo_buf		 title;		/* the inputs, for the page */
 } ck;
 
-static void __attribute__((noreturn))
-write_failed(struct prof *x, const struct dmo_err *err)
-{
-	dmo_report(err);
-	dmo_run_status(&x->run, DMO_EXIT_IO);
-	exit(dmo_run_finish(&x->run));
-}
-
 static void
 put(struct prof *x, const struct dmo_buf *b)
 {
@@ -139,7 +131,7 @@ put(struct prof *x, const struct dmo_buf *b)
 
 	dmo_out_write(x->out, b->p, b->len);
 	if (dmo_out_flush(x->out, &err) != 0)
-		write_failed(x, &err);
+		dmo_run_write_failed(&x->run, &err);
 }
 
 /* The profile as an HTML page, appended to b. */
@@ -581,7 +573,7 @@ main(int argc, char *argv[])
 		struct dmo_err err;
 
 		if (dmo_out_flush(x.out, &err) != 0)
-			write_failed(&x, &err);
+			dmo_run_write_failed(&x.run, &err);
 	}
 	dmo_out_free(x.out);
 	dmo_profile_free(x.p);

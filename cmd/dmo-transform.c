@@ -139,9 +139,6 @@ struct transform {
 
 static int write_out(struct transform *, struct dmo_record *);
 
-static void __attribute__((noreturn))
-write_failed(struct transform *t, const struct dmo_err *err);
-
 /* dmo_agg_add and dmo_agg_finish: write each closed window's records. */
 static int
 agg_emit(void *ctx, const struct dmo_record *r, struct dmo_err *err)
@@ -168,7 +165,7 @@ lookups(struct transform *t, struct dmo_record *rec)
 			dmo_report(&err);
 			dmo_run_status(&t->run, err.code);
 			if (dmo_writer_finish(t->w, &err) != 0)
-				write_failed(t, &err);
+				dmo_run_write_failed(&t->run, &err);
 			exit(dmo_run_finish(&t->run));
 		}
 		rec = out;
@@ -334,14 +331,6 @@ lookups_aggregates_option(struct transform *t, int ch, const char *arg)
 	return 1;
 }
 
-static void __attribute__((noreturn))
-write_failed(struct transform *t, const struct dmo_err *err)
-{
-	dmo_report(err);
-	dmo_run_status(&t->run, DMO_EXIT_IO);
-	exit(dmo_run_finish(&t->run));
-}
-
 /* Write one record the program produced. */
 static int
 write_out(struct transform *t, struct dmo_record *out)
@@ -357,7 +346,7 @@ write_out(struct transform *t, struct dmo_record *out)
 			err.loc = out->loc;
 		dmo_run_reject(&t->run, &err, out, NULL, 0);
 	} else
-		write_failed(t, &err);
+		dmo_run_write_failed(&t->run, &err);
 	return 0;
 }
 
@@ -377,7 +366,7 @@ emitted(void *ctx, struct dmo_record *out, struct dmo_err *err)
 			dmo_run_reject(&t->run, err, out, NULL, 0);
 			break;
 		case -2:
-			write_failed(t, err);
+			dmo_run_write_failed(&t->run, err);
 		default:
 			t->run.aggregated++;
 			break;
@@ -416,7 +405,7 @@ process(struct transform *t)
 			dmo_run_error(&t->run, &err);
 			dmo_run_status(&t->run, DMO_EXIT_DATA);
 			if (dmo_writer_finish(t->w, &err) != 0)
-				write_failed(t, &err);
+				dmo_run_write_failed(&t->run, &err);
 			exit(dmo_run_finish(&t->run));
 		}
 		dmo_run_reject(&t->run, &err, rec, NULL, 0);
@@ -443,7 +432,7 @@ transform_one(struct transform *t, const char *path)
 		} else if (rc == DMO_READ_CONTROL) {
 			if (dmo_writer_control(t->w, dmo_reader_control(r),
 			    &err) != 0)
-				write_failed(t, &err);
+				dmo_run_write_failed(&t->run, &err);
 		} else if (rc == DMO_READ_BAD)
 			dmo_run_reject_read(&t->run, r, &err);
 		else
@@ -577,7 +566,7 @@ main(int argc, char *argv[])
 	wopts.format = dmo_wire_format(binary);
 	wopts.header = 1;
 	if ((t.w = dmo_writer_new(t.out, &wopts, &err)) == NULL)
-		write_failed(&t, &err);
+		dmo_run_write_failed(&t.run, &err);
 	dmo_record_init(&t.rec);
 	if (argc == 0)
 		transform_one(&t, "-");
@@ -585,9 +574,9 @@ main(int argc, char *argv[])
 		transform_one(&t, *argv);
 	/* end of input: aggregates close their windows here */
 	if (t.agg != NULL && dmo_agg_finish(t.agg, agg_emit, &t, &err) != 0)
-		write_failed(&t, &err);
+		dmo_run_write_failed(&t.run, &err);
 	if (dmo_writer_finish(t.w, &err) != 0)
-		write_failed(&t, &err);
+		dmo_run_write_failed(&t.run, &err);
 	t.run.bytes_out = t.out->bytes;
 	dmo_writer_free(t.w);
 	dmo_out_free(t.out);

@@ -368,6 +368,14 @@ dmo_run_finish(struct dmo_run *run)
 	return run->status;
 }
 
+void
+dmo_run_write_failed(struct dmo_run *run, const struct dmo_err *err)
+{
+	dmo_report(err);
+	dmo_run_status(run, DMO_EXIT_IO);
+	exit(dmo_run_finish(run));
+}
+
 int
 dmo_run_read_option(struct dmo_run *run, struct dmo_read_opts *ro, int ch,
     const char *arg)

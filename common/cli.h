@@ -170,6 +170,13 @@ void	 dmo_run_reject_why(struct dmo_run *, const struct dmo_err *,
 void	 dmo_run_reject_read(struct dmo_run *, const struct dmo_reader *,
 	    const struct dmo_err *);
 
+/*
+ * Writing the output failed (a full disk, a closed pipe's error): report
+ * it and end the run with status 3 at least.
+ */
+void	 dmo_run_write_failed(struct dmo_run *, const struct dmo_err *)
+	    __attribute__((noreturn));
+
 /* A problem that is not a rejected record: report it, remember status. */
 void	 dmo_run_error(struct dmo_run *, const struct dmo_err *);
 void	 dmo_run_warn(const struct dmo_err *);	/* "warning:" message */
