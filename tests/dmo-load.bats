@@ -58,7 +58,8 @@ q() {
 	run -0 --separate-stderr dmo-load --help
 	assert_equal "$stderr" ""
 	assert_line --index 0 "$USAGE"
-	assert_line --regexp '^  -m, --mode MODE +databases: append \(default\), replace, upsert$'
+	assert_line --regexp '^  -m, --mode MODE +databases: append \(default\), replace, upsert;$'
+	assert_line --regexp '^ +partitions: replace \(default\), append$'
 	assert_line --regexp '^  -k, --key FIELDS +comma-separated key fields for --mode upsert$'
 	assert_line --regexp '^      --commit-interval T +'
 	assert_line --regexp '^      --formula-escape +CSV/TSV: neutralise'
