@@ -425,8 +425,11 @@ pattern_of(const char *s, size_t n, char *out, size_t *chars)
 	return o;
 }
 
+#define DIG(c)	((unsigned)((c) - '0') < 10)
+#define D2(p)	(((p)[0] - '0') * 10 + ((p)[1] - '0'))
+
 /* Up to 2 digits, a number from 1 or 2 of them; the end, or NULL. */
-static const char *
+static inline const char *
 digits(const char *p, const char *e, int min, int max, int *v)
 {
 	int n = 0;
@@ -470,6 +473,23 @@ detect_date(const char *s, size_t n, int ids[2], char *iso, size_t *isolen,
 
 	if (n < 8 || n > 40)
 		return 0;
+	/*
+	 * "YYYY-MM-DD" read at fixed places, the layout most dates have;
+	 * anything else goes the general way below, which reads the same
+	 * numbers from these bytes.
+	 */
+	if (n >= 10 && s[4] == '-' && s[7] == '-' && DIG(s[0]) &&
+	    DIG(s[1]) && DIG(s[2]) && DIG(s[3]) && DIG(s[5]) && DIG(s[6]) &&
+	    DIG(s[8]) && DIG(s[9])) {
+		p = s + 10;
+		if (p < e && DIG(*p))
+			return 0;
+		y = D2(s) * 100 + D2(s + 2);
+		m = D2(s + 5);
+		d = D2(s + 8);
+		layouts[nl++] = DL_YMD_DASH;
+		goto checked;
+	}
 	if ((p = digits(s, e, 1, 4, &a)) == NULL || p == e)
 		return 0;
 	ch = *p;
@@ -518,6 +538,7 @@ detect_date(const char *s, size_t n, int ids[2], char *iso, size_t *isolen,
 				return 0;
 		}
 	}
+checked:
 	if (y < 1 || m < 1 || m > 12 || d < 1 || d > dmo_dt_mdays(y, m))
 		return 0;
 	*has_time = 0;
@@ -525,13 +546,27 @@ detect_date(const char *s, size_t n, int ids[2], char *iso, size_t *isolen,
 		if (*p != 'T' && *p != ' ')
 			return 0;
 		sep = *p == ' ';
-		if ((p = digits(p + 1, e, 2, 2, &hh)) == NULL || p == e ||
-		    *p != ':' || (p = digits(p + 1, e, 2, 2, &mi)) == NULL)
-			return 0;
-		if (p < e && *p == ':') {
-			if ((p = digits(p + 1, e, 2, 2, &ss)) == NULL)
-				return 0;
+		/* "THH:MM:SS" at fixed places first, as the date above. */
+		if (e - p >= 9 && p[3] == ':' && p[6] == ':' && DIG(p[1]) &&
+		    DIG(p[2]) && DIG(p[4]) && DIG(p[5]) && DIG(p[7]) &&
+		    DIG(p[8]) && (e - p == 9 || !DIG(p[9]))) {
+			hh = D2(p + 1);
+			mi = D2(p + 4);
+			ss = D2(p + 7);
+			p += 9;
 			prec = 1;
+		} else {
+			if ((p = digits(p + 1, e, 2, 2, &hh)) == NULL ||
+			    p == e || *p != ':' ||
+			    (p = digits(p + 1, e, 2, 2, &mi)) == NULL)
+				return 0;
+			if (p < e && *p == ':') {
+				if ((p = digits(p + 1, e, 2, 2, &ss)) == NULL)
+					return 0;
+				prec = 1;
+			}
+		}
+		if (prec == 1) {
 			if (p < e && *p == '.') {
 				frac = ++p;
 				while (p < e && *p >= '0' && *p <= '9')
@@ -660,6 +695,52 @@ number_value(const char *s, size_t n)
 	}
 }
 
+/*
+ * The common number in one pass: [-]digits[.digits], at most 15 digits,
+ * no leading zero.  Returns its type (DMO_PT_INTEGER or DMO_PT_DECIMAL)
+ * and sets *x as number_value would; NUMBER_SLOW for anything else (not
+ * a number, an exponent, long), which the general path (dmo_number_valid,
+ * number_kind, number_value) decides.  The grammar is JSON's, so what
+ * this accepts dmo_number_valid accepts, and the double is computed the
+ * same way.
+ */
+#define NUMBER_SLOW	(-1)
+
+static inline int
+number_fast(const char *s, size_t n, double *x)
+{
+	const unsigned char *p = (const unsigned char *)s, *e = p + n;
+	const unsigned char *d0, *dot = NULL;
+	uint64_t m = 0;
+	int neg = 0;
+	size_t digs, fr = 0;
+	double v;
+
+	if (p < e && *p == '-') {
+		neg = 1;
+		p++;
+	}
+	d0 = p;
+	while (p < e && (unsigned)(*p - '0') < 10)
+		m = m * 10 + (uint64_t)(*p++ - '0');
+	digs = (size_t)(p - d0);
+	if (digs == 0 || (*d0 == '0' && digs > 1))
+		return NUMBER_SLOW;
+	if (p < e && *p == '.') {
+		dot = ++p;
+		while (p < e && (unsigned)(*p - '0') < 10)
+			m = m * 10 + (uint64_t)(*p++ - '0');
+		fr = (size_t)(p - dot);
+		if (fr == 0)
+			return NUMBER_SLOW;
+	}
+	if (p != e || digs + fr > 15)
+		return NUMBER_SLOW;
+	v = (double)m / pow10tab[fr];
+	*x = neg ? -v : v;
+	return dot != NULL ? DMO_PT_DECIMAL : DMO_PT_INTEGER;
+}
+
 static int
 buf_cmp(const struct dmo_buf *b, const char *s, size_t n)
 {
@@ -678,11 +759,10 @@ buf_set(struct dmo_buf *b, const char *s, size_t n)
 	dmo_buf_add(b, s, n);
 }
 
+/* A number lexeme s and its double x (number_value). */
 static void
-add_number(struct pfield *f, const char *s, size_t n)
+add_number(struct pfield *f, const char *s, size_t n, double x)
 {
-	double x = number_value(s, n);
-
 	if (!f->has_num || x < f->nmin) {
 		f->nmin = x;
 		buf_set(&f->nmin_lex, s, n);
@@ -777,9 +857,17 @@ add_string(struct pfield *f, const char *s, size_t n, uint64_t *phash,
 	int ids[2], nd, has_time, i;
 
 	if ((c >= '0' && c <= '9') || c == '-') {
+		double x;
+		int kind = number_fast(s, n, &x);
+
+		if (kind != NUMBER_SLOW) {
+			f->types[kind]++;
+			add_number(f, s, n, x);
+			return 0;
+		}
 		if (dmo_number_valid(s, n)) {
 			f->types[number_kind(s, n)]++;
-			add_number(f, s, n);
+			add_number(f, s, n, number_value(s, n));
 			return 0;
 		}
 		if (c != '-' && (nd = detect_date(s, n, ids, iso, &isolen,
@@ -886,10 +974,18 @@ add_value(struct pfield *f, enum dmo_type t, const char *s, size_t n)
 			count_value(f, "false", 5);
 		}
 		return;
-	case DMO_NUMBER:
-		f->types[number_kind(s, n)]++;
-		add_number(f, s, n);
+	case DMO_NUMBER: {
+		double x;
+		int k = number_fast(s, n, &x);
+
+		if (k == NUMBER_SLOW) {
+			k = (int)number_kind(s, n);
+			x = number_value(s, n);
+		}
+		f->types[k]++;
+		add_number(f, s, n, x);
 		break;
+	}
 	case DMO_STRING:
 		if (n == 0) {
 			f->empties++;
