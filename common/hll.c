@@ -29,6 +29,35 @@ mum(uint64_t a, uint64_t b)
 	return (uint64_t)(r >> 64) ^ (uint64_t)r;
 }
 
+/*
+ * The n <= 8 bytes at s as memcpy(&a, s, n) into a zeroed word gives
+ * them, without calling memcpy for a length it cannot know: two loads
+ * that overlap (the bytes both hold are the same), or three single
+ * bytes below four.  Other byte orders keep memcpy.
+ */
+static inline uint64_t
+load_small(const unsigned char *s, size_t n)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint32_t lo, hi;
+
+	if (n >= 4) {
+		memcpy(&lo, s, 4);
+		memcpy(&hi, s + n - 4, 4);
+		return (uint64_t)lo | (uint64_t)hi << (8 * (n - 4));
+	}
+	if (n == 0)
+		return 0;
+	return (uint64_t)s[0] | (uint64_t)s[n / 2] << (8 * (n / 2)) |
+	    (uint64_t)s[n - 1] << (8 * (n - 1));
+#else
+	uint64_t a = 0;
+
+	memcpy(&a, s, n);
+	return a;
+#endif
+}
+
 uint64_t
 dmo_hash64(const void *p, size_t n)
 {
@@ -42,12 +71,12 @@ dmo_hash64(const void *p, size_t n)
 		s += 16;
 		n -= 16;
 	}
-	a = b = 0;
+	b = 0;
 	if (n > 8) {
 		memcpy(&a, s, 8);
-		memcpy(&b, s + 8, n - 8);
+		b = load_small(s + 8, n - 8);
 	} else
-		memcpy(&a, s, n);
+		a = load_small(s, n);
 	h = mum(a ^ 0xe7037ed1a0b428dbULL, b ^ h ^ 0x8ebc6af09c88c6e3ULL);
 	return fmix64(h ^ (uint64_t)n);
 }

@@ -698,13 +698,15 @@ number_value(const char *s, size_t n)
 /*
  * The common number in one pass: [-]digits[.digits], at most 15 digits,
  * no leading zero.  Returns its type (DMO_PT_INTEGER or DMO_PT_DECIMAL)
- * and sets *x as number_value would; NUMBER_SLOW for anything else (not
- * a number, an exponent, long), which the general path (dmo_number_valid,
- * number_kind, number_value) decides.  The grammar is JSON's, so what
- * this accepts dmo_number_valid accepts, and the double is computed the
- * same way.
+ * and sets *x as number_value would; NUMBER_NOT for what cannot be a
+ * number at all (no digit, a leading zero, a bare '.', a stray byte),
+ * NUMBER_SLOW for the rest (an exponent, many digits), which the general
+ * path (dmo_number_valid, number_kind, number_value) decides.  The
+ * grammar is JSON's (dmo_number_scan), so the answers are the same, and
+ * the double is computed as number_value computes it.
  */
 #define NUMBER_SLOW	(-1)
+#define NUMBER_NOT	(-2)
 
 static inline int
 number_fast(const char *s, size_t n, double *x)
@@ -725,16 +727,18 @@ number_fast(const char *s, size_t n, double *x)
 		m = m * 10 + (uint64_t)(*p++ - '0');
 	digs = (size_t)(p - d0);
 	if (digs == 0 || (*d0 == '0' && digs > 1))
-		return NUMBER_SLOW;
+		return NUMBER_NOT;
 	if (p < e && *p == '.') {
 		dot = ++p;
 		while (p < e && (unsigned)(*p - '0') < 10)
 			m = m * 10 + (uint64_t)(*p++ - '0');
 		fr = (size_t)(p - dot);
 		if (fr == 0)
-			return NUMBER_SLOW;
+			return NUMBER_NOT;
 	}
-	if (p != e || digs + fr > 15)
+	if (p != e)
+		return *p == 'e' || *p == 'E' ? NUMBER_SLOW : NUMBER_NOT;
+	if (digs + fr > 15)
 		return NUMBER_SLOW;
 	v = (double)m / pow10tab[fr];
 	*x = neg ? -v : v;
@@ -860,12 +864,12 @@ add_string(struct pfield *f, const char *s, size_t n, uint64_t *phash,
 		double x;
 		int kind = number_fast(s, n, &x);
 
-		if (kind != NUMBER_SLOW) {
+		if (kind >= 0) {
 			f->types[kind]++;
 			add_number(f, s, n, x);
 			return 0;
 		}
-		if (dmo_number_valid(s, n)) {
+		if (kind == NUMBER_SLOW && dmo_number_valid(s, n)) {
 			f->types[number_kind(s, n)]++;
 			add_number(f, s, n, number_value(s, n));
 			return 0;
@@ -978,7 +982,7 @@ add_value(struct pfield *f, enum dmo_type t, const char *s, size_t n)
 		double x;
 		int k = number_fast(s, n, &x);
 
-		if (k == NUMBER_SLOW) {
+		if (k < 0) {
 			k = (int)number_kind(s, n);
 			x = number_value(s, n);
 		}
