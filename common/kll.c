@@ -232,7 +232,11 @@ dmo_kll_add(struct dmo_kll *s, double v)
 		s->min = v;
 	if (v > s->max)
 		s->max = v;
-	push(s, 0, v);
+	/* Level 0 has room nearly always: store without the call. */
+	if (s->size[0] < s->cap[0])
+		s->level[0][s->size[0]++] = v;
+	else
+		push(s, 0, v);
 	s->dirty = 1;
 	if (s->size[0] >= s->cap0) {
 		size_t r, t;

@@ -404,9 +404,27 @@ static size_t
 pattern_of(const char *s, size_t n, char *out, size_t *chars)
 {
 	const unsigned char *u = (const unsigned char *)s;
-	size_t i, o = 0, c = 0;
+	size_t i = 0, o = 0, c = 0;
 
-	for (i = 0; i < n && o < PATTERN_MAX; i++) {
+	/*
+	 * Eight ASCII bytes give eight pattern characters (no ASCII byte
+	 * has class 0): map them without a test each.  A word with a byte
+	 * past ASCII goes to the loop below, which does the same byte by
+	 * byte and stops at PATTERN_MAX characters.
+	 */
+	while (n - i >= 8 && o + 8 <= PATTERN_MAX) {
+		uint64_t w;
+		int j;
+
+		memcpy(&w, u + i, 8);
+		if (w & 0x8080808080808080ULL)
+			break;
+		for (j = 0; j < 8; j++)
+			out[o + j] = pclass[u[i + j]];
+		o += 8;
+		i += 8;
+	}
+	for (; i < n && o < PATTERN_MAX; i++) {
 		char k = pclass[u[i]];
 
 		if (k != 0)
@@ -468,6 +486,7 @@ detect_date(const char *s, size_t n, int ids[2], char *iso, size_t *isolen,
 	int a, b, c, y, m, d, layouts[2], nl = 0, sep = 0, prec = 0, zone = 0;
 	int hh = 0, mi = 0, ss = 0, i;
 	const char *frac = NULL, *zstart = e;
+	const char *ymd = NULL, *hms = NULL;	/* read at fixed places */
 	size_t fraclen = 0;
 	char ch;
 
@@ -484,6 +503,7 @@ detect_date(const char *s, size_t n, int ids[2], char *iso, size_t *isolen,
 		p = s + 10;
 		if (p < e && DIG(*p))
 			return 0;
+		ymd = s;
 		y = D2(s) * 100 + D2(s + 2);
 		m = D2(s + 5);
 		d = D2(s + 8);
@@ -550,6 +570,7 @@ checked:
 		if (e - p >= 9 && p[3] == ':' && p[6] == ':' && DIG(p[1]) &&
 		    DIG(p[2]) && DIG(p[4]) && DIG(p[5]) && DIG(p[7]) &&
 		    DIG(p[8]) && (e - p == 9 || !DIG(p[9]))) {
+			hms = p + 1;
 			hh = D2(p + 1);
 			mi = D2(p + 4);
 			ss = D2(p + 7);
@@ -606,21 +627,30 @@ checked:
 	for (i = 0; i < nl; i++)
 		ids[i] = layouts[i] * 13 + (*has_time ? 1 + sep * 6 + prec * 2 +
 		    zone : 0);
-	put_digits(iso, y, 4);
-	iso[4] = '-';
-	put_digits(iso + 5, m, 2);
-	iso[7] = '-';
-	put_digits(iso + 8, d, 2);
+	/* What was read at fixed places is in ISO form already. */
+	if (ymd != NULL)
+		memcpy(iso, ymd, 10);
+	else {
+		put_digits(iso, y, 4);
+		iso[4] = '-';
+		put_digits(iso + 5, m, 2);
+		iso[7] = '-';
+		put_digits(iso + 8, d, 2);
+	}
 	*isolen = 10;
 	if (*has_time) {
 		size_t k = 10;
 
 		iso[k++] = 'T';
-		put_digits(iso + k, hh, 2);
-		iso[k + 2] = ':';
-		put_digits(iso + k + 3, mi, 2);
-		iso[k + 5] = ':';
-		put_digits(iso + k + 6, ss, 2);
+		if (hms != NULL)
+			memcpy(iso + k, hms, 8);
+		else {
+			put_digits(iso + k, hh, 2);
+			iso[k + 2] = ':';
+			put_digits(iso + k + 3, mi, 2);
+			iso[k + 5] = ':';
+			put_digits(iso + k + 6, ss, 2);
+		}
 		k += 8;
 		if (frac != NULL) {
 			iso[k++] = '.';
@@ -749,7 +779,12 @@ static int
 buf_cmp(const struct dmo_buf *b, const char *s, size_t n)
 {
 	size_t m = b->len < n ? b->len : n;
-	int d = m ? memcmp(b->p, s, m) : 0;
+	int d;
+
+	/* Most orders are settled by the first byte: no call for those. */
+	if (m > 0 && b->p[0] != s[0])
+		return (unsigned char)b->p[0] - (unsigned char)s[0];
+	d = m ? memcmp(b->p, s, m) : 0;
 
 	if (d != 0)
 		return d;
@@ -928,8 +963,12 @@ add_text_value(struct pfield *f, const char *s, size_t n)
 	unsigned long long lz;
 	size_t chars = 0;
 
-	if (f->values->exact && (it = dmo_topk_find(f->values, h)) != NULL &&
-	    it->memo2 != 0 && (pt = dmo_topk_find(f->patterns,
+	/*
+	 * it, when found, stays valid below: only the pattern table takes
+	 * an add before it is counted, so one look-up serves both.
+	 */
+	it = f->values->exact ? dmo_topk_find(f->values, h) : NULL;
+	if (it != NULL && it->memo2 != 0 && (pt = dmo_topk_find(f->patterns,
 	    it->memo)) != NULL) {
 		it->count++;
 		pt->count++;
@@ -942,11 +981,14 @@ add_text_value(struct pfield *f, const char *s, size_t n)
 	}
 	lz = f->leading_zeros;
 	if (add_string(f, s, n, &phash, &chars)) {
-		dmo_topk_add(f->values, h, s, n, 0, 1, 0);
+		if (it != NULL)
+			it->count++;
+		else if (dmo_topk_add(f->values, h, s, n, 0, 1, 0) &&
+		    f->values->exact)
+			it = dmo_topk_find(f->values, h);
 		if (f->hll != NULL)
 			dmo_hll_add(f->hll, h);
-		if (f->values->exact && chars < MEMO_CHARS &&
-		    (it = dmo_topk_find(f->values, h)) != NULL) {
+		if (it != NULL && chars < MEMO_CHARS) {
 			it->memo = phash;
 			it->memo2 = (uint32_t)chars + 1;
 			if (f->leading_zeros != lz)
@@ -954,7 +996,10 @@ add_text_value(struct pfield *f, const char *s, size_t n)
 		}
 		return;
 	}
-	dmo_topk_add(f->values, h, s, n, 0, 1, 0);
+	if (it != NULL)
+		it->count++;
+	else
+		dmo_topk_add(f->values, h, s, n, 0, 1, 0);
 	if (f->hll != NULL)
 		dmo_hll_add(f->hll, h);
 }

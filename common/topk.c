@@ -31,6 +31,7 @@ dmo_topk_free(struct dmo_topk *t)
 			free(t->item[i].text);
 	free(t->slab);
 	free(t->chunks);
+	free(t->low);
 	free(t->item);
 	free(t->index);
 	free(t);
@@ -59,9 +60,14 @@ rehash(struct dmo_topk *t, size_t size)
 {
 	size_t i;
 
-	free(t->index);
-	t->mask = size - 1;
-	t->index = dmo_xcalloc(size, sizeof(uint64_t));
+	/* A purge rebuilds an index of the same size: clear it in place. */
+	if (size == t->mask + 1)
+		memset(t->index, 0, size * sizeof(uint64_t));
+	else {
+		free(t->index);
+		t->mask = size - 1;
+		t->index = dmo_xcalloc(size, sizeof(uint64_t));
+	}
 	for (i = 0; i < t->n; i++)
 		t->index[find_slot(t, t->item[i].hash)] = slot(t->item[i].hash,
 		    i);
@@ -143,11 +149,15 @@ purge(struct dmo_topk *t)
 
 	if (t->n == 0)
 		return;
-	low = dmo_xreallocarray(NULL, t->n, sizeof(*low));
+	/* The scratch array is kept: a purge comes every capacity values. */
+	if (t->lowcap < t->n) {
+		t->lowcap = t->n;
+		t->low = dmo_xreallocarray(t->low, t->lowcap, sizeof(*low));
+	}
+	low = t->low;
 	for (i = 0; i < t->n; i++)
 		low[i] = t->item[i].count - t->item[i].error;
 	m = select_kth(low, t->n, t->n / 2);
-	free(low);
 	if (m == 0)
 		m = 1;
 	t->offset += m;
