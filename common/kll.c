@@ -207,8 +207,23 @@ compress(struct dmo_kll *s)
 				n--;
 			}
 			off = rnd_bit(s);
-			for (i = keep + off; i < keep + n; i += 2)
-				push(s, h + 1, s->level[h][i]);
+			/* Room for all that move up first, then no call each. */
+			{
+				size_t *c = &s->cap[h + 1], need = s->size[h + 1] +
+				    n / 2 + 1;
+				double *up;
+
+				if (*c < need) {
+					while (*c < need)
+						*c = *c == 0 ? 16 : *c * 2;
+					s->level[h + 1] = dmo_xreallocarray(
+					    s->level[h + 1], *c, sizeof(double));
+				}
+				up = s->level[h + 1] + s->size[h + 1];
+				for (i = keep + off; i < keep + n; i += 2)
+					*up++ = L[i];
+				s->size[h + 1] = (size_t)(up - s->level[h + 1]);
+			}
 			s->size[h] = keep;
 		}
 	}

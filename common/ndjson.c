@@ -960,11 +960,14 @@ parse_object(struct parser *ps)
 			name = ps->key.p;
 			nlen = ps->key.len;
 		}
-		p = skip_ws(p, end);
+		/* Compact text has no blanks: test for them only then. */
 		if (p >= end || *p != ':') {
-			fail(ps, p, "invalid JSON: expected ':', found %s",
-			    tokname(ps, p));
-			return NULL;
+			p = skip_ws(p, end);
+			if (p >= end || *p != ':') {
+				fail(ps, p, "invalid JSON: expected ':', "
+				    "found %s", tokname(ps, p));
+				return NULL;
+			}
 		}
 		p = skip_ws(p + 1, end);
 		if (p >= end)
@@ -1032,6 +1035,10 @@ parse_object(struct parser *ps)
 			dmo_buf_add(&rec->data, s, (size_t)(p - s));
 			dmo_record_push(rec, name, nlen, DMO_NUMBER, off);
 		}
+		}
+		if (p < end && *p == ',') {
+			p = skip_ws(p + 1, end);
+			continue;
 		}
 		p = skip_ws(p, end);
 		if (p >= end)
