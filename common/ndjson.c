@@ -976,16 +976,25 @@ parse_object(struct parser *ps)
 		switch (*p) {
 		case '"': {
 			/*
-			 * Most values are plain text: copied here, with no
-			 * call.  Anything else (an escape, a byte past
-			 * ASCII, a control byte, the end of the line) starts
+			 * Most values are plain text and valid UTF-8: copied
+			 * here, with no call.  Anything else (an escape, bad
+			 * UTF-8, a control byte, the end of the line) starts
 			 * over in parse_string, which decides it.
 			 */
 			char *o;
+			size_t k;
 
 			dmo_buf_grow(&rec->data, (size_t)(end - p) + 8);
 			o = rec->data.p + off;
 			q = copy_plain(p + 1, end, &o);
+			while (q < end && (unsigned char)*q >= 0x80 &&
+			    (k = utf8_seq((const unsigned char *)q,
+			    (size_t)(end - q))) > 0) {
+				do
+					*o++ = *q++;
+				while (--k > 0);
+				q = copy_plain(q, end, &o);
+			}
 			if (q < end && *q == '"') {
 				rec->data.len = (size_t)(o - rec->data.p);
 				p = q + 1;

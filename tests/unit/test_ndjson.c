@@ -398,20 +398,26 @@ test_scan_positions(void)
 		const char	*in;	/* the stop and what follows it */
 		const char	*out;	/* decoded; NULL: an error */
 		const char	*msg;
+		unsigned long	 at;	/* of the error, from the stop */
 	} stop[] = {
-		{ "\"", "", NULL },
-		{ "\\n\"", "\n", NULL },
-		{ "\\u00e9\"", "\xc3\xa9", NULL },
-		{ "\xc3\xa9z\"", "\xc3\xa9z", NULL },
-		{ "\xf0\x9f\x98\x80\"", "\xf0\x9f\x98\x80", NULL },
-		{ "\x7f~\"", "\x7f~", NULL },
+		{ "\"", "", NULL, 0 },
+		{ "\\n\"", "\n", NULL, 0 },
+		{ "\\u00e9\"", "\xc3\xa9", NULL, 0 },
+		{ "\xc3\xa9z\"", "\xc3\xa9z", NULL, 0 },
+		{ "\xe2\x82\xac\xc3\xa9\"", "\xe2\x82\xac\xc3\xa9", NULL, 0 },
+		{ "\xf0\x9f\x98\x80\"", "\xf0\x9f\x98\x80", NULL, 0 },
+		{ "\xc3\xa9\\t\"", "\xc3\xa9\t", NULL, 0 },
+		{ "\x7f~\"", "\x7f~", NULL, 0 },
 		{ "\x01\"", NULL, "invalid JSON: control character \\x01 in "
-		    "string" },
+		    "string", 0 },
 		{ "\x1f\"", NULL, "invalid JSON: control character \\x1f in "
-		    "string" },
-		{ "\xff\"", NULL, "field 'k': invalid UTF-8" },
-		{ "\xc3(\"", NULL, "field 'k': invalid UTF-8" },
-		{ "", NULL, "invalid JSON: unterminated string" },
+		    "string", 0 },
+		{ "\xff\"", NULL, "field 'k': invalid UTF-8", 0 },
+		{ "\xc3(\"", NULL, "field 'k': invalid UTF-8", 0 },
+		{ "\xc3\xa9\xed\xa0\x80\"", NULL, "field 'k': invalid UTF-8", 2 },
+		{ "\xc3\xa9" "abcdefghijklmnop\x02\"", NULL,
+		    "invalid JSON: control character \\x02 in string", 18 },
+		{ "", NULL, "invalid JSON: unterminated string", 0 },
 	};
 	char plain[40], line[160], want[160], first_bad[800] = "";
 	size_t len, s, k, bad = 0;
@@ -447,7 +453,7 @@ test_scan_positions(void)
 				    1, "z", DMO_STRING, "0123456789abcdef"));
 			} else {
 				unsigned long col = stop[s].in[0] == '\0' ? 6 :
-				    7 + (unsigned long)len;
+				    7 + (unsigned long)len + stop[s].at;
 
 				ok = rc == DMO_READ_BAD && err.loc.col == col &&
 				    strcmp(err.msg, stop[s].msg) == 0;
