@@ -244,10 +244,24 @@ set_text(struct dmo_topk *t, struct dmo_topk_item *it, const char *text,
 	if (t->exact)
 		it->text = dmo_xmemdup(text, len);
 	else {
-		it->text = t->chunks[--t->nchunks];
-		if (len > 0)
-			memcpy(it->text, text, len);
-		it->text[len] = '\0';
+		char *d = it->text = t->chunks[--t->nchunks];
+
+		/* Most values are short: copy them without a call. */
+		if (len >= 8 && len <= 16) {
+			memcpy(d, text, 8);
+			memcpy(d + len - 8, text + len - 8, 8);
+		} else if (len >= 4 && len < 8) {
+			memcpy(d, text, 4);
+			memcpy(d + len - 4, text + len - 4, 4);
+		} else if (len < 4) {
+			if (len > 0) {
+				d[0] = text[0];
+				d[len / 2] = text[len / 2];
+				d[len - 1] = text[len - 1];
+			}
+		} else
+			memcpy(d, text, len);
+		d[len] = '\0';
 	}
 	it->len = len;
 	it->cut = cut;
