@@ -414,13 +414,18 @@ pattern_of(const char *s, size_t n, char *out, size_t *chars)
 	 */
 	while (n - i >= 8 && o + 8 <= PATTERN_MAX) {
 		uint64_t w;
-		int j;
 
 		memcpy(&w, u + i, 8);
 		if (w & 0x8080808080808080ULL)
 			break;
-		for (j = 0; j < 8; j++)
-			out[o + j] = pclass[u[i + j]];
+		out[o] = pclass[u[i]];
+		out[o + 1] = pclass[u[i + 1]];
+		out[o + 2] = pclass[u[i + 2]];
+		out[o + 3] = pclass[u[i + 3]];
+		out[o + 4] = pclass[u[i + 4]];
+		out[o + 5] = pclass[u[i + 5]];
+		out[o + 6] = pclass[u[i + 6]];
+		out[o + 7] = pclass[u[i + 7]];
 		o += 8;
 		i += 8;
 	}
