@@ -177,6 +177,61 @@ purge(struct dmo_topk *t)
 	rehash(t, size);
 }
 
+/* Does x come before y in cmp_count's order (a total order: hashes
+   differ within a table)? */
+static inline int
+before(const struct dmo_topk_item *x, const struct dmo_topk_item *y)
+{
+	if (x->count != y->count)
+		return x->count > y->count;
+	return x->hash < y->hash;
+}
+
+static inline void
+swap_items(struct dmo_topk_item *a, struct dmo_topk_item *b)
+{
+	struct dmo_topk_item x = *a;
+
+	*a = *b;
+	*b = x;
+}
+
+/*
+ * Put the k items that come first in cmp_count's order in v[0..k), in
+ * some order (quickselect, the middle item as pivot): to_sketch keeps
+ * only capacity of maybe millions, and sorting those few is what it
+ * needs.  Returns -1 when the partitions go badly (hostile counts), and
+ * the caller sorts everything instead.
+ */
+static int
+select_first(struct dmo_topk_item *v, size_t n, size_t k)
+{
+	size_t lo = 0, hi = n, budget = 64, m;
+
+	for (m = n; m > 1; m /= 2)
+		budget += 2;
+	/* Invariant: lo <= k <= hi; v[0..lo) come before v[lo..n), and
+	   v[0..hi) before v[hi..n). */
+	while (hi - lo > 1) {
+		size_t i = lo, j;
+
+		if (budget-- == 0)
+			return -1;
+		swap_items(&v[lo + (hi - lo) / 2], &v[hi - 1]);
+		for (j = lo; j < hi - 1; j++)
+			if (before(&v[j], &v[hi - 1]))
+				swap_items(&v[i++], &v[j]);
+		swap_items(&v[i], &v[hi - 1]);
+		if (i == k)
+			break;
+		if (i < k)
+			lo = i + 1;
+		else
+			hi = i;
+	}
+	return 0;
+}
+
 /* Keep the capacity most counted and turn approximate. */
 static void
 to_sketch(struct dmo_topk *t)
@@ -186,7 +241,15 @@ to_sketch(struct dmo_topk *t)
 	if (t->spill != NULL)
 		for (i = 0; i < t->n; i++)
 			t->spill(t->spill_ctx, t->item[i].hash);
-	if (t->n > 0)
+	/*
+	 * Only the capacity first in order are kept, and the next one gives
+	 * the offset: select those, then sort them, which leaves the table
+	 * as a full sort would.
+	 */
+	if (t->n > t->capacity + 1 &&
+	    select_first(t->item, t->n, t->capacity + 1) == 0)
+		qsort(t->item, t->capacity + 1, sizeof(*t->item), cmp_count);
+	else if (t->n > 0)
 		qsort(t->item, t->n, sizeof(*t->item), cmp_count);
 	if (t->n > t->capacity) {
 		/*
