@@ -19,16 +19,58 @@ dmo_topk_new(size_t exact_limit, size_t capacity)
 	return t;
 }
 
+/*
+ * Texts of an exact table live in blocks that each start with a link to
+ * the one before: one malloc per block rather than per value, and one
+ * walk frees them all when the table turns approximate.  Blocks double
+ * from 1 KiB to 64 KiB, so that small tables stay small.
+ */
+#define BLK_LINK	sizeof(char *)
+#define BLK_MIN		1024
+#define BLK_MAX		65536
+
+static char *
+blk_text(struct dmo_topk *t, size_t n)
+{
+	char *p;
+
+	if (t->blk == NULL || t->blk_size - t->blk_used < n) {
+		size_t size = t->blk_size < BLK_MIN ? BLK_MIN :
+		    t->blk_size < BLK_MAX ? 2 * t->blk_size : BLK_MAX;
+		char *b;
+
+		if (size < BLK_LINK + n)
+			size = BLK_LINK + n;
+		b = dmo_xmalloc(size);
+		memcpy(b, &t->blk, BLK_LINK);
+		t->blk = b;
+		t->blk_used = BLK_LINK;
+		t->blk_size = size;
+	}
+	p = t->blk + t->blk_used;
+	t->blk_used += n;
+	return p;
+}
+
+static void
+blk_free(struct dmo_topk *t)
+{
+	while (t->blk != NULL) {
+		char *prev;
+
+		memcpy(&prev, t->blk, BLK_LINK);
+		free(t->blk);
+		t->blk = prev;
+	}
+	t->blk_used = t->blk_size = 0;
+}
+
 void
 dmo_topk_free(struct dmo_topk *t)
 {
-	size_t i;
-
 	if (t == NULL)
 		return;
-	if (t->exact)
-		for (i = 0; i < t->n; i++)
-			free(t->item[i].text);
+	blk_free(t);
 	free(t->slab);
 	free(t->chunks);
 	free(t->low);
@@ -259,8 +301,6 @@ to_sketch(struct dmo_topk *t)
 		 */
 		if (t->item[t->capacity].count > t->offset)
 			t->offset = t->item[t->capacity].count;
-		for (i = t->capacity; i < t->n; i++)
-			free(t->item[i].text);
 		t->n = t->capacity;
 	}
 	/* Texts move to fixed chunks: no malloc per value from here on. */
@@ -273,9 +313,9 @@ to_sketch(struct dmo_topk *t)
 		char *c = t->slab + i * (DMO_TOPK_TEXT + 1);
 
 		memcpy(c, t->item[i].text, t->item[i].len + 1);
-		free(t->item[i].text);
 		t->item[i].text = c;
 	}
+	blk_free(t);
 	t->bytes = 0;
 	t->exact = 0;
 	for (size = 16; size < 4 * t->capacity + 2; size *= 2)
@@ -304,9 +344,12 @@ set_text(struct dmo_topk *t, struct dmo_topk_item *it, const char *text,
 		len = DMO_TOPK_TEXT;
 		cut = 1;
 	}
-	if (t->exact)
-		it->text = dmo_xmemdup(text, len);
-	else {
+	if (t->exact) {
+		it->text = blk_text(t, len + 1);
+		if (len > 0)
+			memcpy(it->text, text, len);
+		it->text[len] = '\0';
+	} else {
 		char *d = it->text = t->chunks[--t->nchunks];
 
 		/* Most values are short: copy them without a call. */
