@@ -7,51 +7,6 @@
 #include "buf.h"
 #include "hll.h"
 
-static inline uint64_t
-fmix64(uint64_t k)
-{
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdULL;
-	k ^= k >> 33;
-	k *= 0xc4ceb9fe1a85ec53ULL;
-	k ^= k >> 33;
-	return k;
-}
-
-/* The 128-bit product folded to 64 bits (as wyhash): every bit mixed. */
-__extension__ typedef unsigned __int128 u128;
-
-static inline uint64_t
-mum(uint64_t a, uint64_t b)
-{
-	u128 r = (u128)a * b;
-
-	return (uint64_t)(r >> 64) ^ (uint64_t)r;
-}
-
-uint64_t
-dmo_hash64(const void *p, size_t n)
-{
-	const unsigned char *s = p;
-	uint64_t h = 0xa0761d6478bd642fULL ^ n, a, b;
-
-	while (n > 16) {
-		memcpy(&a, s, 8);
-		memcpy(&b, s + 8, 8);
-		h = mum(a ^ 0xe7037ed1a0b428dbULL, b ^ h);
-		s += 16;
-		n -= 16;
-	}
-	a = b = 0;
-	if (n > 8) {
-		memcpy(&a, s, 8);
-		memcpy(&b, s + 8, n - 8);
-	} else
-		memcpy(&a, s, n);
-	h = mum(a ^ 0xe7037ed1a0b428dbULL, b ^ h ^ 0x8ebc6af09c88c6e3ULL);
-	return fmix64(h ^ (uint64_t)n);
-}
-
 struct dmo_hll *
 dmo_hll_new(void)
 {

@@ -207,8 +207,23 @@ compress(struct dmo_kll *s)
 				n--;
 			}
 			off = rnd_bit(s);
-			for (i = keep + off; i < keep + n; i += 2)
-				push(s, h + 1, s->level[h][i]);
+			/* Room for all that move up first, then no call each. */
+			{
+				size_t *c = &s->cap[h + 1], need = s->size[h + 1] +
+				    n / 2 + 1;
+				double *up;
+
+				if (*c < need) {
+					while (*c < need)
+						*c = *c == 0 ? 16 : *c * 2;
+					s->level[h + 1] = dmo_xreallocarray(
+					    s->level[h + 1], *c, sizeof(double));
+				}
+				up = s->level[h + 1] + s->size[h + 1];
+				for (i = keep + off; i < keep + n; i += 2)
+					*up++ = L[i];
+				s->size[h + 1] = (size_t)(up - s->level[h + 1]);
+			}
 			s->size[h] = keep;
 		}
 	}
@@ -232,7 +247,11 @@ dmo_kll_add(struct dmo_kll *s, double v)
 		s->min = v;
 	if (v > s->max)
 		s->max = v;
-	push(s, 0, v);
+	/* Level 0 has room nearly always: store without the call. */
+	if (s->size[0] < s->cap[0])
+		s->level[0][s->size[0]++] = v;
+	else
+		push(s, 0, v);
 	s->dirty = 1;
 	if (s->size[0] >= s->cap0) {
 		size_t r, t;

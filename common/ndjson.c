@@ -16,6 +16,10 @@
 #include "formatimpl.h"
 #include "value.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 /* Characters that end the fast scan of a string: '"', '\\', controls. */
 static const unsigned char str_stop[256] = {
 	1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,
@@ -56,14 +60,129 @@ stop8(const char *p)
 	    ((b - ONES) & ~b) | v) & HIGHS) != 0;
 }
 
+/*
+ * The reader's form of stop8: bit 7 of each byte of the result is set
+ * where that byte needs a look.  Some bytes above a flagged one may be
+ * flagged too (a borrow runs upward, and only out of a flagged byte),
+ * but never one below, so on a little-endian machine the lowest set bit
+ * is exactly the first byte to look at: the scan of a short string ends
+ * in one step instead of a byte loop.
+ */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define STOP_EXACT	1
+#else
+#define STOP_EXACT	0
+#endif
+
+static inline uint64_t
+stop_mask(uint64_t v)
+{
+	uint64_t q = v ^ (ONES * '"'), b = v ^ (ONES * '\\');
+
+	return (((v - ONES * 0x20) & ~v) | ((q - ONES) & ~q) |
+	    ((b - ONES) & ~b) | v) & HIGHS;
+}
+
+/* Offset of the first flagged byte of a nonzero stop_mask of bytes p. */
+static inline size_t
+stop_at(uint64_t m, const char *p)
+{
+	size_t k = 0;
+
+	if (STOP_EXACT)
+		return (size_t)__builtin_ctzll(m) >> 3;
+	while (str_stop[(unsigned char)p[k]] == 0)
+		k++;
+	return k;
+}
+
+#ifdef __SSE2__
+/*
+ * Sixteen bytes at a time where SSE2 is there (every x86-64): a signed
+ * compare with 0x20 flags the control bytes and, as negative numbers,
+ * the bytes past ASCII.  The bit mask is exact, one bit per byte.
+ */
+static inline unsigned
+stop_mask16(__m128i v)
+{
+	__m128i s = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+	    _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+
+	s = _mm_or_si128(s, _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
+	return (unsigned)_mm_movemask_epi8(s);
+}
+#endif
+
 /* The first byte at or after p (before end) that str_stop flags. */
 static inline const char *
 scan_plain(const char *p, const char *end)
 {
-	while (end - p >= 8 && !stop8(p))
+#ifdef __SSE2__
+	while (end - p >= 16) {
+		unsigned m = stop_mask16(_mm_loadu_si128((const __m128i *)
+		    (const void *)p));
+
+		if (m != 0)
+			return p + __builtin_ctz(m);
+		p += 16;
+	}
+#endif
+	while (end - p >= 8) {
+		uint64_t v, m;
+
+		memcpy(&v, p, 8);
+		if ((m = stop_mask(v)) != 0)
+			return p + stop_at(m, p);
 		p += 8;
+	}
 	while (p < end && str_stop[(unsigned char)*p] == 0)
 		p++;
+	return p;
+}
+
+/*
+ * scan_plain that also copies the plain bytes to o, a word at a time; o
+ * must have room for end - p bytes (up to 16 past the copy are written).
+ * Returns the stop, and the end of the copy in *op.
+ */
+static inline const char *
+copy_plain(const char *p, const char *end, char **op)
+{
+	char *o = *op;
+
+#ifdef __SSE2__
+	while (end - p >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		unsigned m = stop_mask16(v);
+
+		_mm_storeu_si128((__m128i *)(void *)o, v);
+		if (m != 0) {
+			size_t k = (size_t)__builtin_ctz(m);
+
+			*op = o + k;
+			return p + k;
+		}
+		p += 16;
+		o += 16;
+	}
+#endif
+	while (end - p >= 8) {
+		uint64_t v, m;
+
+		memcpy(&v, p, 8);
+		memcpy(o, &v, 8);
+		if ((m = stop_mask(v)) != 0) {
+			size_t k = stop_at(m, p);
+
+			*op = o + k;
+			return p + k;
+		}
+		p += 8;
+		o += 8;
+	}
+	while (p < end && str_stop[(unsigned char)*p] == 0)
+		*o++ = *p++;
+	*op = o;
 	return p;
 }
 
@@ -418,6 +537,9 @@ tokname(const struct parser *ps, const char *at)
 static inline const char *
 skip_ws(const char *p, const char *end)
 {
+	/* Most calls find no blank at all: one test says so. */
+	if (p < end && (unsigned char)*p > ' ')
+		return p;
 	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' ||
 	    *p == '\r'))
 		p++;
@@ -488,11 +610,14 @@ parse_string(struct parser *ps, const char *p, struct dmo_buf *out,
 	const char *open = p - 1;
 
 	for (;;) {
-		const char *run = p;
 		unsigned char c;
+		char *o;
 
-		p = scan_plain(p, end);
-		dmo_buf_add(out, run, (size_t)(p - run));
+		/* Room for the rest of the line: plain bytes copy unchecked. */
+		dmo_buf_grow(out, (size_t)(end - p) + 8);
+		o = out->p + out->len;
+		p = copy_plain(p, end, &o);
+		out->len = (size_t)(o - out->p);
 		if (p >= end) {
 			fail(ps, open, "invalid JSON: unterminated string%s", "");
 			return NULL;
@@ -835,23 +960,50 @@ parse_object(struct parser *ps)
 			name = ps->key.p;
 			nlen = ps->key.len;
 		}
-		p = skip_ws(p, end);
+		/* Compact text has no blanks: test for them only then. */
 		if (p >= end || *p != ':') {
-			fail(ps, p, "invalid JSON: expected ':', found %s",
-			    tokname(ps, p));
-			return NULL;
+			p = skip_ws(p, end);
+			if (p >= end || *p != ':') {
+				fail(ps, p, "invalid JSON: expected ':', "
+				    "found %s", tokname(ps, p));
+				return NULL;
+			}
 		}
 		p = skip_ws(p + 1, end);
 		if (p >= end)
 			goto eof;
 		off = rec->data.len;
 		switch (*p) {
-		case '"':
-			p = parse_string(ps, p + 1, &rec->data, 1, name, nlen);
-			if (p == NULL)
+		case '"': {
+			/*
+			 * Most values are plain text and valid UTF-8: copied
+			 * here, with no call.  Anything else (an escape, bad
+			 * UTF-8, a control byte, the end of the line) starts
+			 * over in parse_string, which decides it.
+			 */
+			char *o;
+			size_t k;
+
+			dmo_buf_grow(&rec->data, (size_t)(end - p) + 8);
+			o = rec->data.p + off;
+			q = copy_plain(p + 1, end, &o);
+			while (q < end && (unsigned char)*q >= 0x80 &&
+			    (k = utf8_seq((const unsigned char *)q,
+			    (size_t)(end - q))) > 0) {
+				do
+					*o++ = *q++;
+				while (--k > 0);
+				q = copy_plain(q, end, &o);
+			}
+			if (q < end && *q == '"') {
+				rec->data.len = (size_t)(o - rec->data.p);
+				p = q + 1;
+			} else if ((p = parse_string(ps, p + 1, &rec->data, 1,
+			    name, nlen)) == NULL)
 				return NULL;
 			dmo_record_push(rec, name, nlen, DMO_STRING, off);
 			break;
+		}
 		case '{':
 		case '[': {
 			char c = *p;
@@ -892,6 +1044,10 @@ parse_object(struct parser *ps)
 			dmo_buf_add(&rec->data, s, (size_t)(p - s));
 			dmo_record_push(rec, name, nlen, DMO_NUMBER, off);
 		}
+		}
+		if (p < end && *p == ',') {
+			p = skip_ws(p + 1, end);
+			continue;
 		}
 		p = skip_ws(p, end);
 		if (p >= end)

@@ -404,9 +404,32 @@ static size_t
 pattern_of(const char *s, size_t n, char *out, size_t *chars)
 {
 	const unsigned char *u = (const unsigned char *)s;
-	size_t i, o = 0, c = 0;
+	size_t i = 0, o = 0, c = 0;
 
-	for (i = 0; i < n && o < PATTERN_MAX; i++) {
+	/*
+	 * Eight ASCII bytes give eight pattern characters (no ASCII byte
+	 * has class 0): map them without a test each.  A word with a byte
+	 * past ASCII goes to the loop below, which does the same byte by
+	 * byte and stops at PATTERN_MAX characters.
+	 */
+	while (n - i >= 8 && o + 8 <= PATTERN_MAX) {
+		uint64_t w;
+
+		memcpy(&w, u + i, 8);
+		if (w & 0x8080808080808080ULL)
+			break;
+		out[o] = pclass[u[i]];
+		out[o + 1] = pclass[u[i + 1]];
+		out[o + 2] = pclass[u[i + 2]];
+		out[o + 3] = pclass[u[i + 3]];
+		out[o + 4] = pclass[u[i + 4]];
+		out[o + 5] = pclass[u[i + 5]];
+		out[o + 6] = pclass[u[i + 6]];
+		out[o + 7] = pclass[u[i + 7]];
+		o += 8;
+		i += 8;
+	}
+	for (; i < n && o < PATTERN_MAX; i++) {
 		char k = pclass[u[i]];
 
 		if (k != 0)
@@ -425,8 +448,11 @@ pattern_of(const char *s, size_t n, char *out, size_t *chars)
 	return o;
 }
 
+#define DIG(c)	((unsigned)((c) - '0') < 10)
+#define D2(p)	(((p)[0] - '0') * 10 + ((p)[1] - '0'))
+
 /* Up to 2 digits, a number from 1 or 2 of them; the end, or NULL. */
-static const char *
+static inline const char *
 digits(const char *p, const char *e, int min, int max, int *v)
 {
 	int n = 0;
@@ -465,11 +491,30 @@ detect_date(const char *s, size_t n, int ids[2], char *iso, size_t *isolen,
 	int a, b, c, y, m, d, layouts[2], nl = 0, sep = 0, prec = 0, zone = 0;
 	int hh = 0, mi = 0, ss = 0, i;
 	const char *frac = NULL, *zstart = e;
+	const char *ymd = NULL, *hms = NULL;	/* read at fixed places */
 	size_t fraclen = 0;
 	char ch;
 
 	if (n < 8 || n > 40)
 		return 0;
+	/*
+	 * "YYYY-MM-DD" read at fixed places, the layout most dates have;
+	 * anything else goes the general way below, which reads the same
+	 * numbers from these bytes.
+	 */
+	if (n >= 10 && s[4] == '-' && s[7] == '-' && DIG(s[0]) &&
+	    DIG(s[1]) && DIG(s[2]) && DIG(s[3]) && DIG(s[5]) && DIG(s[6]) &&
+	    DIG(s[8]) && DIG(s[9])) {
+		p = s + 10;
+		if (p < e && DIG(*p))
+			return 0;
+		ymd = s;
+		y = D2(s) * 100 + D2(s + 2);
+		m = D2(s + 5);
+		d = D2(s + 8);
+		layouts[nl++] = DL_YMD_DASH;
+		goto checked;
+	}
 	if ((p = digits(s, e, 1, 4, &a)) == NULL || p == e)
 		return 0;
 	ch = *p;
@@ -518,6 +563,7 @@ detect_date(const char *s, size_t n, int ids[2], char *iso, size_t *isolen,
 				return 0;
 		}
 	}
+checked:
 	if (y < 1 || m < 1 || m > 12 || d < 1 || d > dmo_dt_mdays(y, m))
 		return 0;
 	*has_time = 0;
@@ -525,13 +571,28 @@ detect_date(const char *s, size_t n, int ids[2], char *iso, size_t *isolen,
 		if (*p != 'T' && *p != ' ')
 			return 0;
 		sep = *p == ' ';
-		if ((p = digits(p + 1, e, 2, 2, &hh)) == NULL || p == e ||
-		    *p != ':' || (p = digits(p + 1, e, 2, 2, &mi)) == NULL)
-			return 0;
-		if (p < e && *p == ':') {
-			if ((p = digits(p + 1, e, 2, 2, &ss)) == NULL)
-				return 0;
+		/* "THH:MM:SS" at fixed places first, as the date above. */
+		if (e - p >= 9 && p[3] == ':' && p[6] == ':' && DIG(p[1]) &&
+		    DIG(p[2]) && DIG(p[4]) && DIG(p[5]) && DIG(p[7]) &&
+		    DIG(p[8]) && (e - p == 9 || !DIG(p[9]))) {
+			hms = p + 1;
+			hh = D2(p + 1);
+			mi = D2(p + 4);
+			ss = D2(p + 7);
+			p += 9;
 			prec = 1;
+		} else {
+			if ((p = digits(p + 1, e, 2, 2, &hh)) == NULL ||
+			    p == e || *p != ':' ||
+			    (p = digits(p + 1, e, 2, 2, &mi)) == NULL)
+				return 0;
+			if (p < e && *p == ':') {
+				if ((p = digits(p + 1, e, 2, 2, &ss)) == NULL)
+					return 0;
+				prec = 1;
+			}
+		}
+		if (prec == 1) {
 			if (p < e && *p == '.') {
 				frac = ++p;
 				while (p < e && *p >= '0' && *p <= '9')
@@ -571,21 +632,30 @@ detect_date(const char *s, size_t n, int ids[2], char *iso, size_t *isolen,
 	for (i = 0; i < nl; i++)
 		ids[i] = layouts[i] * 13 + (*has_time ? 1 + sep * 6 + prec * 2 +
 		    zone : 0);
-	put_digits(iso, y, 4);
-	iso[4] = '-';
-	put_digits(iso + 5, m, 2);
-	iso[7] = '-';
-	put_digits(iso + 8, d, 2);
+	/* What was read at fixed places is in ISO form already. */
+	if (ymd != NULL)
+		memcpy(iso, ymd, 10);
+	else {
+		put_digits(iso, y, 4);
+		iso[4] = '-';
+		put_digits(iso + 5, m, 2);
+		iso[7] = '-';
+		put_digits(iso + 8, d, 2);
+	}
 	*isolen = 10;
 	if (*has_time) {
 		size_t k = 10;
 
 		iso[k++] = 'T';
-		put_digits(iso + k, hh, 2);
-		iso[k + 2] = ':';
-		put_digits(iso + k + 3, mi, 2);
-		iso[k + 5] = ':';
-		put_digits(iso + k + 6, ss, 2);
+		if (hms != NULL)
+			memcpy(iso + k, hms, 8);
+		else {
+			put_digits(iso + k, hh, 2);
+			iso[k + 2] = ':';
+			put_digits(iso + k + 3, mi, 2);
+			iso[k + 5] = ':';
+			put_digits(iso + k + 6, ss, 2);
+		}
 		k += 8;
 		if (frac != NULL) {
 			iso[k++] = '.';
@@ -660,11 +730,66 @@ number_value(const char *s, size_t n)
 	}
 }
 
+/*
+ * The common number in one pass: [-]digits[.digits], at most 15 digits,
+ * no leading zero.  Returns its type (DMO_PT_INTEGER or DMO_PT_DECIMAL)
+ * and sets *x as number_value would; NUMBER_NOT for what cannot be a
+ * number at all (no digit, a leading zero, a bare '.', a stray byte),
+ * NUMBER_SLOW for the rest (an exponent, many digits), which the general
+ * path (dmo_number_valid, number_kind, number_value) decides.  The
+ * grammar is JSON's (dmo_number_scan), so the answers are the same, and
+ * the double is computed as number_value computes it.
+ */
+#define NUMBER_SLOW	(-1)
+#define NUMBER_NOT	(-2)
+
+static inline int
+number_fast(const char *s, size_t n, double *x)
+{
+	const unsigned char *p = (const unsigned char *)s, *e = p + n;
+	const unsigned char *d0, *dot = NULL;
+	uint64_t m = 0;
+	int neg = 0;
+	size_t digs, fr = 0;
+	double v;
+
+	if (p < e && *p == '-') {
+		neg = 1;
+		p++;
+	}
+	d0 = p;
+	while (p < e && (unsigned)(*p - '0') < 10)
+		m = m * 10 + (uint64_t)(*p++ - '0');
+	digs = (size_t)(p - d0);
+	if (digs == 0 || (*d0 == '0' && digs > 1))
+		return NUMBER_NOT;
+	if (p < e && *p == '.') {
+		dot = ++p;
+		while (p < e && (unsigned)(*p - '0') < 10)
+			m = m * 10 + (uint64_t)(*p++ - '0');
+		fr = (size_t)(p - dot);
+		if (fr == 0)
+			return NUMBER_NOT;
+	}
+	if (p != e)
+		return *p == 'e' || *p == 'E' ? NUMBER_SLOW : NUMBER_NOT;
+	if (digs + fr > 15)
+		return NUMBER_SLOW;
+	v = (double)m / pow10tab[fr];
+	*x = neg ? -v : v;
+	return dot != NULL ? DMO_PT_DECIMAL : DMO_PT_INTEGER;
+}
+
 static int
 buf_cmp(const struct dmo_buf *b, const char *s, size_t n)
 {
 	size_t m = b->len < n ? b->len : n;
-	int d = m ? memcmp(b->p, s, m) : 0;
+	int d;
+
+	/* Most orders are settled by the first byte: no call for those. */
+	if (m > 0 && b->p[0] != s[0])
+		return (unsigned char)b->p[0] - (unsigned char)s[0];
+	d = m ? memcmp(b->p, s, m) : 0;
 
 	if (d != 0)
 		return d;
@@ -678,11 +803,10 @@ buf_set(struct dmo_buf *b, const char *s, size_t n)
 	dmo_buf_add(b, s, n);
 }
 
+/* A number lexeme s and its double x (number_value). */
 static void
-add_number(struct pfield *f, const char *s, size_t n)
+add_number(struct pfield *f, const char *s, size_t n, double x)
 {
-	double x = number_value(s, n);
-
 	if (!f->has_num || x < f->nmin) {
 		f->nmin = x;
 		buf_set(&f->nmin_lex, s, n);
@@ -777,9 +901,17 @@ add_string(struct pfield *f, const char *s, size_t n, uint64_t *phash,
 	int ids[2], nd, has_time, i;
 
 	if ((c >= '0' && c <= '9') || c == '-') {
-		if (dmo_number_valid(s, n)) {
+		double x;
+		int kind = number_fast(s, n, &x);
+
+		if (kind >= 0) {
+			f->types[kind]++;
+			add_number(f, s, n, x);
+			return 0;
+		}
+		if (kind == NUMBER_SLOW && dmo_number_valid(s, n)) {
 			f->types[number_kind(s, n)]++;
-			add_number(f, s, n);
+			add_number(f, s, n, number_value(s, n));
 			return 0;
 		}
 		if (c != '-' && (nd = detect_date(s, n, ids, iso, &isolen,
@@ -836,8 +968,12 @@ add_text_value(struct pfield *f, const char *s, size_t n)
 	unsigned long long lz;
 	size_t chars = 0;
 
-	if (f->values->exact && (it = dmo_topk_find(f->values, h)) != NULL &&
-	    it->memo2 != 0 && (pt = dmo_topk_find(f->patterns,
+	/*
+	 * it, when found, stays valid below: only the pattern table takes
+	 * an add before it is counted, so one look-up serves both.
+	 */
+	it = f->values->exact ? dmo_topk_find(f->values, h) : NULL;
+	if (it != NULL && it->memo2 != 0 && (pt = dmo_topk_find(f->patterns,
 	    it->memo)) != NULL) {
 		it->count++;
 		pt->count++;
@@ -850,11 +986,14 @@ add_text_value(struct pfield *f, const char *s, size_t n)
 	}
 	lz = f->leading_zeros;
 	if (add_string(f, s, n, &phash, &chars)) {
-		dmo_topk_add(f->values, h, s, n, 0, 1, 0);
+		if (it != NULL)
+			it->count++;
+		else if (dmo_topk_add(f->values, h, s, n, 0, 1, 0) &&
+		    f->values->exact)
+			it = dmo_topk_find(f->values, h);
 		if (f->hll != NULL)
 			dmo_hll_add(f->hll, h);
-		if (f->values->exact && chars < MEMO_CHARS &&
-		    (it = dmo_topk_find(f->values, h)) != NULL) {
+		if (it != NULL && chars < MEMO_CHARS) {
 			it->memo = phash;
 			it->memo2 = (uint32_t)chars + 1;
 			if (f->leading_zeros != lz)
@@ -862,7 +1001,10 @@ add_text_value(struct pfield *f, const char *s, size_t n)
 		}
 		return;
 	}
-	dmo_topk_add(f->values, h, s, n, 0, 1, 0);
+	if (it != NULL)
+		it->count++;
+	else
+		dmo_topk_add(f->values, h, s, n, 0, 1, 0);
 	if (f->hll != NULL)
 		dmo_hll_add(f->hll, h);
 }
@@ -886,10 +1028,18 @@ add_value(struct pfield *f, enum dmo_type t, const char *s, size_t n)
 			count_value(f, "false", 5);
 		}
 		return;
-	case DMO_NUMBER:
-		f->types[number_kind(s, n)]++;
-		add_number(f, s, n);
+	case DMO_NUMBER: {
+		double x;
+		int k = number_fast(s, n, &x);
+
+		if (k < 0) {
+			k = (int)number_kind(s, n);
+			x = number_value(s, n);
+		}
+		f->types[k]++;
+		add_number(f, s, n, x);
 		break;
+	}
 	case DMO_STRING:
 		if (n == 0) {
 			f->empties++;

@@ -19,18 +19,61 @@ dmo_topk_new(size_t exact_limit, size_t capacity)
 	return t;
 }
 
+/*
+ * Texts of an exact table live in blocks that each start with a link to
+ * the one before: one malloc per block rather than per value, and one
+ * walk frees them all when the table turns approximate.  Blocks double
+ * from 1 KiB to 64 KiB, so that small tables stay small.
+ */
+#define BLK_LINK	sizeof(char *)
+#define BLK_MIN		1024
+#define BLK_MAX		65536
+
+static char *
+blk_text(struct dmo_topk *t, size_t n)
+{
+	char *p;
+
+	if (t->blk == NULL || t->blk_size - t->blk_used < n) {
+		size_t size = t->blk_size < BLK_MIN ? BLK_MIN :
+		    t->blk_size < BLK_MAX ? 2 * t->blk_size : BLK_MAX;
+		char *b;
+
+		if (size < BLK_LINK + n)
+			size = BLK_LINK + n;
+		b = dmo_xmalloc(size);
+		memcpy(b, &t->blk, BLK_LINK);
+		t->blk = b;
+		t->blk_used = BLK_LINK;
+		t->blk_size = size;
+	}
+	p = t->blk + t->blk_used;
+	t->blk_used += n;
+	return p;
+}
+
+static void
+blk_free(struct dmo_topk *t)
+{
+	while (t->blk != NULL) {
+		char *prev;
+
+		memcpy(&prev, t->blk, BLK_LINK);
+		free(t->blk);
+		t->blk = prev;
+	}
+	t->blk_used = t->blk_size = 0;
+}
+
 void
 dmo_topk_free(struct dmo_topk *t)
 {
-	size_t i;
-
 	if (t == NULL)
 		return;
-	if (t->exact)
-		for (i = 0; i < t->n; i++)
-			free(t->item[i].text);
+	blk_free(t);
 	free(t->slab);
 	free(t->chunks);
+	free(t->low);
 	free(t->item);
 	free(t->index);
 	free(t);
@@ -59,9 +102,14 @@ rehash(struct dmo_topk *t, size_t size)
 {
 	size_t i;
 
-	free(t->index);
-	t->mask = size - 1;
-	t->index = dmo_xcalloc(size, sizeof(uint64_t));
+	/* A purge rebuilds an index of the same size: clear it in place. */
+	if (size == t->mask + 1)
+		memset(t->index, 0, size * sizeof(uint64_t));
+	else {
+		free(t->index);
+		t->mask = size - 1;
+		t->index = dmo_xcalloc(size, sizeof(uint64_t));
+	}
 	for (i = 0; i < t->n; i++)
 		t->index[find_slot(t, t->item[i].hash)] = slot(t->item[i].hash,
 		    i);
@@ -143,11 +191,15 @@ purge(struct dmo_topk *t)
 
 	if (t->n == 0)
 		return;
-	low = dmo_xreallocarray(NULL, t->n, sizeof(*low));
+	/* The scratch array is kept: a purge comes every capacity values. */
+	if (t->lowcap < t->n) {
+		t->lowcap = t->n;
+		t->low = dmo_xreallocarray(t->low, t->lowcap, sizeof(*low));
+	}
+	low = t->low;
 	for (i = 0; i < t->n; i++)
 		low[i] = t->item[i].count - t->item[i].error;
 	m = select_kth(low, t->n, t->n / 2);
-	free(low);
 	if (m == 0)
 		m = 1;
 	t->offset += m;
@@ -167,6 +219,61 @@ purge(struct dmo_topk *t)
 	rehash(t, size);
 }
 
+/* Does x come before y in cmp_count's order (a total order: hashes
+   differ within a table)? */
+static inline int
+before(const struct dmo_topk_item *x, const struct dmo_topk_item *y)
+{
+	if (x->count != y->count)
+		return x->count > y->count;
+	return x->hash < y->hash;
+}
+
+static inline void
+swap_items(struct dmo_topk_item *a, struct dmo_topk_item *b)
+{
+	struct dmo_topk_item x = *a;
+
+	*a = *b;
+	*b = x;
+}
+
+/*
+ * Put the k items that come first in cmp_count's order in v[0..k), in
+ * some order (quickselect, the middle item as pivot): to_sketch keeps
+ * only capacity of maybe millions, and sorting those few is what it
+ * needs.  Returns -1 when the partitions go badly (hostile counts), and
+ * the caller sorts everything instead.
+ */
+static int
+select_first(struct dmo_topk_item *v, size_t n, size_t k)
+{
+	size_t lo = 0, hi = n, budget = 64, m;
+
+	for (m = n; m > 1; m /= 2)
+		budget += 2;
+	/* Invariant: lo <= k <= hi; v[0..lo) come before v[lo..n), and
+	   v[0..hi) before v[hi..n). */
+	while (hi - lo > 1) {
+		size_t i = lo, j;
+
+		if (budget-- == 0)
+			return -1;
+		swap_items(&v[lo + (hi - lo) / 2], &v[hi - 1]);
+		for (j = lo; j < hi - 1; j++)
+			if (before(&v[j], &v[hi - 1]))
+				swap_items(&v[i++], &v[j]);
+		swap_items(&v[i], &v[hi - 1]);
+		if (i == k)
+			break;
+		if (i < k)
+			lo = i + 1;
+		else
+			hi = i;
+	}
+	return 0;
+}
+
 /* Keep the capacity most counted and turn approximate. */
 static void
 to_sketch(struct dmo_topk *t)
@@ -176,7 +283,15 @@ to_sketch(struct dmo_topk *t)
 	if (t->spill != NULL)
 		for (i = 0; i < t->n; i++)
 			t->spill(t->spill_ctx, t->item[i].hash);
-	if (t->n > 0)
+	/*
+	 * Only the capacity first in order are kept, and the next one gives
+	 * the offset: select those, then sort them, which leaves the table
+	 * as a full sort would.
+	 */
+	if (t->n > t->capacity + 1 &&
+	    select_first(t->item, t->n, t->capacity + 1) == 0)
+		qsort(t->item, t->capacity + 1, sizeof(*t->item), cmp_count);
+	else if (t->n > 0)
 		qsort(t->item, t->n, sizeof(*t->item), cmp_count);
 	if (t->n > t->capacity) {
 		/*
@@ -186,8 +301,6 @@ to_sketch(struct dmo_topk *t)
 		 */
 		if (t->item[t->capacity].count > t->offset)
 			t->offset = t->item[t->capacity].count;
-		for (i = t->capacity; i < t->n; i++)
-			free(t->item[i].text);
 		t->n = t->capacity;
 	}
 	/* Texts move to fixed chunks: no malloc per value from here on. */
@@ -200,9 +313,9 @@ to_sketch(struct dmo_topk *t)
 		char *c = t->slab + i * (DMO_TOPK_TEXT + 1);
 
 		memcpy(c, t->item[i].text, t->item[i].len + 1);
-		free(t->item[i].text);
 		t->item[i].text = c;
 	}
+	blk_free(t);
 	t->bytes = 0;
 	t->exact = 0;
 	for (size = 16; size < 4 * t->capacity + 2; size *= 2)
@@ -231,13 +344,30 @@ set_text(struct dmo_topk *t, struct dmo_topk_item *it, const char *text,
 		len = DMO_TOPK_TEXT;
 		cut = 1;
 	}
-	if (t->exact)
-		it->text = dmo_xmemdup(text, len);
-	else {
-		it->text = t->chunks[--t->nchunks];
+	if (t->exact) {
+		it->text = blk_text(t, len + 1);
 		if (len > 0)
 			memcpy(it->text, text, len);
 		it->text[len] = '\0';
+	} else {
+		char *d = it->text = t->chunks[--t->nchunks];
+
+		/* Most values are short: copy them without a call. */
+		if (len >= 8 && len <= 16) {
+			memcpy(d, text, 8);
+			memcpy(d + len - 8, text + len - 8, 8);
+		} else if (len >= 4 && len < 8) {
+			memcpy(d, text, 4);
+			memcpy(d + len - 4, text + len - 4, 4);
+		} else if (len < 4) {
+			if (len > 0) {
+				d[0] = text[0];
+				d[len / 2] = text[len / 2];
+				d[len - 1] = text[len - 1];
+			}
+		} else
+			memcpy(d, text, len);
+		d[len] = '\0';
 	}
 	it->len = len;
 	it->cut = cut;

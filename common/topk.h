@@ -51,6 +51,10 @@ struct dmo_topk {
 	char			*slab;		/* approximate: text chunks, */
 	char			**chunks;	/* the free ones */
 	size_t			 nchunks;
+	char			*blk;		/* exact: texts, in blocks */
+	size_t			 blk_used, blk_size;
+	unsigned long long	*low;		/* purge's scratch, lowcap */
+	size_t			 lowcap;
 	void			(*spill)(void *, uint64_t);
 	void			*spill_ctx;
 };

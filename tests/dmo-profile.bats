@@ -63,6 +63,16 @@ PY
 	golden dmo-profile/types
 }
 
+# lexemes.ndjson holds numbers and dates at the edges of the fast paths
+# of profile.c (number_fast, the fixed-place dates and times of
+# detect_date): leading zeros, 15 and 16 digits, a bare "1." or ".5",
+# days past the month, one-digit parts, seconds cut short.  The golden
+# file was written by the general path alone, before the fast ones.
+@test "profile: the fast paths for numbers and dates agree with the general one" {
+	dmo-profile -f json lexemes.ndjson >"$T/out"
+	golden dmo-profile/lexemes
+}
+
 @test "profile: inputs, bytes and field set changes" {
 	dmo-profile -f json ab1.csv ab2.csv ba.csv >"$T/out"
 	golden dmo-profile/fieldsets

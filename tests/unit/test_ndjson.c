@@ -384,6 +384,107 @@ test_nul_and_controls(void)
 	    "raw NUL bytes are rejected, the next line is read");
 }
 
+/*
+ * The string scan reads eight bytes at a time and takes the first byte
+ * that needs a look from the bits (copy_plain in ndjson.c); values are
+ * copied in the same step.  Put each kind of stop byte at every place in
+ * and around the first words, in a name and in a value, near and far
+ * from the end of the line, and check the bytes read and the columns.
+ */
+static void
+test_scan_positions(void)
+{
+	static const struct {
+		const char	*in;	/* the stop and what follows it */
+		const char	*out;	/* decoded; NULL: an error */
+		const char	*msg;
+		unsigned long	 at;	/* of the error, from the stop */
+	} stop[] = {
+		{ "\"", "", NULL, 0 },
+		{ "\\n\"", "\n", NULL, 0 },
+		{ "\\u00e9\"", "\xc3\xa9", NULL, 0 },
+		{ "\xc3\xa9z\"", "\xc3\xa9z", NULL, 0 },
+		{ "\xe2\x82\xac\xc3\xa9\"", "\xe2\x82\xac\xc3\xa9", NULL, 0 },
+		{ "\xf0\x9f\x98\x80\"", "\xf0\x9f\x98\x80", NULL, 0 },
+		{ "\xc3\xa9\\t\"", "\xc3\xa9\t", NULL, 0 },
+		{ "\x7f~\"", "\x7f~", NULL, 0 },
+		{ "\x01\"", NULL, "invalid JSON: control character \\x01 in "
+		    "string", 0 },
+		{ "\x1f\"", NULL, "invalid JSON: control character \\x1f in "
+		    "string", 0 },
+		{ "\xff\"", NULL, "field 'k': invalid UTF-8", 0 },
+		{ "\xc3(\"", NULL, "field 'k': invalid UTF-8", 0 },
+		{ "\xc3\xa9\xed\xa0\x80\"", NULL, "field 'k': invalid UTF-8", 2 },
+		{ "\xc3\xa9" "abcdefghijklmnop\x02\"", NULL,
+		    "invalid JSON: control character \\x02 in string", 18 },
+		{ "", NULL, "invalid JSON: unterminated string", 0 },
+	};
+	char plain[40], line[160], want[160], first_bad[800] = "";
+	size_t len, s, k, bad = 0;
+	int tail;
+
+	for (len = 0; len < 24; len++) {
+		for (k = 0; k < len; k++)
+			plain[k] = (char)("abcdefgh ijklmnop/qrstuvwxyz"[k]);
+		plain[len] = '\0';
+		for (s = 0; s < sizeof(stop) / sizeof(stop[0]); s++)
+		for (tail = 0; tail < 2; tail++) {
+			struct dmo_record rec;
+			struct dmo_err err;
+			const char *after = tail ? ",\"z\":\"0123456789abcdef\"}" :
+			    "}";
+			int rc, ok;
+
+			if (stop[s].in[0] == '\0')
+				snprintf(line, sizeof(line), "{\"k\":\"%s\n",
+				    plain);
+			else
+				snprintf(line, sizeof(line), "{\"k\":\"%s%s%s\n",
+				    plain, stop[s].in, after);
+			dmo_record_init(&rec);
+			memset(&err, 0, sizeof(err));
+			rc = first(line, strlen(line), &rec, &err);
+			if (stop[s].out != NULL) {
+				snprintf(want, sizeof(want), "%s%s", plain,
+				    stop[s].out);
+				ok = rc == DMO_READ_RECORD &&
+				    field_is(&rec, 0, "k", 1, DMO_STRING, want,
+				    strlen(want)) && (!tail || FIELD_IS(&rec,
+				    1, "z", DMO_STRING, "0123456789abcdef"));
+			} else {
+				unsigned long col = stop[s].in[0] == '\0' ? 6 :
+				    7 + (unsigned long)len + stop[s].at;
+
+				ok = rc == DMO_READ_BAD && err.loc.col == col &&
+				    strcmp(err.msg, stop[s].msg) == 0;
+			}
+			if (!ok && bad++ == 0)
+				snprintf(first_bad, sizeof(first_bad), "stop "
+				    "%zu after %zu plain bytes (tail %d): rc %d,"
+				    " col %lu, %s", s, len, tail, rc,
+				    err.loc.col, err.msg);
+			/* The same bytes in a name. */
+			if (stop[s].in[0] != '\0' && stop[s].out != NULL) {
+				snprintf(line, sizeof(line), "{\"%s%s:1%s\n",
+				    plain, stop[s].in, tail ? ",\"z\":2}" :
+				    "}");
+				rc = first(line, strlen(line), &rec, &err);
+				ok = rc == DMO_READ_RECORD &&
+				    field_is(&rec, 0, want, strlen(want),
+				    DMO_NUMBER, "1", 1);
+				if (!ok && bad++ == 0)
+					snprintf(first_bad, sizeof(first_bad),
+					    "name: stop %zu after %zu plain "
+					    "bytes: rc %d", s, len, rc);
+			}
+			dmo_record_release(&rec);
+		}
+	}
+	if (bad > 0)
+		printf("# first failure: %s\n", first_bad);
+	CHECK_EQ(bad, 0, "scan: every stop byte at every place is found");
+}
+
 static void
 test_nesting(void)
 {
@@ -699,6 +800,7 @@ main(void)
 	test_strings();
 	test_utf8();
 	test_nul_and_controls();
+	test_scan_positions();
 	test_nesting();
 	test_structure();
 	test_duplicates();

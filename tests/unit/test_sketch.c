@@ -32,6 +32,26 @@ test_hash(void)
 	CHECK(dmo_hash64("abcdefghijklmnopq", 17) !=
 	    dmo_hash64("abcdefghijklmnopr", 17), "hash: the 17th byte counts");
 	CHECK(dmo_hash64("x", 1) == dmo_hash64("x", 1), "hash: stable");
+	/*
+	 * The values themselves are kept in --state files: pin them, for
+	 * every length of the short tails (read without memcpy) and the
+	 * 16-byte blocks.  Figures from the first version of dmo_hash64.
+	 */
+	{
+		unsigned char b[64];
+		uint64_t acc = 0;
+		size_t i, n;
+
+		for (i = 0; i < sizeof(b); i++)
+			b[i] = (unsigned char)(i * 37 + 200);
+		for (n = 0; n <= 40; n++)
+			acc = acc * 31 + dmo_hash64(b, n);
+		CHECK(acc == 0x5a6fcc145a4c1f3cULL,
+		    "hash: the same values for lengths 0 to 40");
+		CHECK(dmo_hash64("hello", 5) == 0x761cd596ed6d9fa1ULL &&
+		    dmo_hash64("", 0) == 0x730b160de6496655ULL,
+		    "hash: the same values for \"hello\" and \"\"");
+	}
 }
 
 static void
@@ -212,6 +232,68 @@ topk_bounds(const struct dmo_topk *t, const unsigned long long *truth,
 	return ok;
 }
 
+struct ch {
+	unsigned long long	 count;
+	uint64_t		 hash;
+};
+
+static int
+cmp_ch(const void *a, const void *b)
+{
+	const struct ch *x = a, *y = b;
+
+	if (x->count != y->count)
+		return x->count < y->count ? 1 : -1;
+	return x->hash < y->hash ? -1 : x->hash > y->hash;
+}
+
+/*
+ * When a table turns approximate it keeps the capacity most counted
+ * (count, then hash), in that order, and the next one's count is the
+ * offset.  It selects them rather than sorting all: check the outcome
+ * against a full sort, with many equal counts so that hashes decide,
+ * for a few sizes around the capacity.
+ */
+static void
+test_topk_switch(void)
+{
+	static const size_t limits[] = { 50, 51, 52, 53, 100, 3000 };
+	size_t li, bad = 0;
+
+	for (li = 0; li < sizeof(limits) / sizeof(limits[0]); li++) {
+		size_t lim = limits[li], cap = 50, i, k;
+		struct dmo_topk *t = dmo_topk_new(lim, cap);
+		struct ch *want = calloc(lim + 1, sizeof(*want));
+		char s[24];
+
+		if (want == NULL)
+			bail("out of memory");
+		for (i = 0; i <= lim; i++) {
+			int len = snprintf(s, sizeof(s), "v%zu", i);
+			unsigned long long c = i == lim ? 1 : (i * 7919) % 13 + 1;
+			uint64_t h = dmo_hash64(s, (size_t)len);
+
+			want[i].count = c;
+			want[i].hash = h;
+			for (k = 0; k < c; k++)
+				dmo_topk_add(t, h, s, (size_t)len, 0, 1, 0);
+		}
+		qsort(want, lim + 1, sizeof(*want), cmp_ch);
+		if (t->exact || t->n != (lim + 1 > cap ? cap : lim + 1))
+			bad++;
+		for (i = 0; i < t->n && i < cap; i++)
+			if (t->item[i].count != want[i].count ||
+			    t->item[i].hash != want[i].hash)
+				bad++;
+		if (lim + 1 > cap && t->offset != want[cap].count)
+			bad++;
+		free(want);
+		dmo_topk_free(t);
+	}
+	CHECK_EQ(bad, 0, "topk: turning approximate keeps the most counted, "
+	    "in order");
+}
+
 static void
 test_topk(void)
 {
@@ -272,5 +354,6 @@ main(void)
 	test_hll();
 	test_kll();
 	test_topk();
+	test_topk_switch();
 	return done();
 }
