@@ -78,7 +78,7 @@ set_name(struct dmo_record *r, size_t i, const char *name, size_t nlen)
 }
 
 void
-dmo_record_push(struct dmo_record *r, const char *name, size_t nlen,
+dmo_record_push_slow(struct dmo_record *r, const char *name, size_t nlen,
     enum dmo_type type, size_t off)
 {
 	size_t i = r->n;

@@ -4,6 +4,8 @@
 #define DMO_RECORD_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "buf.h"
 #include "err.h"
@@ -96,8 +98,11 @@ void	 dmo_record_reset(struct dmo_record *);
  */
 void	 dmo_record_add(struct dmo_record *, const char *name, size_t nlen,
 	    enum dmo_type, const char *v, size_t vlen);
-void	 dmo_record_push(struct dmo_record *, const char *name, size_t nlen,
-	    enum dmo_type, size_t off);
+static inline void dmo_record_push(struct dmo_record *, const char *name,
+	    size_t nlen, enum dmo_type, size_t off);
+/* dmo_record_push when its inline fast path does not apply. */
+void	 dmo_record_push_slow(struct dmo_record *, const char *name,
+	    size_t nlen, enum dmo_type, size_t off);
 
 /*
  * Finish a record built with add/push: settles the shape and applies the
@@ -157,5 +162,72 @@ dmo_record_value(const struct dmo_record *r, size_t i, size_t *len)
 
 /* "null", "boolean", "number", "string", "array", "object". */
 const char *dmo_type_name(enum dmo_type);
+
+/*
+ * a[0..n) == b[0..n), inline: field names are short, and a call to
+ * memcmp costs more than comparing them.  Overlapping loads of 8 or 4
+ * bytes stay inside both arrays.
+ */
+static inline int
+dmo_record_name_eq(const char *a, const char *b, size_t n)
+{
+	uint64_t x, y;
+	uint32_t u, v;
+	size_t i;
+
+	if (n >= 8) {
+		for (i = 0; i + 8 < n; i += 8) {
+			memcpy(&x, a + i, 8);
+			memcpy(&y, b + i, 8);
+			if (x != y)
+				return 0;
+		}
+		memcpy(&x, a + n - 8, 8);
+		memcpy(&y, b + n - 8, 8);
+		return x == y;
+	}
+	if (n >= 4) {
+		memcpy(&u, a, 4);
+		memcpy(&v, b, 4);
+		if (u != v)
+			return 0;
+		memcpy(&u, a + n - 4, 4);
+		memcpy(&v, b + n - 4, 4);
+		return u == v;
+	}
+	for (i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return 0;
+	return 1;
+}
+
+/*
+ * The common case of a reader adding field i: the name is the one the
+ * last record had at i, and there is room for the value's NUL.  Per
+ * field of every NDJSON and binary record, so it is worth inlining
+ * (dmo-profile on NDJSON: about 80 instructions a field through the
+ * function, a quarter of that here).
+ */
+static inline void
+dmo_record_push(struct dmo_record *r, const char *name, size_t nlen,
+    enum dmo_type type, size_t off)
+{
+	size_t i = r->n;
+	struct dmo_val *v;
+
+	if (i < r->nnames && i < r->valcap && r->name[i].len == nlen &&
+	    r->data.cap - r->data.len > 1 &&
+	    dmo_record_name_eq(r->names.p + r->name[i].off, name, nlen)) {
+		r->frame = NULL;
+		v = &r->val[i];
+		v->type = type;
+		v->off = off;
+		v->len = r->data.len - off;
+		r->data.p[r->data.len++] = '\0';
+		r->n = i + 1;
+		return;
+	}
+	dmo_record_push_slow(r, name, nlen, type, off);
+}
 
 #endif
