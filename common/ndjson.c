@@ -102,15 +102,15 @@ utf8_seq(const unsigned char *p, size_t n)
 }
 
 /*
- * Escape p[0..n) into o, which has room for 6n bytes.  Plain bytes are
- * copied eight at a time as they are checked.
+ * Escape p[0..n) into o from byte i on (bytes before i are done and o
+ * points past them), o having room for 6(n - i) bytes: the general loop.
+ * Plain bytes are copied eight at a time as they are checked.  Invalid
+ * UTF-8 becomes U+FFFD, one per bad byte, so the output is always JSON;
+ * with strict set, the first bad byte returns NULL instead.
  */
-static inline size_t
-escape_into(char *o, const char *p, size_t n)
+static __attribute__((noinline)) char *
+escape_slow(char *o, const char *p, size_t i, size_t n, int strict)
 {
-	char *start = o;
-	size_t i = 0;
-
 	while (i < n) {
 		unsigned char c;
 
@@ -132,7 +132,9 @@ escape_into(char *o, const char *p, size_t n)
 				memcpy(o, p + i, cl);
 				o += cl;
 				i += cl;
-			} else {
+			} else if (strict)
+				return NULL;
+			else {
 				/* Invalid: U+FFFD keeps the output JSON. */
 				*o++ = (char)0xef;
 				*o++ = (char)0xbf;
@@ -173,7 +175,121 @@ escape_into(char *o, const char *p, size_t n)
 		}
 		i++;
 	}
-	return (size_t)(o - start);
+	return o;
+}
+
+static inline uint64_t
+load8(const char *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static inline uint32_t
+load4(const char *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static inline uint16_t
+load2(const char *p)
+{
+	uint16_t v;
+
+	memcpy(&v, p, 2);
+	return v;
+}
+
+/*
+ * stop8 of a word in a register, in fewer steps: the "& ~x" terms of the
+ * classic tricks only clear the high bit of bytes that have it set in v,
+ * and those bytes stop the scan anyway (the "| v").  A borrow only starts
+ * at a byte that stops the scan too, so the answer stays exact.
+ */
+static inline int
+stop8v(uint64_t v)
+{
+	uint64_t q = v ^ (ONES * '"'), b = v ^ (ONES * '\\');
+
+	return (((v - ONES * 0x20) | (q - ONES) | (b - ONES) | v) &
+	    HIGHS) != 0;
+}
+
+/*
+ * Escape p[0..n) into o (room for 6n bytes); returns the end of the
+ * output, or NULL (strict only) at invalid UTF-8.
+ *
+ * Most values are short and plain (ASCII, nothing to escape), and the
+ * loop of escape_slow spends more on a short value's last few bytes than
+ * on its checks.  So a value is first checked whole, in words: blocks of
+ * eight, then the tail as one more word that overlaps what came before
+ * (or, under eight bytes, two overlapping loads of four or two, with
+ * spaces in the unused lanes: a space needs no escape).  Plain bytes come
+ * out as they went in, so overlapping stores write the same bytes twice.
+ * The first word that needs a look hands over to escape_slow, at the
+ * start of that word, with every byte before it already written.
+ */
+static inline char *
+escape_into(char *o, const char *p, size_t n, int strict)
+{
+	size_t i = 0;
+
+	if (n >= 8) {
+		uint64_t v;
+
+		for (; n - i >= 8; i += 8) {
+			if (stop8v(v = load8(p + i)))
+				return escape_slow(o + i, p, i, n, strict);
+			memcpy(o + i, &v, 8);
+		}
+		if (i < n) {
+			if (stop8v(v = load8(p + n - 8)))
+				return escape_slow(o + i, p, i, n, strict);
+			memcpy(o + n - 8, &v, 8);
+		}
+		return o + n;
+	}
+	if (n >= 4) {
+		uint32_t lo = load4(p), hi = load4(p + n - 4);
+
+		if (stop8v(lo | (uint64_t)hi << 32))
+			return escape_slow(o, p, 0, n, strict);
+		memcpy(o, &lo, 4);
+		memcpy(o + n - 4, &hi, 4);
+		return o + n;
+	}
+	if (n >= 2) {
+		uint16_t lo = load2(p), hi = load2(p + n - 2);
+
+		if (stop8v(lo | (uint64_t)hi << 16 | ONES * ' ' << 32))
+			return escape_slow(o, p, 0, n, strict);
+		memcpy(o, &lo, 2);
+		memcpy(o + n - 2, &hi, 2);
+		return o + n;
+	}
+	if (n == 1) {
+		if (str_stop[(unsigned char)p[0]] != 0)
+			return escape_slow(o, p, 0, n, strict);
+		*o++ = p[0];
+	}
+	return o;
+}
+
+char *
+dmo_json_escape(char *o, const char *p, size_t n)
+{
+	return escape_into(o, p, n, 0);
+}
+
+char *
+dmo_json_escape_strict(char *o, const char *p, size_t n)
+{
+	return escape_into(o, p, n, 1);
 }
 
 void
@@ -183,19 +299,22 @@ dmo_json_put_string(struct dmo_out *out, const char *p, size_t n)
 	char *o = dmo_out_reserve(out, n * 6 + 2);
 
 	o[0] = '"';
-	n = escape_into(o + 1, p, n);
-	o[n + 1] = '"';
-	out->len += n + 2;
+	o = escape_into(o + 1, p, n, 0);
+	*o++ = '"';
+	out->len = (size_t)(o - out->buf);
 }
 
 void
 dmo_json_buf_string(struct dmo_buf *b, const char *p, size_t n)
 {
+	char *o;
+
 	dmo_buf_grow(b, n * 6 + 2);
-	b->p[b->len] = '"';
-	n = escape_into(b->p + b->len + 1, p, n);
-	b->p[b->len + n + 1] = '"';
-	b->len += n + 2;
+	o = b->p + b->len;
+	*o++ = '"';
+	o = escape_into(o, p, n, 0);
+	*o++ = '"';
+	b->len = (size_t)(o - b->p);
 }
 
 void

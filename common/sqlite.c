@@ -1276,6 +1276,24 @@ struct sqlsrc {
 	struct dmo_buf	 nbuf;
 	struct dmo_span	*spans;
 	unsigned long	 shape;		/* rec->shape after our names */
+	/* dmo_sqlite_next_json: the keys as JSON text, and the row's cells. */
+	struct dmo_buf	 keys;		/* {"a": ,"b": ... */
+	size_t		*koff;		/* key i: keys[koff[i]..koff[i + 1]) */
+	struct cell	*cell;
+};
+
+/*
+ * One value of the current row, between the two passes of
+ * dmo_sqlite_next_json: text straight from SQLite's memory (valid until
+ * the next step), or text made in v (floats, blobs) at an offset.
+ */
+struct cell {
+	int		 type;		/* SQLITE_INTEGER, ... */
+	const char	*p;		/* SQLITE_TEXT */
+	size_t		 off;		/* SQLITE_FLOAT, SQLITE_BLOB: into v */
+	size_t		 n;
+	sqlite3_int64	 i;		/* SQLITE_INTEGER */
+	int		 quote;		/* SQLITE_FLOAT: Infinity is a string */
 };
 
 /* Are the column names unique?  Then keep them as one name list. */
@@ -1297,6 +1315,16 @@ set_unique_names(struct sqlsrc *q)
 		dmo_buf_addc(&q->nbuf, '\0');
 	}
 	q->unique = 1;
+	/* Each key with what goes before it: "{" for the first, then ",". */
+	q->koff = dmo_xcalloc((size_t)q->ncols + 1, sizeof(*q->koff));
+	q->cell = dmo_xcalloc((size_t)q->ncols + 1, sizeof(*q->cell));
+	for (i = 0; i < q->ncols; i++) {
+		q->koff[i] = q->keys.len;
+		dmo_buf_addc(&q->keys, i == 0 ? '{' : ',');
+		dmo_json_buf_string(&q->keys, q->names[i], q->namelen[i]);
+		dmo_buf_addc(&q->keys, ':');
+	}
+	q->koff[q->ncols] = q->keys.len;
 }
 
 /* Value i of the row: by index with unique names, else appended. */
@@ -1479,23 +1507,36 @@ put_real(struct dmo_buf *b, double d)
 	dmo_buf_adds(b, text);
 }
 
+/* Step to the next row: DMO_READ_RECORD, DMO_READ_EOF or DMO_READ_FATAL. */
 static int
-sqlite_reader_next(struct dmo_reader *r, struct dmo_record *rec,
+step(struct dmo_reader *r, struct sqlsrc *q, struct dmo_record *rec,
     struct dmo_err *err)
 {
-	struct sqlsrc *q = r->state;
-	const unsigned char *t;
-	const void *blob;
-	double d;
-	int i, rc, n;
+	int rc = sqlite3_step(q->st);
 
-	rc = sqlite3_step(q->st);
 	if (rc == SQLITE_DONE)
 		return DMO_READ_EOF;
 	if (rc != SQLITE_ROW) {
 		src_error(r, q, NULL, err);
 		return DMO_READ_FATAL;
 	}
+	rec->loc.file = r->source;
+	rec->loc.line = (unsigned long)++r->recno;
+	rec->loc.col = 0;
+	rec->recno = r->recno;
+	return DMO_READ_RECORD;
+}
+
+/* The current row as a record. */
+static int
+row_record(struct dmo_reader *r, struct sqlsrc *q, struct dmo_record *rec,
+    struct dmo_err *err)
+{
+	const unsigned char *t;
+	const void *blob;
+	double d;
+	int i, n;
+
 	if (!q->unique)
 		dmo_record_reset(rec);
 	else {
@@ -1508,10 +1549,6 @@ sqlite_reader_next(struct dmo_reader *r, struct dmo_record *rec,
 		}
 		dmo_record_reset_values(rec);
 	}
-	rec->loc.file = r->source;
-	rec->loc.line = (unsigned long)++r->recno;
-	rec->loc.col = 0;
-	rec->recno = r->recno;
 	for (i = 0; i < q->ncols; i++) {
 		switch (sqlite3_column_type(q->st, i)) {
 		case SQLITE_INTEGER: {
@@ -1580,6 +1617,201 @@ sqlite_reader_next(struct dmo_reader *r, struct dmo_record *rec,
 	return DMO_READ_RECORD;
 }
 
+static int
+sqlite_reader_next(struct dmo_reader *r, struct dmo_record *rec,
+    struct dmo_err *err)
+{
+	struct sqlsrc *q = r->state;
+	int rc = step(r, q, rec, err);
+
+	return rc == DMO_READ_RECORD ? row_record(r, q, rec, err) : rc;
+}
+
+/* SQLite could not give a value (out of memory): the source is done. */
+static int
+fetch_failed(struct dmo_reader *r, struct sqlsrc *q, struct dmo_err *err)
+{
+	src_error(r, q, NULL, err);
+	return DMO_READ_FATAL;
+}
+
+/* The decimal text of v at o; returns its end. */
+static char *
+put_int(char *o, sqlite3_int64 v)
+{
+	static const char pairs[] =
+	    "00010203040506070809101112131415161718192021222324252627282930"
+	    "31323334353637383940414243444546474849505152535455565758596061"
+	    "62636465666768697071727374757677787980818283848586878889909192"
+	    "939495969798990";
+	unsigned long long u = v < 0 ? 0 - (unsigned long long)v :
+	    (unsigned long long)v;
+	char digits[24], *p = digits + sizeof(digits);
+	size_t n;
+
+	while (u >= 100) {
+		p -= 2;
+		memcpy(p, pairs + u % 100 * 2, 2);
+		u /= 100;
+	}
+	if (u >= 10) {
+		p -= 2;
+		memcpy(p, pairs + u * 2, 2);
+	} else
+		*--p = (char)('0' + u);
+	if (v < 0)
+		*--p = '-';
+	n = (size_t)(digits + sizeof(digits) - p);
+	memcpy(o, p, n);
+	return o + n;
+}
+
+/*
+ * Rows bigger than this (at worst, six bytes out for each byte in) take
+ * the general path, which reserves output value by value, so that this
+ * one never makes the output buffer grow.
+ */
+#define JSON_ROW_MAX	(64 * 1024)
+
+/*
+ * The fast path of dmo_reader_next_write (format.c) for a table with
+ * unique column names: the row goes from SQLite's memory straight into
+ * NDJSON text, with no record in between.  It writes exactly what
+ * sqlite_reader_next and the NDJSON writer would (tests compare them):
+ * the keys escaped once at the start, each value as row_record types it.
+ *
+ * The first pass fetches each value and adds up the worst-case size of
+ * the line; the second writes the line into space reserved for it all,
+ * so a row rejected for invalid UTF-8 leaves nothing behind (out->len
+ * is only moved at the end).  Each value is fetched once through
+ * sqlite3_column_value: that is safe because the connection is opened
+ * with SQLITE_OPEN_NOMUTEX, where SQLite makes no difference between
+ * protected and unprotected values, and saves the mutex and error
+ * handling of three sqlite3_column_* calls per value.
+ *
+ * Returns DMO_READ_WRITTEN, DMO_READ_EOF, DMO_READ_BAD, DMO_READ_FATAL,
+ * or DMO_READ_RECORD with the row in rec (a big row, or repeated names):
+ * the caller writes it.
+ */
+int
+dmo_sqlite_next_json(struct dmo_reader *r, struct dmo_out *out,
+    struct dmo_record *rec, struct dmo_err *err)
+{
+	struct sqlsrc *q = r->state;
+	struct cell *c;
+	size_t size;
+	char *o, *start;
+	int i, rc;
+
+	if ((rc = step(r, q, rec, err)) != DMO_READ_RECORD)
+		return rc;
+	if (!q->unique)
+		return row_record(r, q, rec, err);
+	q->v.len = 0;
+	size = q->keys.len + 2;
+	for (i = 0; i < q->ncols; i++) {
+		sqlite3_value *v = sqlite3_column_value(q->st, i);
+
+		c = &q->cell[i];
+		switch ((c->type = sqlite3_value_type(v))) {
+		case SQLITE_INTEGER:
+			c->i = sqlite3_value_int64(v);
+			size += 20;
+			break;
+		case SQLITE_FLOAT: {
+			double d = sqlite3_value_double(v);
+
+			c->off = q->v.len;
+			put_real(&q->v, d);
+			c->n = q->v.len - c->off;
+			c->quote = !isfinite(d);
+			size += c->n + 2;
+			break;
+		}
+		case SQLITE_TEXT:
+			c->p = (const char *)sqlite3_value_text(v);
+			c->n = (size_t)sqlite3_value_bytes(v);
+			if (c->p == NULL)	/* out of memory */
+				return fetch_failed(r, q, err);
+			size += c->n * 6 + 2;
+			break;
+		case SQLITE_BLOB: {
+			const void *b = sqlite3_value_blob(v);
+
+			c->off = q->v.len;
+			c->n = (size_t)sqlite3_value_bytes(v);
+			if (b == NULL && c->n > 0)
+				return fetch_failed(r, q, err);
+			dmo_base64_encode(&q->v, b, c->n);
+			c->n = q->v.len - c->off;
+			size += c->n + 2;
+			break;
+		}
+		default:
+			size += 4;
+		}
+	}
+	if (size > JSON_ROW_MAX)
+		return row_record(r, q, rec, err);
+	start = o = dmo_out_reserve(out, size);
+	if (q->ncols == 0)
+		*o++ = '{';
+	for (i = 0, c = q->cell; i < q->ncols; i++, c++) {
+		size_t kl = q->koff[i + 1] - q->koff[i];
+
+		memcpy(o, q->keys.p + q->koff[i], kl);
+		o += kl;
+		switch (c->type) {
+		case SQLITE_INTEGER:
+			o = put_int(o, c->i);
+			break;
+		case SQLITE_FLOAT:
+			if (c->quote)
+				*o++ = '"';
+			memcpy(o, q->v.p + c->off, c->n);
+			o += c->n;
+			if (c->quote)
+				*o++ = '"';
+			break;
+		case SQLITE_TEXT: {
+			char *e;
+
+			*o++ = '"';
+			if ((e = dmo_json_escape_strict(o, c->p, c->n)) != NULL)
+				o = e;
+			else if (r->opts.utf8 == DMO_UTF8_REJECT) {
+				dmo_err_set(err, DMO_EXIT_DATA, &rec->loc,
+				    "field '%s': invalid UTF-8", q->names[i]);
+				r->raw.len = 0;
+				return DMO_READ_BAD;
+			} else {
+				/* The policy's U+FFFD, then as any text. */
+				size_t off = q->v.len;
+
+				dmo_utf8_replace(&q->v, c->p, c->n);
+				o = dmo_json_escape(o, q->v.p + off,
+				    q->v.len - off);
+			}
+			*o++ = '"';
+			break;
+		}
+		case SQLITE_BLOB:
+			*o++ = '"';
+			memcpy(o, q->v.p + c->off, c->n);
+			o += c->n;
+			*o++ = '"';
+			break;
+		default:
+			memcpy(o, "null", 4);
+			o += 4;
+		}
+	}
+	memcpy(o, "}\n", 2);
+	o += 2;
+	out->len += (size_t)(o - start);
+	return DMO_READ_WRITTEN;
+}
+
 static void
 sqlite_reader_fini(struct dmo_reader *r)
 {
@@ -1592,6 +1824,9 @@ sqlite_reader_fini(struct dmo_reader *r)
 	free(q->names);
 	free(q->namelen);
 	free(q->spans);
+	free(q->koff);
+	free(q->cell);
+	dmo_buf_release(&q->keys);
 	dmo_buf_release(&q->nbuf);
 	dmo_buf_release(&q->v);
 	free(q);
