@@ -11,6 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "exitcode.h"
 #include "formatimpl.h"
@@ -101,83 +104,6 @@ utf8_seq(const unsigned char *p, size_t n)
 	return 0;
 }
 
-/*
- * Escape p[0..n) into o from byte i on (bytes before i are done and o
- * points past them), o having room for 6(n - i) bytes: the general loop.
- * Plain bytes are copied eight at a time as they are checked.  Invalid
- * UTF-8 becomes U+FFFD, one per bad byte, so the output is always JSON;
- * with strict set, the first bad byte returns NULL instead.
- */
-static __attribute__((noinline)) char *
-escape_slow(char *o, const char *p, size_t i, size_t n, int strict)
-{
-	while (i < n) {
-		unsigned char c;
-
-		while (n - i >= 8 && !stop8(p + i)) {
-			memcpy(o, p + i, 8);
-			o += 8;
-			i += 8;
-		}
-		while (i < n && str_stop[c = (unsigned char)p[i]] == 0) {
-			*o++ = (char)c;
-			i++;
-		}
-		if (i >= n)
-			break;
-		if (c >= 0x80) {
-			size_t cl = utf8_seq((const unsigned char *)p + i, n - i);
-
-			if (cl > 0) {
-				memcpy(o, p + i, cl);
-				o += cl;
-				i += cl;
-			} else if (strict)
-				return NULL;
-			else {
-				/* Invalid: U+FFFD keeps the output JSON. */
-				*o++ = (char)0xef;
-				*o++ = (char)0xbf;
-				*o++ = (char)0xbd;
-				i++;
-			}
-			continue;
-		}
-		*o++ = '\\';
-		switch (c) {
-		case '"':
-			*o++ = '"';
-			break;
-		case '\\':
-			*o++ = '\\';
-			break;
-		case '\n':
-			*o++ = 'n';
-			break;
-		case '\r':
-			*o++ = 'r';
-			break;
-		case '\t':
-			*o++ = 't';
-			break;
-		case '\b':
-			*o++ = 'b';
-			break;
-		case '\f':
-			*o++ = 'f';
-			break;
-		default:
-			*o++ = 'u';
-			*o++ = '0';
-			*o++ = '0';
-			*o++ = hexdig[c >> 4];
-			*o++ = hexdig[c & 15];
-		}
-		i++;
-	}
-	return o;
-}
-
 static inline uint64_t
 load8(const char *p)
 {
@@ -206,58 +132,278 @@ load2(const char *p)
 }
 
 /*
- * stop8 of a word in a register, in fewer steps: the "& ~x" terms of the
- * classic tricks only clear the high bit of bytes that have it set in v,
- * and those bytes stop the scan anyway (the "| v").  A borrow only starts
- * at a byte that stops the scan too, so the answer stays exact.
+ * The bytes of the word v that need a look when escaping (a control
+ * byte, '"', '\\', or the high bit set), as their high bits: stop8's
+ * test in fewer steps.  The "& ~x" terms of the classic tricks only clear
+ * the high bit of bytes that have it set in v, and those bytes need a
+ * look anyway (the "| v").  A borrow only starts at a byte that needs a
+ * look, so the mask is zero exactly when no byte does, and its lowest
+ * byte flagged (on a little-endian machine, the first in memory) is
+ * always a true one; bytes above it may be flagged falsely.
  */
-static inline int
-stop8v(uint64_t v)
+static inline uint64_t
+stop_mask(uint64_t v)
 {
 	uint64_t q = v ^ (ONES * '"'), b = v ^ (ONES * '\\');
 
-	return (((v - ONES * 0x20) | (q - ONES) | (b - ONES) | v) &
-	    HIGHS) != 0;
+	return ((v - ONES * 0x20) | (q - ONES) | (b - ONES) | v) & HIGHS;
+}
+
+/* Index of the first byte of p that the nonzero stop_mask m flags. */
+static inline size_t
+first_stop(const char *p, uint64_t m)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	(void)p;
+	return (size_t)__builtin_ctzll(m) >> 3;
+#else
+	size_t k = 0;
+
+	(void)m;
+	while (str_stop[(unsigned char)p[k]] == 0)
+		k++;
+	return k;
+#endif
+}
+
+#ifdef __SSE2__
+/*
+ * SSE2 (every x86-64): the stop bits of sixteen bytes at once.  A signed
+ * compare with 0x20 catches both the control bytes and those with the
+ * high bit set (negative as signed).
+ */
+static inline unsigned
+stop16(__m128i v)
+{
+	__m128i s = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+	    _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+	    _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+
+	return (unsigned)_mm_movemask_epi8(s);
+}
+#endif
+
+/*
+ * The byte c at p[i], which needs a look: write its escape, or the UTF-8
+ * sequence it starts, at *op.  Returns the number of input bytes done,
+ * or 0 (strict only) at invalid UTF-8.
+ */
+static inline size_t
+escape_one(char **op, const char *p, size_t i, size_t n, unsigned char c,
+    int strict)
+{
+	char *o = *op;
+
+	if (c >= 0x80) {
+		size_t cl = utf8_seq((const unsigned char *)p + i, n - i);
+
+		if (cl > 0) {
+			/* Byte by byte: cheaper than memcpy of 2 to 4. */
+			o[0] = p[i];
+			o[1] = p[i + 1];
+			if (cl > 2)
+				o[2] = p[i + 2];
+			if (cl > 3)
+				o[3] = p[i + 3];
+			*op = o + cl;
+			return cl;
+		}
+		if (strict)
+			return 0;
+		/* Invalid: U+FFFD keeps the output JSON. */
+		o[0] = (char)0xef;
+		o[1] = (char)0xbf;
+		o[2] = (char)0xbd;
+		*op = o + 3;
+		return 1;
+	}
+	o[0] = '\\';
+	switch (c) {
+	case '"':
+	case '\\':
+		o[1] = (char)c;
+		break;
+	case '\n':
+		o[1] = 'n';
+		break;
+	case '\r':
+		o[1] = 'r';
+		break;
+	case '\t':
+		o[1] = 't';
+		break;
+	case '\b':
+		o[1] = 'b';
+		break;
+	case '\f':
+		o[1] = 'f';
+		break;
+	default:
+		o[1] = 'u';
+		o[2] = '0';
+		o[3] = '0';
+		o[4] = hexdig[c >> 4];
+		o[5] = hexdig[c & 15];
+		*op = o + 6;
+		return 1;
+	}
+	*op = o + 2;
+	return 1;
 }
 
 /*
- * Escape p[0..n) into o (room for 6n bytes); returns the end of the
- * output, or NULL (strict only) at invalid UTF-8.
- *
- * Most values are short and plain (ASCII, nothing to escape), and the
- * loop of escape_slow spends more on a short value's last few bytes than
- * on its checks.  So a value is first checked whole, in words: blocks of
- * eight, then the tail as one more word that overlaps what came before
- * (or, under eight bytes, two overlapping loads of four or two, with
- * spaces in the unused lanes: a space needs no escape).  Plain bytes come
- * out as they went in, so overlapping stores write the same bytes twice.
- * The first word that needs a look hands over to escape_slow, at the
- * start of that word, with every byte before it already written.
+ * Escape p[0..n) into o from byte i on (bytes before i are done and o
+ * points past them), o having room for 6(n - i) + 16 bytes: the general
+ * loop.  Plain bytes are copied a block at a time; a block that needs a
+ * look is copied too, up to its first byte that does (the rest is written
+ * again).  Invalid UTF-8 becomes U+FFFD, one per bad byte, so the output
+ * is always JSON; with strict set, the first bad byte returns NULL.
  */
-static inline char *
+#ifdef __SSE2__
+static __attribute__((noinline)) char *
+escape_slow(char *o, const char *p, size_t i, size_t n, int strict)
+{
+	char tail[32];
+
+	while (i < n) {
+		__m128i v;
+		unsigned m;
+		size_t k;
+
+		if (n - i < 16 && p != tail) {
+			/*
+			 * The last bytes: go on in a copy padded with
+			 * spaces, so that a block can always be read whole.
+			 */
+			k = n - i;
+			memcpy(tail, p + i, k);
+			memset(tail + k, ' ', 16);
+			p = tail;
+			n = k;
+			i = 0;
+		}
+		v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+		_mm_storeu_si128((__m128i *)(void *)o, v);
+		if ((m = stop16(v)) == 0) {
+			k = n - i < 16 ? n - i : 16;
+			o += k;
+			i += k;
+			continue;
+		}
+		k = (size_t)__builtin_ctz(m);	/* the padding never stops */
+		o += k;
+		i += k;
+		if ((k = escape_one(&o, p, i, n, (unsigned char)p[i],
+		    strict)) == 0)
+			return NULL;
+		i += k;
+	}
+	return o;
+}
+#else
+static __attribute__((noinline)) char *
+escape_slow(char *o, const char *p, size_t i, size_t n, int strict)
+{
+	while (i < n) {
+		unsigned char c;
+		size_t k;
+
+		if (n - i >= 8) {
+			uint64_t v = load8(p + i), m = stop_mask(v);
+
+			memcpy(o, &v, 8);
+			if (m == 0) {
+				o += 8;
+				i += 8;
+				continue;
+			}
+			k = first_stop(p + i, m);
+			o += k;
+			i += k;
+			c = (unsigned char)p[i];
+		} else if (str_stop[c = (unsigned char)p[i]] == 0) {
+			*o++ = (char)c;
+			i++;
+			continue;
+		}
+		if ((k = escape_one(&o, p, i, n, c, strict)) == 0)
+			return NULL;
+		i += k;
+	}
+	return o;
+}
+
+#endif
+
+/*
+ * Escape p[0..n) into o (room for DMO_JSON_ESCAPE_ROOM(n) bytes);
+ * returns the end of the output, or NULL (strict only) at invalid UTF-8.
+ *
+ * Most values are short and plain (ASCII, nothing to escape), and a
+ * loop spends more on a short value's last few bytes than on its checks.
+ * So a value is first checked whole, in words: blocks of sixteen bytes
+ * (SSE2) or eight, then the tail as one more block that overlaps what
+ * came before; under the block size, two overlapping loads of half of it
+ * (or of four or two bytes, with spaces in the unused lanes: a space
+ * needs no escape).  Plain bytes come out as they went in, so
+ * overlapping stores write the same bytes twice.  The first block that
+ * needs a look hands over to escape_slow, at the start of that block,
+ * with every byte before it already written.
+ */
+static inline __attribute__((always_inline)) char *
 escape_into(char *o, const char *p, size_t n, int strict)
 {
 	size_t i = 0;
 
+#ifdef __SSE2__
+	if (n >= 16) {
+		__m128i v;
+
+		for (; n - i >= 16; i += 16) {
+			v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+			if (stop16(v) != 0)
+				return escape_slow(o + i, p, i, n, strict);
+			_mm_storeu_si128((__m128i *)(void *)(o + i), v);
+		}
+		if (i < n) {
+			v = _mm_loadu_si128((const __m128i *)(const void *)
+			    (p + n - 16));
+			if (stop16(v) != 0)
+				return escape_slow(o + i, p, i, n, strict);
+			_mm_storeu_si128((__m128i *)(void *)(o + n - 16), v);
+		}
+		return o + n;
+	}
+	if (n >= 8) {
+		uint64_t lo = load8(p), hi = load8(p + n - 8);
+
+		if (stop16(_mm_set_epi64x((long long)hi, (long long)lo)) != 0)
+			return escape_slow(o, p, 0, n, strict);
+		memcpy(o, &lo, 8);
+		memcpy(o + n - 8, &hi, 8);
+		return o + n;
+	}
+#else
 	if (n >= 8) {
 		uint64_t v;
 
 		for (; n - i >= 8; i += 8) {
-			if (stop8v(v = load8(p + i)))
+			if (stop_mask(v = load8(p + i)) != 0)
 				return escape_slow(o + i, p, i, n, strict);
 			memcpy(o + i, &v, 8);
 		}
 		if (i < n) {
-			if (stop8v(v = load8(p + n - 8)))
+			if (stop_mask(v = load8(p + n - 8)) != 0)
 				return escape_slow(o + i, p, i, n, strict);
 			memcpy(o + n - 8, &v, 8);
 		}
 		return o + n;
 	}
+#endif
 	if (n >= 4) {
 		uint32_t lo = load4(p), hi = load4(p + n - 4);
 
-		if (stop8v(lo | (uint64_t)hi << 32))
+		if (stop_mask(lo | (uint64_t)hi << 32) != 0)
 			return escape_slow(o, p, 0, n, strict);
 		memcpy(o, &lo, 4);
 		memcpy(o + n - 4, &hi, 4);
@@ -266,7 +412,7 @@ escape_into(char *o, const char *p, size_t n, int strict)
 	if (n >= 2) {
 		uint16_t lo = load2(p), hi = load2(p + n - 2);
 
-		if (stop8v(lo | (uint64_t)hi << 16 | ONES * ' ' << 32))
+		if (stop_mask(lo | (uint64_t)hi << 16 | ONES * ' ' << 32) != 0)
 			return escape_slow(o, p, 0, n, strict);
 		memcpy(o, &lo, 2);
 		memcpy(o + n - 2, &hi, 2);
@@ -296,7 +442,7 @@ void
 dmo_json_put_string(struct dmo_out *out, const char *p, size_t n)
 {
 	/* Worst case: every byte becomes \u00XX (6 bytes) or U+FFFD (3). */
-	char *o = dmo_out_reserve(out, n * 6 + 2);
+	char *o = dmo_out_reserve(out, DMO_JSON_ESCAPE_ROOM(n) + 2);
 
 	o[0] = '"';
 	o = escape_into(o + 1, p, n, 0);
@@ -309,7 +455,7 @@ dmo_json_buf_string(struct dmo_buf *b, const char *p, size_t n)
 {
 	char *o;
 
-	dmo_buf_grow(b, n * 6 + 2);
+	dmo_buf_grow(b, DMO_JSON_ESCAPE_ROOM(n) + 2);
 	o = b->p + b->len;
 	*o++ = '"';
 	o = escape_into(o, p, n, 0);

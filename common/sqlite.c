@@ -1276,25 +1276,17 @@ struct sqlsrc {
 	struct dmo_buf	 nbuf;
 	struct dmo_span	*spans;
 	unsigned long	 shape;		/* rec->shape after our names */
-	/* dmo_sqlite_next_json: the keys as JSON text, and the row's cells. */
+	/* dmo_sqlite_next_json: each column's key as JSON text. */
 	struct dmo_buf	 keys;		/* {"a": ,"b": ... */
-	size_t		*koff;		/* key i: keys[koff[i]..koff[i + 1]) */
-	struct cell	*cell;
+	struct jkey	*key;		/* column i's, in keys */
 };
 
-/*
- * One value of the current row, between the two passes of
- * dmo_sqlite_next_json: text straight from SQLite's memory (valid until
- * the next step), or text made in v (floats, blobs) at an offset.
- */
-struct cell {
-	int		 type;		/* SQLITE_INTEGER, ... */
-	const char	*p;		/* SQLITE_TEXT */
-	size_t		 off;		/* SQLITE_FLOAT, SQLITE_BLOB: into v */
-	size_t		 n;
-	sqlite3_int64	 i;		/* SQLITE_INTEGER */
-	int		 quote;		/* SQLITE_FLOAT: Infinity is a string */
+struct jkey {
+	const char	*p;
+	size_t		 len;
 };
+
+#define KEY_CHUNK	16
 
 /* Are the column names unique?  Then keep them as one name list. */
 static void
@@ -1315,16 +1307,25 @@ set_unique_names(struct sqlsrc *q)
 		dmo_buf_addc(&q->nbuf, '\0');
 	}
 	q->unique = 1;
-	/* Each key with what goes before it: "{" for the first, then ",". */
-	q->koff = dmo_xcalloc((size_t)q->ncols + 1, sizeof(*q->koff));
-	q->cell = dmo_xcalloc((size_t)q->ncols + 1, sizeof(*q->cell));
+	/*
+	 * Each key with what goes before it: "{" for the first, then ",";
+	 * each padded to a multiple of KEY_CHUNK bytes, copied that many
+	 * at a time (dmo_sqlite_next_json).
+	 */
+	q->key = dmo_xcalloc((size_t)q->ncols + 1, sizeof(*q->key));
 	for (i = 0; i < q->ncols; i++) {
-		q->koff[i] = q->keys.len;
+		size_t off = q->keys.len;
+
 		dmo_buf_addc(&q->keys, i == 0 ? '{' : ',');
 		dmo_json_buf_string(&q->keys, q->names[i], q->namelen[i]);
 		dmo_buf_addc(&q->keys, ':');
+		q->key[i].len = q->keys.len - off;
+		while (q->keys.len % KEY_CHUNK != 0)
+			dmo_buf_addc(&q->keys, ' ');
+		q->key[i].p = (const char *)off;	/* a pointer below */
 	}
-	q->koff[q->ncols] = q->keys.len;
+	for (i = 0; i < q->ncols; i++)
+		q->key[i].p = q->keys.p + (size_t)q->key[i].p;
 }
 
 /* Value i of the row: by index with unique names, else appended. */
@@ -1667,117 +1668,76 @@ put_int(char *o, sqlite3_int64 v)
 }
 
 /*
- * Rows bigger than this (at worst, six bytes out for each byte in) take
- * the general path, which reserves output value by value, so that this
- * one never makes the output buffer grow.
+ * Write the current row as one NDJSON line at o, with room up to end.
+ * Returns DMO_READ_WRITTEN with *endp set, DMO_READ_BAD (invalid UTF-8,
+ * rejected), DMO_READ_FATAL, or 0 when the line might not fit (each
+ * value is checked against its worst case, DMO_JSON_ESCAPE_ROOM).
  */
-#define JSON_ROW_MAX	(64 * 1024)
-
-/*
- * The fast path of dmo_reader_next_write (format.c) for a table with
- * unique column names: the row goes from SQLite's memory straight into
- * NDJSON text, with no record in between.  It writes exactly what
- * sqlite_reader_next and the NDJSON writer would (tests compare them):
- * the keys escaped once at the start, each value as row_record types it.
- *
- * The first pass fetches each value and adds up the worst-case size of
- * the line; the second writes the line into space reserved for it all,
- * so a row rejected for invalid UTF-8 leaves nothing behind (out->len
- * is only moved at the end).  Each value is fetched once through
- * sqlite3_column_value: that is safe because the connection is opened
- * with SQLITE_OPEN_NOMUTEX, where SQLite makes no difference between
- * protected and unprotected values, and saves the mutex and error
- * handling of three sqlite3_column_* calls per value.
- *
- * Returns DMO_READ_WRITTEN, DMO_READ_EOF, DMO_READ_BAD, DMO_READ_FATAL,
- * or DMO_READ_RECORD with the row in rec (a big row, or repeated names):
- * the caller writes it.
- */
-int
-dmo_sqlite_next_json(struct dmo_reader *r, struct dmo_out *out,
-    struct dmo_record *rec, struct dmo_err *err)
+static int
+put_row(struct dmo_reader *r, struct sqlsrc *q, char *o, const char *end,
+    char **endp, struct dmo_record *rec, struct dmo_err *err)
 {
-	struct sqlsrc *q = r->state;
-	struct cell *c;
-	size_t size;
-	char *o, *start;
-	int i, rc;
+	const struct jkey *k = q->key;
+	const char *p;
+	size_t n, j;
+	int i;
 
-	if ((rc = step(r, q, rec, err)) != DMO_READ_RECORD)
-		return rc;
-	if (!q->unique)
-		return row_record(r, q, rec, err);
 	q->v.len = 0;
-	size = q->keys.len + 2;
-	for (i = 0; i < q->ncols; i++) {
+	if (q->ncols == 0) {
+		if (end - o < 3)
+			return 0;
+		*o++ = '{';
+	}
+	for (i = 0; i < q->ncols; i++, k++) {
 		sqlite3_value *v = sqlite3_column_value(q->st, i);
+		int t = sqlite3_value_type(v);
+		size_t off;
+		char *e;
 
-		c = &q->cell[i];
-		switch ((c->type = sqlite3_value_type(v))) {
-		case SQLITE_INTEGER:
-			c->i = sqlite3_value_int64(v);
-			size += 20;
-			break;
-		case SQLITE_FLOAT: {
+		/* Room for the key in chunks, the text escaped, ",}\n". */
+		if (t == SQLITE_TEXT) {
+			p = (const char *)sqlite3_value_text(v);
+			n = (size_t)sqlite3_value_bytes(v);
+			if (p == NULL)		/* out of memory */
+				return fetch_failed(r, q, err);
+		} else if (t == SQLITE_FLOAT) {
 			double d = sqlite3_value_double(v);
 
-			c->off = q->v.len;
+			off = q->v.len;
+			if (!isfinite(d))	/* Infinity is a string */
+				dmo_buf_addc(&q->v, '"');
 			put_real(&q->v, d);
-			c->n = q->v.len - c->off;
-			c->quote = !isfinite(d);
-			size += c->n + 2;
-			break;
-		}
-		case SQLITE_TEXT:
-			c->p = (const char *)sqlite3_value_text(v);
-			c->n = (size_t)sqlite3_value_bytes(v);
-			if (c->p == NULL)	/* out of memory */
-				return fetch_failed(r, q, err);
-			size += c->n * 6 + 2;
-			break;
-		case SQLITE_BLOB: {
+			if (!isfinite(d))
+				dmo_buf_addc(&q->v, '"');
+			p = q->v.p + off;
+			n = q->v.len - off;
+		} else if (t == SQLITE_BLOB) {
 			const void *b = sqlite3_value_blob(v);
 
-			c->off = q->v.len;
-			c->n = (size_t)sqlite3_value_bytes(v);
-			if (b == NULL && c->n > 0)
+			n = (size_t)sqlite3_value_bytes(v);
+			if (b == NULL && n > 0)
 				return fetch_failed(r, q, err);
-			dmo_base64_encode(&q->v, b, c->n);
-			c->n = q->v.len - c->off;
-			size += c->n + 2;
-			break;
+			off = q->v.len;
+			dmo_buf_addc(&q->v, '"');
+			dmo_base64_encode(&q->v, b, n);
+			dmo_buf_addc(&q->v, '"');
+			p = q->v.p + off;
+			n = q->v.len - off;
+		} else {
+			p = NULL;
+			n = 20;		/* an integer, null */
 		}
-		default:
-			size += 4;
-		}
-	}
-	if (size > JSON_ROW_MAX)
-		return row_record(r, q, rec, err);
-	start = o = dmo_out_reserve(out, size);
-	if (q->ncols == 0)
-		*o++ = '{';
-	for (i = 0, c = q->cell; i < q->ncols; i++, c++) {
-		size_t kl = q->koff[i + 1] - q->koff[i];
-
-		memcpy(o, q->keys.p + q->koff[i], kl);
-		o += kl;
-		switch (c->type) {
-		case SQLITE_INTEGER:
-			o = put_int(o, c->i);
-			break;
-		case SQLITE_FLOAT:
-			if (c->quote)
-				*o++ = '"';
-			memcpy(o, q->v.p + c->off, c->n);
-			o += c->n;
-			if (c->quote)
-				*o++ = '"';
-			break;
-		case SQLITE_TEXT: {
-			char *e;
-
+		if ((size_t)(end - o) < k->len + KEY_CHUNK +
+		    DMO_JSON_ESCAPE_ROOM(n) + 5)
+			return 0;
+		memcpy(o, k->p, KEY_CHUNK);
+		for (j = KEY_CHUNK; j < k->len; j += KEY_CHUNK)
+			memcpy(o + j, k->p + j, KEY_CHUNK);
+		o += k->len;
+		switch (t) {
+		case SQLITE_TEXT:
 			*o++ = '"';
-			if ((e = dmo_json_escape_strict(o, c->p, c->n)) != NULL)
+			if ((e = dmo_json_escape_strict(o, p, n)) != NULL)
 				o = e;
 			else if (r->opts.utf8 == DMO_UTF8_REJECT) {
 				dmo_err_set(err, DMO_EXIT_DATA, &rec->loc,
@@ -1786,20 +1746,20 @@ dmo_sqlite_next_json(struct dmo_reader *r, struct dmo_out *out,
 				return DMO_READ_BAD;
 			} else {
 				/* The policy's U+FFFD, then as any text. */
-				size_t off = q->v.len;
-
-				dmo_utf8_replace(&q->v, c->p, c->n);
+				off = q->v.len;
+				dmo_utf8_replace(&q->v, p, n);
 				o = dmo_json_escape(o, q->v.p + off,
 				    q->v.len - off);
 			}
 			*o++ = '"';
 			break;
-		}
+		case SQLITE_INTEGER:
+			o = put_int(o, sqlite3_value_int64(v));
+			break;
+		case SQLITE_FLOAT:
 		case SQLITE_BLOB:
-			*o++ = '"';
-			memcpy(o, q->v.p + c->off, c->n);
-			o += c->n;
-			*o++ = '"';
+			memcpy(o, p, n);
+			o += n;
 			break;
 		default:
 			memcpy(o, "null", 4);
@@ -1807,9 +1767,57 @@ dmo_sqlite_next_json(struct dmo_reader *r, struct dmo_out *out,
 		}
 	}
 	memcpy(o, "}\n", 2);
-	o += 2;
-	out->len += (size_t)(o - start);
+	*endp = o + 2;
 	return DMO_READ_WRITTEN;
+}
+
+/*
+ * The fast path of dmo_reader_next_write (format.c) for a query with
+ * unique column names: the row goes from SQLite's memory straight into
+ * NDJSON text in out's buffer, with no record in between.  It writes
+ * exactly what sqlite_reader_next and the NDJSON writer would (tests
+ * compare them): the keys escaped once at the start, each value as
+ * row_record types it, text escaped with its UTF-8 checked in one pass.
+ *
+ * out->len moves only once the line is whole, so a row rejected for
+ * invalid UTF-8 leaves nothing behind.  A line that might not fit in
+ * what is left of the buffer is written again after a flush, and one
+ * that might not fit in the whole buffer is made a record for the
+ * caller to write, as before (rows of many kilobytes).
+ *
+ * Each value is fetched once through sqlite3_column_value: that is safe
+ * because the connection is opened with SQLITE_OPEN_NOMUTEX, where
+ * SQLite makes no difference between protected and unprotected values,
+ * and it saves the mutex and error handling of three sqlite3_column_*
+ * calls per value.
+ *
+ * Returns DMO_READ_WRITTEN, DMO_READ_EOF, DMO_READ_BAD, DMO_READ_FATAL,
+ * or DMO_READ_RECORD with the row in rec, for the caller to write.
+ */
+int
+dmo_sqlite_next_json(struct dmo_reader *r, struct dmo_out *out,
+    struct dmo_record *rec, struct dmo_err *err)
+{
+	struct sqlsrc *q = r->state;
+	char *e;
+	int rc;
+
+	if ((rc = step(r, q, rec, err)) != DMO_READ_RECORD)
+		return rc;
+	if (!q->unique)
+		return row_record(r, q, rec, err);
+	rc = put_row(r, q, out->buf + out->len, out->buf + out->cap, &e, rec,
+	    err);
+	if (rc == 0 && out->len > 0) {
+		(void)dmo_out_reserve(out, out->cap);	/* flushes */
+		rc = put_row(r, q, out->buf + out->len, out->buf + out->cap,
+		    &e, rec, err);
+	}
+	if (rc == 0)
+		return row_record(r, q, rec, err);
+	if (rc == DMO_READ_WRITTEN)
+		out->len = (size_t)(e - out->buf);
+	return rc;
 }
 
 static void
@@ -1824,8 +1832,7 @@ sqlite_reader_fini(struct dmo_reader *r)
 	free(q->names);
 	free(q->namelen);
 	free(q->spans);
-	free(q->koff);
-	free(q->cell);
+	free(q->key);
 	dmo_buf_release(&q->keys);
 	dmo_buf_release(&q->nbuf);
 	dmo_buf_release(&q->v);
