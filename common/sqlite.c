@@ -1279,6 +1279,20 @@ struct sqlsrc {
 	/* dmo_sqlite_next_json: each column's key as JSON text. */
 	struct dmo_buf	 keys;		/* {"a": ,"b": ... */
 	struct jkey	*key;		/* column i's, in keys */
+	sqlite3_value	**vals;		/* the current row's values */
+	/*
+	 * A table with unique column names is read through fst, which
+	 * hands each row to row_fn (see prepare_rows) with what the call
+	 * needs in call; NULL: st is stepped.
+	 */
+	sqlite3_stmt	*fst;
+	struct {
+		struct dmo_reader	*r;
+		struct dmo_out		*out;	/* NULL: make a record */
+		struct dmo_record	*rec;
+		struct dmo_err		*err;
+		int			 rc;
+	} call;
 };
 
 struct jkey {
@@ -1287,6 +1301,8 @@ struct jkey {
 };
 
 #define KEY_CHUNK	16
+
+static void	 prepare_rows(struct sqlsrc *, const char *);
 
 /* Are the column names unique?  Then keep them as one name list. */
 static void
@@ -1405,7 +1421,11 @@ sqlite_reader_init(struct dmo_reader *r, struct dmo_err *err)
 				q->names[i] = "";
 			q->namelen[i] = strlen(q->names[i]);
 		}
+		q->vals = dmo_xcalloc((size_t)q->ncols + 1,
+		    sizeof(*q->vals));
 		set_unique_names(q);
+		if (hash != NULL)
+			prepare_rows(q, hash + 1);
 		return 0;
 	}
 	dmo_buf_release(&sql);
@@ -1528,10 +1548,10 @@ step(struct dmo_reader *r, struct sqlsrc *q, struct dmo_record *rec,
 	return DMO_READ_RECORD;
 }
 
-/* The current row as a record. */
+/* The row of values vals as a record. */
 static int
-row_record(struct dmo_reader *r, struct sqlsrc *q, struct dmo_record *rec,
-    struct dmo_err *err)
+row_record(struct dmo_reader *r, struct sqlsrc *q, sqlite3_value **vals,
+    struct dmo_record *rec, struct dmo_err *err)
 {
 	const unsigned char *t;
 	const void *blob;
@@ -1551,10 +1571,10 @@ row_record(struct dmo_reader *r, struct sqlsrc *q, struct dmo_record *rec,
 		dmo_record_reset_values(rec);
 	}
 	for (i = 0; i < q->ncols; i++) {
-		switch (sqlite3_column_type(q->st, i)) {
+		switch (sqlite3_value_type(vals[i])) {
 		case SQLITE_INTEGER: {
-			/* Not sqlite3_column_text: that converts in place. */
-			sqlite3_int64 iv = sqlite3_column_int64(q->st, i);
+			/* Not sqlite3_value_text: that converts in place. */
+			sqlite3_int64 iv = sqlite3_value_int64(vals[i]);
 			unsigned long long u = iv < 0 ?
 			    0 - (unsigned long long)iv : (unsigned long long)iv;
 			char digits[24], *p = digits + sizeof(digits);
@@ -1570,15 +1590,15 @@ row_record(struct dmo_reader *r, struct sqlsrc *q, struct dmo_record *rec,
 			break;
 		}
 		case SQLITE_FLOAT:
-			d = sqlite3_column_double(q->st, i);
+			d = sqlite3_value_double(vals[i]);
 			q->v.len = 0;
 			put_real(&q->v, d);
 			put_col(q, rec, i, isfinite(d) ? DMO_NUMBER :
 			    DMO_STRING, q->v.p, q->v.len);
 			break;
 		case SQLITE_TEXT:
-			t = sqlite3_column_text(q->st, i);
-			n = sqlite3_column_bytes(q->st, i);
+			t = sqlite3_value_text(vals[i]);
+			n = sqlite3_value_bytes(vals[i]);
 			if (!ascii(t, (size_t)n) && dmo_utf8_check(
 			    (const char *)t, (size_t)n) != (size_t)n) {
 				if (r->opts.utf8 == DMO_UTF8_REJECT) {
@@ -1598,8 +1618,8 @@ row_record(struct dmo_reader *r, struct sqlsrc *q, struct dmo_record *rec,
 				    (const char *)t, (size_t)n);
 			break;
 		case SQLITE_BLOB:
-			blob = sqlite3_column_blob(q->st, i);
-			n = sqlite3_column_bytes(q->st, i);
+			blob = sqlite3_value_blob(vals[i]);
+			n = sqlite3_value_bytes(vals[i]);
 			q->v.len = 0;
 			dmo_base64_encode(&q->v, blob, (size_t)n);
 			put_col(q, rec, i, DMO_STRING, q->v.p != NULL ?
@@ -1618,14 +1638,122 @@ row_record(struct dmo_reader *r, struct sqlsrc *q, struct dmo_record *rec,
 	return DMO_READ_RECORD;
 }
 
+/*
+ * The values of st's current row.  sqlite3_column_value gives what the
+ * SQLite documentation calls unprotected values, which the
+ * sqlite3_value_* functions may read when no mutex is in play: the
+ * connection is opened with SQLITE_OPEN_NOMUTEX and used by one thread.
+ */
+static sqlite3_value **
+row_values(struct sqlsrc *q)
+{
+	int i;
+
+	for (i = 0; i < q->ncols; i++)
+		q->vals[i] = sqlite3_column_value(q->st, i);
+	return q->vals;
+}
+
+static int emit(struct dmo_reader *, struct sqlsrc *, sqlite3_value **,
+    struct dmo_out *, struct dmo_record *, struct dmo_err *);
+
+/*
+ * SQLite calls this for each row of fst, with the row's values as its
+ * arguments: the row is handled here, while they are valid.
+ */
+static void
+row_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	struct sqlsrc *q = sqlite3_user_data(ctx);
+
+	(void)argc;
+	q->call.rc = emit(q->call.r, q, argv, q->call.out, q->call.rec,
+	    q->call.err);
+}
+
+/*
+ * Reading a whole table, "SELECT dmo_row(\"a\", \"b\", ...) FROM t"
+ * reads the same rows as "SELECT * FROM t", but SQLite hands each row's
+ * values to row_fn at once, instead of them being fetched one by one
+ * through sqlite3_column_value, whose locking and error handling cost
+ * more than the rest of a short value's way to the output.  The function
+ * exists on our connection only, may not be called from the schema
+ * (SQLITE_DIRECTONLY: a view or trigger of a hostile database cannot
+ * reach it), and takes exactly the table's columns.  When it cannot be
+ * set up (more columns than a function takes, an old SQLite), st is
+ * stepped as for a query.
+ */
+static void
+prepare_rows(struct sqlsrc *q, const char *table)
+{
+	struct dmo_buf sql = DMO_BUF_INIT;
+	int flags = SQLITE_UTF8, i;
+
+#ifdef SQLITE_DIRECTONLY
+	flags |= SQLITE_DIRECTONLY;
+#else
+	return;
+#endif
+	if (!q->unique || q->ncols == 0 || sqlite3_create_function(q->db,
+	    "dmo_row", q->ncols, flags, q, row_fn, NULL, NULL) != SQLITE_OK)
+		return;
+	dmo_buf_adds(&sql, "SELECT dmo_row(");
+	for (i = 0; i < q->ncols; i++) {
+		if (i > 0)
+			dmo_buf_addc(&sql, ',');
+		add_ident(&sql, q->names[i], q->namelen[i]);
+	}
+	dmo_buf_adds(&sql, ") FROM ");
+	add_ident(&sql, table, strlen(table));
+	if (sqlite3_prepare_v2(q->db, dmo_buf_cstr(&sql), -1, &q->fst,
+	    NULL) != SQLITE_OK || sqlite3_column_count(q->fst) != 1) {
+		sqlite3_finalize(q->fst);
+		q->fst = NULL;
+	}
+	dmo_buf_release(&sql);
+}
+
+/*
+ * The next row: made a record in rec (out NULL), or written to out as
+ * dmo_sqlite_next_json says.
+ */
+static int
+next_row(struct dmo_reader *r, struct sqlsrc *q, struct dmo_out *out,
+    struct dmo_record *rec, struct dmo_err *err)
+{
+	int rc;
+
+	if (q->fst == NULL) {
+		if ((rc = step(r, q, rec, err)) != DMO_READ_RECORD)
+			return rc;
+		return emit(r, q, row_values(q), out, rec, err);
+	}
+	/* row_fn reports errors at the row it is called for. */
+	rec->loc.file = r->source;
+	rec->loc.line = (unsigned long)r->recno + 1;
+	rec->loc.col = 0;
+	rec->recno = r->recno + 1;
+	q->call.r = r;
+	q->call.out = out;
+	q->call.rec = rec;
+	q->call.err = err;
+	q->call.rc = DMO_READ_EOF;
+	rc = sqlite3_step(q->fst);
+	if (rc == SQLITE_DONE)
+		return DMO_READ_EOF;
+	if (rc != SQLITE_ROW || q->call.rc == DMO_READ_EOF) {
+		src_error(r, q, NULL, err);
+		return DMO_READ_FATAL;
+	}
+	r->recno++;
+	return q->call.rc;
+}
+
 static int
 sqlite_reader_next(struct dmo_reader *r, struct dmo_record *rec,
     struct dmo_err *err)
 {
-	struct sqlsrc *q = r->state;
-	int rc = step(r, q, rec, err);
-
-	return rc == DMO_READ_RECORD ? row_record(r, q, rec, err) : rc;
+	return next_row(r, r->state, NULL, rec, err);
 }
 
 /* SQLite could not give a value (out of memory): the source is done. */
@@ -1674,8 +1802,9 @@ put_int(char *o, sqlite3_int64 v)
  * value is checked against its worst case, DMO_JSON_ESCAPE_ROOM).
  */
 static int
-put_row(struct dmo_reader *r, struct sqlsrc *q, char *o, const char *end,
-    char **endp, struct dmo_record *rec, struct dmo_err *err)
+put_row(struct dmo_reader *r, struct sqlsrc *q, sqlite3_value **vals,
+    char *o, const char *end, char **endp, struct dmo_record *rec,
+    struct dmo_err *err)
 {
 	const struct jkey *k = q->key;
 	const char *p;
@@ -1689,7 +1818,7 @@ put_row(struct dmo_reader *r, struct sqlsrc *q, char *o, const char *end,
 		*o++ = '{';
 	}
 	for (i = 0; i < q->ncols; i++, k++) {
-		sqlite3_value *v = sqlite3_column_value(q->st, i);
+		sqlite3_value *v = vals[i];
 		int t = sqlite3_value_type(v);
 		size_t off;
 		char *e;
@@ -1772,7 +1901,34 @@ put_row(struct dmo_reader *r, struct sqlsrc *q, char *o, const char *end,
 }
 
 /*
- * The fast path of dmo_reader_next_write (format.c) for a query with
+ * Handle a row of values: a record in rec when out is NULL or the names
+ * repeat, else the row written to out (see dmo_sqlite_next_json).
+ */
+static int
+emit(struct dmo_reader *r, struct sqlsrc *q, sqlite3_value **vals,
+    struct dmo_out *out, struct dmo_record *rec, struct dmo_err *err)
+{
+	char *e;
+	int rc;
+
+	if (out == NULL || !q->unique)
+		return row_record(r, q, vals, rec, err);
+	rc = put_row(r, q, vals, out->buf + out->len, out->buf + out->cap, &e,
+	    rec, err);
+	if (rc == 0 && out->len > 0) {
+		(void)dmo_out_reserve(out, out->cap);	/* flushes */
+		rc = put_row(r, q, vals, out->buf + out->len,
+		    out->buf + out->cap, &e, rec, err);
+	}
+	if (rc == 0)
+		return row_record(r, q, vals, rec, err);
+	if (rc == DMO_READ_WRITTEN)
+		out->len = (size_t)(e - out->buf);
+	return rc;
+}
+
+/*
+ * The fast path of dmo_reader_next_write (format.c) for a source with
  * unique column names: the row goes from SQLite's memory straight into
  * NDJSON text in out's buffer, with no record in between.  It writes
  * exactly what sqlite_reader_next and the NDJSON writer would (tests
@@ -1785,12 +1941,6 @@ put_row(struct dmo_reader *r, struct sqlsrc *q, char *o, const char *end,
  * that might not fit in the whole buffer is made a record for the
  * caller to write, as before (rows of many kilobytes).
  *
- * Each value is fetched once through sqlite3_column_value: that is safe
- * because the connection is opened with SQLITE_OPEN_NOMUTEX, where
- * SQLite makes no difference between protected and unprotected values,
- * and it saves the mutex and error handling of three sqlite3_column_*
- * calls per value.
- *
  * Returns DMO_READ_WRITTEN, DMO_READ_EOF, DMO_READ_BAD, DMO_READ_FATAL,
  * or DMO_READ_RECORD with the row in rec, for the caller to write.
  */
@@ -1798,26 +1948,7 @@ int
 dmo_sqlite_next_json(struct dmo_reader *r, struct dmo_out *out,
     struct dmo_record *rec, struct dmo_err *err)
 {
-	struct sqlsrc *q = r->state;
-	char *e;
-	int rc;
-
-	if ((rc = step(r, q, rec, err)) != DMO_READ_RECORD)
-		return rc;
-	if (!q->unique)
-		return row_record(r, q, rec, err);
-	rc = put_row(r, q, out->buf + out->len, out->buf + out->cap, &e, rec,
-	    err);
-	if (rc == 0 && out->len > 0) {
-		(void)dmo_out_reserve(out, out->cap);	/* flushes */
-		rc = put_row(r, q, out->buf + out->len, out->buf + out->cap,
-		    &e, rec, err);
-	}
-	if (rc == 0)
-		return row_record(r, q, rec, err);
-	if (rc == DMO_READ_WRITTEN)
-		out->len = (size_t)(e - out->buf);
-	return rc;
+	return next_row(r, r->state, out, rec, err);
 }
 
 static void
@@ -1827,12 +1958,14 @@ sqlite_reader_fini(struct dmo_reader *r)
 
 	if (q == NULL)
 		return;
+	sqlite3_finalize(q->fst);
 	sqlite3_finalize(q->st);
 	sqlite3_close_v2(q->db);
 	free(q->names);
 	free(q->namelen);
 	free(q->spans);
 	free(q->key);
+	free(q->vals);
 	dmo_buf_release(&q->keys);
 	dmo_buf_release(&q->nbuf);
 	dmo_buf_release(&q->v);

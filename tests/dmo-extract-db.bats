@@ -156,11 +156,29 @@ EOF
 	cmp fast slow
 	assert_equal "$(wc -l <fast)" 7
 	grep -q '"s":"a\\u0000b\\u0000c"' fast
+	# A table's rows come through a function of ours; a query's are
+	# fetched value by value.
+	dmo-extract -Q 'SELECT * FROM w' sqlite:t.db >slow
+	cmp fast slow
 	# Thousands of rows: lines cross the output buffer's end.
 	dmo-extract -Q 'SELECT * FROM many' sqlite:t.db >fast
 	dmo-extract -B -Q 'SELECT * FROM many' sqlite:t.db | dmo-extract >slow
 	cmp fast slow
 	assert_equal "$(wc -l <fast)" 3000
+}
+
+@test "dmo-extract: sqlite: a table with more columns than a function takes" {
+	local cols vals i
+	cols=c1 vals=1
+	for i in $(seq 2 300); do
+		cols="$cols, c$i" vals="$vals, 'v$i'"
+	done
+	sqlite3 t.db "CREATE TABLE wide ($cols); INSERT INTO wide VALUES ($vals)"
+	dmo-extract 'sqlite:t.db#wide' >fast
+	dmo-extract -B 'sqlite:t.db#wide' | dmo-extract >slow
+	cmp fast slow
+	run -0 jq -c '[.c1, .c300, length]' fast
+	assert_output '[1,"v300",300]'
 }
 
 @test "dmo-extract: sqlite: invalid UTF-8 between good rows, both policies, --rejects" {
