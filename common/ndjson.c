@@ -11,12 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 #include "exitcode.h"
 #include "formatimpl.h"
+#include "jsonesc.h"
 #include "value.h"
 
 /* Characters that end the fast scan of a string: '"', '\\', controls. */
@@ -104,85 +102,6 @@ utf8_seq(const unsigned char *p, size_t n)
 	return 0;
 }
 
-static inline uint64_t
-load8(const char *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, 8);
-	return v;
-}
-
-static inline uint32_t
-load4(const char *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, 4);
-	return v;
-}
-
-static inline uint16_t
-load2(const char *p)
-{
-	uint16_t v;
-
-	memcpy(&v, p, 2);
-	return v;
-}
-
-/*
- * The bytes of the word v that need a look when escaping (a control
- * byte, '"', '\\', or the high bit set), as their high bits: stop8's
- * test in fewer steps.  The "& ~x" terms of the classic tricks only clear
- * the high bit of bytes that have it set in v, and those bytes need a
- * look anyway (the "| v").  A borrow only starts at a byte that needs a
- * look, so the mask is zero exactly when no byte does, and its lowest
- * byte flagged (on a little-endian machine, the first in memory) is
- * always a true one; bytes above it may be flagged falsely.
- */
-static inline uint64_t
-stop_mask(uint64_t v)
-{
-	uint64_t q = v ^ (ONES * '"'), b = v ^ (ONES * '\\');
-
-	return ((v - ONES * 0x20) | (q - ONES) | (b - ONES) | v) & HIGHS;
-}
-
-/* Index of the first byte of p that the nonzero stop_mask m flags. */
-static inline size_t
-first_stop(const char *p, uint64_t m)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	(void)p;
-	return (size_t)__builtin_ctzll(m) >> 3;
-#else
-	size_t k = 0;
-
-	(void)m;
-	while (str_stop[(unsigned char)p[k]] == 0)
-		k++;
-	return k;
-#endif
-}
-
-#ifdef __SSE2__
-/*
- * SSE2 (every x86-64): the stop bits of sixteen bytes at once.  A signed
- * compare with 0x20 catches both the control bytes and those with the
- * high bit set (negative as signed).
- */
-static inline unsigned
-stop16(__m128i v)
-{
-	__m128i s = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
-	    _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
-	    _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
-
-	return (unsigned)_mm_movemask_epi8(s);
-}
-#endif
-
 /*
  * The byte c at p[i], which needs a look: write its escape, or the UTF-8
  * sequence it starts, at *op.  Returns the number of input bytes done,
@@ -252,16 +171,16 @@ escape_one(char **op, const char *p, size_t i, size_t n, unsigned char c,
 }
 
 /*
- * Escape p[0..n) into o from byte i on (bytes before i are done and o
- * points past them), o having room for 6(n - i) + 16 bytes: the general
- * loop.  Plain bytes are copied a block at a time; a block that needs a
- * look is copied too, up to its first byte that does (the rest is written
- * again).  Invalid UTF-8 becomes U+FFFD, one per bad byte, so the output
+ * jsonesc.h: escape p[0..n) into o from byte i on (bytes before i are
+ * done and o points past them), o having room for 6(n - i) + 16 bytes:
+ * the general loop.  Plain bytes are copied a block at a time; a block
+ * that needs a look is copied too, up to its first byte that does (the
+ * rest is written again).  Invalid UTF-8 becomes U+FFFD, one per bad byte, so the output
  * is always JSON; with strict set, the first bad byte returns NULL.
  */
 #ifdef __SSE2__
-static __attribute__((noinline)) char *
-escape_slow(char *o, const char *p, size_t i, size_t n, int strict)
+char *
+dmo_json_escape_slow(char *o, const char *p, size_t i, size_t n, int strict)
 {
 	char tail[32];
 
@@ -284,7 +203,7 @@ escape_slow(char *o, const char *p, size_t i, size_t n, int strict)
 		}
 		v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
 		_mm_storeu_si128((__m128i *)(void *)o, v);
-		if ((m = stop16(v)) == 0) {
+		if ((m = dmo_json_stop16(v)) == 0) {
 			k = n - i < 16 ? n - i : 16;
 			o += k;
 			i += k;
@@ -301,15 +220,15 @@ escape_slow(char *o, const char *p, size_t i, size_t n, int strict)
 	return o;
 }
 #else
-static __attribute__((noinline)) char *
-escape_slow(char *o, const char *p, size_t i, size_t n, int strict)
+char *
+dmo_json_escape_slow(char *o, const char *p, size_t i, size_t n, int strict)
 {
 	while (i < n) {
 		unsigned char c;
 		size_t k;
 
 		if (n - i >= 8) {
-			uint64_t v = load8(p + i), m = stop_mask(v);
+			uint64_t v = dmo_json_load8(p + i), m = dmo_json_stop_mask(v);
 
 			memcpy(o, &v, 8);
 			if (m == 0) {
@@ -317,7 +236,7 @@ escape_slow(char *o, const char *p, size_t i, size_t n, int strict)
 				i += 8;
 				continue;
 			}
-			k = first_stop(p + i, m);
+			k = dmo_json_first_stop(p + i, m);
 			o += k;
 			i += k;
 			c = (unsigned char)p[i];
@@ -335,107 +254,16 @@ escape_slow(char *o, const char *p, size_t i, size_t n, int strict)
 
 #endif
 
-/*
- * Escape p[0..n) into o (room for DMO_JSON_ESCAPE_ROOM(n) bytes);
- * returns the end of the output, or NULL (strict only) at invalid UTF-8.
- *
- * Most values are short and plain (ASCII, nothing to escape), and a
- * loop spends more on a short value's last few bytes than on its checks.
- * So a value is first checked whole, in words: blocks of sixteen bytes
- * (SSE2) or eight, then the tail as one more block that overlaps what
- * came before; under the block size, two overlapping loads of half of it
- * (or of four or two bytes, with spaces in the unused lanes: a space
- * needs no escape).  Plain bytes come out as they went in, so
- * overlapping stores write the same bytes twice.  The first block that
- * needs a look hands over to escape_slow, at the start of that block,
- * with every byte before it already written.
- */
-static inline __attribute__((always_inline)) char *
-escape_into(char *o, const char *p, size_t n, int strict)
-{
-	size_t i = 0;
-
-#ifdef __SSE2__
-	if (n >= 16) {
-		__m128i v;
-
-		for (; n - i >= 16; i += 16) {
-			v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-			if (stop16(v) != 0)
-				return escape_slow(o + i, p, i, n, strict);
-			_mm_storeu_si128((__m128i *)(void *)(o + i), v);
-		}
-		if (i < n) {
-			v = _mm_loadu_si128((const __m128i *)(const void *)
-			    (p + n - 16));
-			if (stop16(v) != 0)
-				return escape_slow(o + i, p, i, n, strict);
-			_mm_storeu_si128((__m128i *)(void *)(o + n - 16), v);
-		}
-		return o + n;
-	}
-	if (n >= 8) {
-		uint64_t lo = load8(p), hi = load8(p + n - 8);
-
-		if (stop16(_mm_set_epi64x((long long)hi, (long long)lo)) != 0)
-			return escape_slow(o, p, 0, n, strict);
-		memcpy(o, &lo, 8);
-		memcpy(o + n - 8, &hi, 8);
-		return o + n;
-	}
-#else
-	if (n >= 8) {
-		uint64_t v;
-
-		for (; n - i >= 8; i += 8) {
-			if (stop_mask(v = load8(p + i)) != 0)
-				return escape_slow(o + i, p, i, n, strict);
-			memcpy(o + i, &v, 8);
-		}
-		if (i < n) {
-			if (stop_mask(v = load8(p + n - 8)) != 0)
-				return escape_slow(o + i, p, i, n, strict);
-			memcpy(o + n - 8, &v, 8);
-		}
-		return o + n;
-	}
-#endif
-	if (n >= 4) {
-		uint32_t lo = load4(p), hi = load4(p + n - 4);
-
-		if (stop_mask(lo | (uint64_t)hi << 32) != 0)
-			return escape_slow(o, p, 0, n, strict);
-		memcpy(o, &lo, 4);
-		memcpy(o + n - 4, &hi, 4);
-		return o + n;
-	}
-	if (n >= 2) {
-		uint16_t lo = load2(p), hi = load2(p + n - 2);
-
-		if (stop_mask(lo | (uint64_t)hi << 16 | ONES * ' ' << 32) != 0)
-			return escape_slow(o, p, 0, n, strict);
-		memcpy(o, &lo, 2);
-		memcpy(o + n - 2, &hi, 2);
-		return o + n;
-	}
-	if (n == 1) {
-		if (str_stop[(unsigned char)p[0]] != 0)
-			return escape_slow(o, p, 0, n, strict);
-		*o++ = p[0];
-	}
-	return o;
-}
-
 char *
 dmo_json_escape(char *o, const char *p, size_t n)
 {
-	return escape_into(o, p, n, 0);
+	return dmo_json_escape_inline(o, p, n, 0);
 }
 
 char *
 dmo_json_escape_strict(char *o, const char *p, size_t n)
 {
-	return escape_into(o, p, n, 1);
+	return dmo_json_escape_inline(o, p, n, 1);
 }
 
 void
@@ -445,7 +273,7 @@ dmo_json_put_string(struct dmo_out *out, const char *p, size_t n)
 	char *o = dmo_out_reserve(out, DMO_JSON_ESCAPE_ROOM(n) + 2);
 
 	o[0] = '"';
-	o = escape_into(o + 1, p, n, 0);
+	o = dmo_json_escape_inline(o + 1, p, n, 0);
 	*o++ = '"';
 	out->len = (size_t)(o - out->buf);
 }
@@ -458,7 +286,7 @@ dmo_json_buf_string(struct dmo_buf *b, const char *p, size_t n)
 	dmo_buf_grow(b, DMO_JSON_ESCAPE_ROOM(n) + 2);
 	o = b->p + b->len;
 	*o++ = '"';
-	o = escape_into(o, p, n, 0);
+	o = dmo_json_escape_inline(o, p, n, 0);
 	*o++ = '"';
 	b->len = (size_t)(o - b->p);
 }

@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "exitcode.h"
 #include "formatimpl.h"
+#include "jsonesc.h"
 #include "sqlite.h"
 #include "value.h"
 
@@ -1298,6 +1299,9 @@ struct sqlsrc {
 struct jkey {
 	const char	*p;
 	size_t		 len;
+	/* Room needed besides the value's: the key in chunks, two quotes,
+	   the "}\n" of the end, and the escaper's scratch. */
+	size_t		 room;
 };
 
 #define KEY_CHUNK	16
@@ -1336,6 +1340,8 @@ set_unique_names(struct sqlsrc *q)
 		dmo_json_buf_string(&q->keys, q->names[i], q->namelen[i]);
 		dmo_buf_addc(&q->keys, ':');
 		q->key[i].len = q->keys.len - off;
+		q->key[i].room = q->key[i].len + KEY_CHUNK + 4 +
+		    DMO_JSON_ESCAPE_ROOM(0);
 		while (q->keys.len % KEY_CHUNK != 0)
 			dmo_buf_addc(&q->keys, ' ');
 		q->key[i].p = (const char *)off;	/* a pointer below */
@@ -1795,11 +1801,43 @@ put_int(char *o, sqlite3_int64 v)
 	return o + n;
 }
 
+/* Key k, with what goes before it, at o: in chunks (see set_unique_names). */
+static inline char *
+put_key(char *o, const struct jkey *k)
+{
+	size_t j;
+
+	memcpy(o, k->p, KEY_CHUNK);
+	for (j = KEY_CHUNK; j < k->len; j += KEY_CHUNK)
+		memcpy(o + j, k->p + j, KEY_CHUNK);
+	return o + k->len;
+}
+
 /*
- * Write the current row as one NDJSON line at o, with room up to end.
- * Returns DMO_READ_WRITTEN with *endp set, DMO_READ_BAD (invalid UTF-8,
- * rejected), DMO_READ_FATAL, or 0 when the line might not fit (each
- * value is checked against its worst case, DMO_JSON_ESCAPE_ROOM).
+ * Text p[0..n) of column i is not UTF-8: reject the row, or write it at
+ * o with the policy's U+FFFD (o has room for DMO_JSON_ESCAPE_ROOM(n)).
+ */
+static char *
+put_bad_text(struct dmo_reader *r, struct sqlsrc *q, int i, char *o,
+    const char *p, size_t n, struct dmo_record *rec, struct dmo_err *err)
+{
+	size_t off = q->v.len;
+
+	if (r->opts.utf8 == DMO_UTF8_REJECT) {
+		dmo_err_set(err, DMO_EXIT_DATA, &rec->loc,
+		    "field '%s': invalid UTF-8", q->names[i]);
+		r->raw.len = 0;
+		return NULL;
+	}
+	dmo_utf8_replace(&q->v, p, n);
+	return dmo_json_escape(o, q->v.p + off, q->v.len - off);
+}
+
+/*
+ * Write the row of values vals as one NDJSON line at o, with room up to
+ * end.  Returns DMO_READ_WRITTEN with *endp set, DMO_READ_BAD (invalid
+ * UTF-8, rejected), DMO_READ_FATAL, or 0 when the line might not fit
+ * (each value is checked against its worst case, DMO_JSON_ESCAPE_ROOM).
  */
 static int
 put_row(struct dmo_reader *r, struct sqlsrc *q, sqlite3_value **vals,
@@ -1808,7 +1846,7 @@ put_row(struct dmo_reader *r, struct sqlsrc *q, sqlite3_value **vals,
 {
 	const struct jkey *k = q->key;
 	const char *p;
-	size_t n, j;
+	size_t n;
 	int i;
 
 	q->v.len = 0;
@@ -1821,15 +1859,27 @@ put_row(struct dmo_reader *r, struct sqlsrc *q, sqlite3_value **vals,
 		sqlite3_value *v = vals[i];
 		int t = sqlite3_value_type(v);
 		size_t off;
-		char *e;
 
-		/* Room for the key in chunks, the text escaped, ",}\n". */
-		if (t == SQLITE_TEXT) {
+		if (t == SQLITE_TEXT) {		/* the common case first */
+			char *e;
+
 			p = (const char *)sqlite3_value_text(v);
 			n = (size_t)sqlite3_value_bytes(v);
 			if (p == NULL)		/* out of memory */
 				return fetch_failed(r, q, err);
-		} else if (t == SQLITE_FLOAT) {
+			if ((size_t)(end - o) < k->room + n * 6)
+				return 0;
+			o = put_key(o, k);
+			*o++ = '"';
+			if ((e = dmo_json_escape_inline(o, p, n, 1)) == NULL &&
+			    (e = put_bad_text(r, q, i, o, p, n, rec,
+			    err)) == NULL)
+				return DMO_READ_BAD;
+			o = e;
+			*o++ = '"';
+			continue;
+		}
+		if (t == SQLITE_FLOAT) {
 			double d = sqlite3_value_double(v);
 
 			off = q->v.len;
@@ -1856,41 +1906,15 @@ put_row(struct dmo_reader *r, struct sqlsrc *q, sqlite3_value **vals,
 			p = NULL;
 			n = 20;		/* an integer, null */
 		}
-		if ((size_t)(end - o) < k->len + KEY_CHUNK +
-		    DMO_JSON_ESCAPE_ROOM(n) + 5)
+		if ((size_t)(end - o) < k->room + n)
 			return 0;
-		memcpy(o, k->p, KEY_CHUNK);
-		for (j = KEY_CHUNK; j < k->len; j += KEY_CHUNK)
-			memcpy(o + j, k->p + j, KEY_CHUNK);
-		o += k->len;
-		switch (t) {
-		case SQLITE_TEXT:
-			*o++ = '"';
-			if ((e = dmo_json_escape_strict(o, p, n)) != NULL)
-				o = e;
-			else if (r->opts.utf8 == DMO_UTF8_REJECT) {
-				dmo_err_set(err, DMO_EXIT_DATA, &rec->loc,
-				    "field '%s': invalid UTF-8", q->names[i]);
-				r->raw.len = 0;
-				return DMO_READ_BAD;
-			} else {
-				/* The policy's U+FFFD, then as any text. */
-				off = q->v.len;
-				dmo_utf8_replace(&q->v, p, n);
-				o = dmo_json_escape(o, q->v.p + off,
-				    q->v.len - off);
-			}
-			*o++ = '"';
-			break;
-		case SQLITE_INTEGER:
+		o = put_key(o, k);
+		if (t == SQLITE_INTEGER)
 			o = put_int(o, sqlite3_value_int64(v));
-			break;
-		case SQLITE_FLOAT:
-		case SQLITE_BLOB:
+		else if (p != NULL) {
 			memcpy(o, p, n);
 			o += n;
-			break;
-		default:
+		} else {
 			memcpy(o, "null", 4);
 			o += 4;
 		}
