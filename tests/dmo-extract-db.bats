@@ -181,6 +181,17 @@ EOF
 	assert_output '[1,"v300",300]'
 }
 
+@test "dmo-extract: sqlite: a database's own SQL cannot call the row function" {
+	# dmo_row exists on dmo-extract's connection only, made after the
+	# source's own statement is prepared: a view calling it fails as any
+	# unknown function would (and SQLITE_DIRECTONLY refuses it anyway).
+	sqlite3 t.db "CREATE VIEW hv AS SELECT dmo_row(i, r, s, b, n) AS x FROM t"
+	run -3 --separate-stderr dmo-extract 'sqlite:t.db#hv'
+	assert_equal "$stderr" "dmo-extract: sqlite:t.db#hv: no such function: dmo_row"
+	run -3 --separate-stderr dmo-extract -Q 'SELECT * FROM hv' sqlite:t.db
+	assert_equal "$stderr" "dmo-extract: sqlite:t.db: no such function: dmo_row"
+}
+
 @test "dmo-extract: sqlite: invalid UTF-8 between good rows, both policies, --rejects" {
 	sqlite3 t.db "CREATE TABLE u (i INTEGER, s TEXT);
 	  INSERT INTO u VALUES (1, 'good, and long enough for a block');
