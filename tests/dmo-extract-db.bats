@@ -202,8 +202,9 @@ EOF
 	assert_output $'{"i":1,"s":"good, and long enough for a block"}\n{"i":3,"s":"é"}'
 	assert_equal "$stderr" "dmo-extract: sqlite:t.db#u:2: field 's': invalid UTF-8
 dmo-extract: sqlite:t.db#u:4: field 's': invalid UTF-8"
-	run -1 --separate-stderr dmo-extract --rejects rej.ndjson 'sqlite:t.db#u'
+	run -1 --separate-stderr dmo-extract --rejects rej.ndjson --stats stats.json 'sqlite:t.db#u'
 	assert_equal "${#lines[@]}" 2
+	grep -q '"records_in":4,"records_out":2,"rejected":2' stats.json
 	assert_equal "$(sed -n 2p rej.ndjson)" '{"source":"sqlite:t.db#u","line":4,"reason":"field '"'s'"': invalid UTF-8","raw":""}'
 	dmo-extract --invalid-utf8 replace 'sqlite:t.db#u' >fast
 	dmo-extract -B --invalid-utf8 replace 'sqlite:t.db#u' | dmo-extract >slow
