@@ -174,6 +174,7 @@ int	 dmo_reader_next(struct dmo_reader *, struct dmo_record *,
 
 int	 dmo_reader_next_write(struct dmo_reader *, struct dmo_writer *,
 	    struct dmo_record *, struct dmo_err *);
+
 const char *dmo_reader_raw(const struct dmo_reader *, size_t *len);
 const struct dmo_control *dmo_reader_control(const struct dmo_reader *);
 /* The source currently read, e.g. "data.zip/2024.csv". */
@@ -196,6 +197,7 @@ struct dmo_write_opts {
 	int		 formula_escape;	/* CSV: neutralise =, +, -, @ */
 };
 
+struct dmo_writer;
 
 struct dmo_writer *dmo_writer_new(struct dmo_out *,
 	    const struct dmo_write_opts *, struct dmo_err *);
