@@ -1312,6 +1312,7 @@ static void	 prepare_rows(struct sqlsrc *, const char *);
 static void
 set_unique_names(struct sqlsrc *q)
 {
+	const char *p;
 	int i, j;
 
 	for (i = 0; i < q->ncols; i++)
@@ -1344,10 +1345,12 @@ set_unique_names(struct sqlsrc *q)
 		    DMO_JSON_ESCAPE_ROOM(0);
 		while (q->keys.len % KEY_CHUNK != 0)
 			dmo_buf_addc(&q->keys, ' ');
-		q->key[i].p = (const char *)off;	/* a pointer below */
 	}
-	for (i = 0; i < q->ncols; i++)
-		q->key[i].p = q->keys.p + (size_t)q->key[i].p;
+	/* The buffer no longer moves: point at each key. */
+	for (i = 0, p = q->keys.p; i < q->ncols; i++) {
+		q->key[i].p = p;
+		p += (q->key[i].len + KEY_CHUNK - 1) / KEY_CHUNK * KEY_CHUNK;
+	}
 }
 
 /* Value i of the row: by index with unique names, else appended. */
@@ -1747,8 +1750,13 @@ next_row(struct dmo_reader *r, struct sqlsrc *q, struct dmo_out *out,
 	rc = sqlite3_step(q->fst);
 	if (rc == SQLITE_DONE)
 		return DMO_READ_EOF;
-	if (rc != SQLITE_ROW || q->call.rc == DMO_READ_EOF) {
+	if (rc != SQLITE_ROW) {
 		src_error(r, q, NULL, err);
+		return DMO_READ_FATAL;
+	}
+	if (q->call.rc == DMO_READ_EOF) {	/* cannot happen */
+		dmo_err_set(err, DMO_EXIT_IO, &rec->loc, "a row came "
+		    "without its values");
 		return DMO_READ_FATAL;
 	}
 	r->recno++;
