@@ -249,17 +249,28 @@ extract_one(struct extract *x, const char *path)
 {
 	struct dmo_reader *r;
 	struct dmo_err err;
-	int rc;
+	int rc, direct;
 
 	if ((r = dmo_reader_open(path, &x->ropts, &err)) == NULL) {
 		source_failed(x, &err);
 		return;
 	}
 	x->run.reader = r;
-	while ((rc = dmo_reader_next(r, &x->rec, &err)) != DMO_READ_EOF) {
+	/*
+	 * Records that go out unchanged may be written by the source
+	 * itself, skipping the record (dmo_reader_next_write).
+	 */
+	direct = x->bm == NULL && x->source_field == NULL;
+	while ((rc = direct ? dmo_reader_next_write(r, x->w, &x->rec, &err) :
+	    dmo_reader_next(r, &x->rec, &err)) != DMO_READ_EOF) {
 		dmo_run_tick(&x->run);
-		if (rc == DMO_READ_RECORD)
+		if (rc == DMO_READ_WRITTEN) {
+			x->run.in++;
+			x->run.out++;
+		} else if (rc == DMO_READ_RECORD)
 			record_read(x, r);
+		else if (rc == DMO_READ_WRITE_FAILED)
+			dmo_run_write_failed(&x->run, &err);
 		else if (rc == DMO_READ_CONTROL) {
 			if (dmo_writer_control(x->w, dmo_reader_control(r),
 			    &err) != 0)

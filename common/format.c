@@ -411,6 +411,29 @@ dmo_reader_next(struct dmo_reader *r, struct dmo_record *rec,
 	}
 }
 
+int
+dmo_reader_next_write(struct dmo_reader *r, struct dmo_writer *w,
+    struct dmo_record *rec, struct dmo_err *err)
+{
+	int rc;
+
+	if (r->ops != &dmo_sqlite_reader_ops || !r->started ||
+	    w->opts.format != DMO_FMT_NDJSON)
+		return dmo_reader_next(r, rec, err);
+	dmo_err_clear(err);
+	rc = dmo_sqlite_next_json(r, w->out, rec, err);
+	if (rc == DMO_READ_FATAL)
+		dmo_reader_stop(r);
+	if (rc != DMO_READ_WRITTEN)
+		return rc;
+	w->count++;
+	if (w->out->error != 0) {
+		dmo_out_flush(w->out, err);
+		return DMO_READ_WRITE_FAILED;
+	}
+	return rc;
+}
+
 const char *
 dmo_reader_raw(const struct dmo_reader *r, size_t *len)
 {

@@ -112,6 +112,7 @@ int	 dmo_checkpoint_decode(const char *p, size_t len,
 	    struct dmo_checkpoint *, struct dmo_err *);
 
 struct dmo_reader;
+struct dmo_writer;
 struct dmo_http_opts;
 
 /*
@@ -157,6 +158,23 @@ int	 dmo_reader_db_check(const char *path, const char *query,
 
 int	 dmo_reader_next(struct dmo_reader *, struct dmo_record *,
 	    struct dmo_err *);
+
+/*
+ * dmo_reader_next for a caller that writes every record unchanged to w
+ * (dmo-extract without --source-field or --since-field).  A source that
+ * can write its records in w's format itself, without building them
+ * (SQLite rows as NDJSON), does so and returns DMO_READ_WRITTEN: the
+ * record went to w and is counted there, and rec holds only its loc and
+ * recno.  DMO_READ_WRITE_FAILED: writing failed (err as from
+ * dmo_writer_write's -2).  Any other return is dmo_reader_next's, with
+ * the record in rec for the caller to write.
+ */
+#define DMO_READ_WRITTEN	3
+#define DMO_READ_WRITE_FAILED	(-3)
+
+int	 dmo_reader_next_write(struct dmo_reader *, struct dmo_writer *,
+	    struct dmo_record *, struct dmo_err *);
+
 const char *dmo_reader_raw(const struct dmo_reader *, size_t *len);
 const struct dmo_control *dmo_reader_control(const struct dmo_reader *);
 /* The source currently read, e.g. "data.zip/2024.csv". */

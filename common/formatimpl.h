@@ -62,6 +62,9 @@ extern const struct dmo_reader_ops dmo_ndjson_reader_ops;
 extern const struct dmo_reader_ops dmo_json_reader_ops;
 extern const struct dmo_reader_ops dmo_frame_reader_ops;
 extern const struct dmo_reader_ops dmo_sqlite_reader_ops;	/* sqlite.c */
+/* sqlite.c: the SQLite rows of dmo_reader_next_write, as NDJSON text. */
+int	 dmo_sqlite_next_json(struct dmo_reader *, struct dmo_out *,
+	    struct dmo_record *, struct dmo_err *);
 extern const struct dmo_reader_ops dmo_pg_reader_ops;	/* pg.c */
 
 extern const struct dmo_writer_ops dmo_csv_writer_ops;	/* CSV and TSV */

@@ -14,6 +14,7 @@
 
 #include "exitcode.h"
 #include "formatimpl.h"
+#include "jsonesc.h"
 #include "value.h"
 
 #ifdef __SSE2__
@@ -221,100 +222,192 @@ utf8_seq(const unsigned char *p, size_t n)
 }
 
 /*
- * Escape p[0..n) into o, which has room for 6n bytes.  Plain bytes are
- * copied eight at a time as they are checked.
+ * The byte c at p[i], which needs a look: write its escape, or the UTF-8
+ * sequence it starts, at *op.  Returns the number of input bytes done,
+ * or 0 (strict only) at invalid UTF-8.
  */
 static inline size_t
-escape_into(char *o, const char *p, size_t n)
+escape_one(char **op, const char *p, size_t i, size_t n, unsigned char c,
+    int strict)
 {
-	char *start = o;
-	size_t i = 0;
+	char *o = *op;
+
+	if (c >= 0x80) {
+		size_t cl = utf8_seq((const unsigned char *)p + i, n - i);
+
+		if (cl > 0) {
+			/* Byte by byte: cheaper than memcpy of 2 to 4. */
+			o[0] = p[i];
+			o[1] = p[i + 1];
+			if (cl > 2)
+				o[2] = p[i + 2];
+			if (cl > 3)
+				o[3] = p[i + 3];
+			*op = o + cl;
+			return cl;
+		}
+		if (strict)
+			return 0;
+		/* Invalid: U+FFFD keeps the output JSON. */
+		o[0] = (char)0xef;
+		o[1] = (char)0xbf;
+		o[2] = (char)0xbd;
+		*op = o + 3;
+		return 1;
+	}
+	o[0] = '\\';
+	switch (c) {
+	case '"':
+	case '\\':
+		o[1] = (char)c;
+		break;
+	case '\n':
+		o[1] = 'n';
+		break;
+	case '\r':
+		o[1] = 'r';
+		break;
+	case '\t':
+		o[1] = 't';
+		break;
+	case '\b':
+		o[1] = 'b';
+		break;
+	case '\f':
+		o[1] = 'f';
+		break;
+	default:
+		o[1] = 'u';
+		o[2] = '0';
+		o[3] = '0';
+		o[4] = hexdig[c >> 4];
+		o[5] = hexdig[c & 15];
+		*op = o + 6;
+		return 1;
+	}
+	*op = o + 2;
+	return 1;
+}
+
+/*
+ * jsonesc.h: escape p[0..n) into o from byte i on (bytes before i are
+ * done and o points past them), o having room for 6(n - i) + 16 bytes:
+ * the general loop.  Plain bytes are copied a block at a time; a block
+ * that needs a look is copied too, up to its first byte that does (the
+ * rest is written again).  Invalid UTF-8 becomes U+FFFD, one per bad byte, so the output
+ * is always JSON; with strict set, the first bad byte returns NULL.
+ */
+#ifdef __SSE2__
+char *
+dmo_json_escape_slow(char *o, const char *p, size_t i, size_t n, int strict)
+{
+	char tail[32];
 
 	while (i < n) {
-		unsigned char c;
+		__m128i v;
+		unsigned m;
+		size_t k;
 
-		while (n - i >= 8 && !stop8(p + i)) {
-			memcpy(o, p + i, 8);
-			o += 8;
-			i += 8;
+		if (n - i < 16 && p != tail) {
+			/*
+			 * The last bytes: go on in a copy padded with
+			 * spaces, so that a block can always be read whole.
+			 */
+			k = n - i;
+			memcpy(tail, p + i, k);
+			memset(tail + k, ' ', 16);
+			p = tail;
+			n = k;
+			i = 0;
 		}
-		while (i < n && str_stop[c = (unsigned char)p[i]] == 0) {
-			*o++ = (char)c;
-			i++;
-		}
-		if (i >= n)
-			break;
-		if (c >= 0x80) {
-			size_t cl = utf8_seq((const unsigned char *)p + i, n - i);
-
-			if (cl > 0) {
-				memcpy(o, p + i, cl);
-				o += cl;
-				i += cl;
-			} else {
-				/* Invalid: U+FFFD keeps the output JSON. */
-				*o++ = (char)0xef;
-				*o++ = (char)0xbf;
-				*o++ = (char)0xbd;
-				i++;
-			}
+		v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+		_mm_storeu_si128((__m128i *)(void *)o, v);
+		if ((m = dmo_json_stop16(v)) == 0) {
+			k = n - i < 16 ? n - i : 16;
+			o += k;
+			i += k;
 			continue;
 		}
-		*o++ = '\\';
-		switch (c) {
-		case '"':
-			*o++ = '"';
-			break;
-		case '\\':
-			*o++ = '\\';
-			break;
-		case '\n':
-			*o++ = 'n';
-			break;
-		case '\r':
-			*o++ = 'r';
-			break;
-		case '\t':
-			*o++ = 't';
-			break;
-		case '\b':
-			*o++ = 'b';
-			break;
-		case '\f':
-			*o++ = 'f';
-			break;
-		default:
-			*o++ = 'u';
-			*o++ = '0';
-			*o++ = '0';
-			*o++ = hexdig[c >> 4];
-			*o++ = hexdig[c & 15];
-		}
-		i++;
+		k = (size_t)__builtin_ctz(m);	/* the padding never stops */
+		o += k;
+		i += k;
+		if ((k = escape_one(&o, p, i, n, (unsigned char)p[i],
+		    strict)) == 0)
+			return NULL;
+		i += k;
 	}
-	return (size_t)(o - start);
+	return o;
+}
+#else
+char *
+dmo_json_escape_slow(char *o, const char *p, size_t i, size_t n, int strict)
+{
+	while (i < n) {
+		unsigned char c;
+		size_t k;
+
+		if (n - i >= 8) {
+			uint64_t v = dmo_json_load8(p + i), m = dmo_json_stop_mask(v);
+
+			memcpy(o, &v, 8);
+			if (m == 0) {
+				o += 8;
+				i += 8;
+				continue;
+			}
+			k = dmo_json_first_stop(p + i, m);
+			o += k;
+			i += k;
+			c = (unsigned char)p[i];
+		} else if (str_stop[c = (unsigned char)p[i]] == 0) {
+			*o++ = (char)c;
+			i++;
+			continue;
+		}
+		if ((k = escape_one(&o, p, i, n, c, strict)) == 0)
+			return NULL;
+		i += k;
+	}
+	return o;
+}
+
+#endif
+
+char *
+dmo_json_escape(char *o, const char *p, size_t n)
+{
+	return dmo_json_escape_inline(o, p, n, 0);
+}
+
+char *
+dmo_json_escape_strict(char *o, const char *p, size_t n)
+{
+	return dmo_json_escape_inline(o, p, n, 1);
 }
 
 void
 dmo_json_put_string(struct dmo_out *out, const char *p, size_t n)
 {
 	/* Worst case: every byte becomes \u00XX (6 bytes) or U+FFFD (3). */
-	char *o = dmo_out_reserve(out, n * 6 + 2);
+	char *o = dmo_out_reserve(out, DMO_JSON_ESCAPE_ROOM(n) + 2);
 
 	o[0] = '"';
-	n = escape_into(o + 1, p, n);
-	o[n + 1] = '"';
-	out->len += n + 2;
+	o = dmo_json_escape_inline(o + 1, p, n, 0);
+	*o++ = '"';
+	out->len = (size_t)(o - out->buf);
 }
 
 void
 dmo_json_buf_string(struct dmo_buf *b, const char *p, size_t n)
 {
-	dmo_buf_grow(b, n * 6 + 2);
-	b->p[b->len] = '"';
-	n = escape_into(b->p + b->len + 1, p, n);
-	b->p[b->len + n + 1] = '"';
-	b->len += n + 2;
+	char *o;
+
+	dmo_buf_grow(b, DMO_JSON_ESCAPE_ROOM(n) + 2);
+	o = b->p + b->len;
+	*o++ = '"';
+	o = dmo_json_escape_inline(o, p, n, 0);
+	*o++ = '"';
+	b->len = (size_t)(o - b->p);
 }
 
 void

@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "exitcode.h"
 #include "formatimpl.h"
+#include "jsonesc.h"
 #include "sqlite.h"
 #include "value.h"
 
@@ -1276,12 +1277,42 @@ struct sqlsrc {
 	struct dmo_buf	 nbuf;
 	struct dmo_span	*spans;
 	unsigned long	 shape;		/* rec->shape after our names */
+	/* dmo_sqlite_next_json: each column's key as JSON text. */
+	struct dmo_buf	 keys;		/* {"a": ,"b": ... */
+	struct jkey	*key;		/* column i's, in keys */
+	sqlite3_value	**vals;		/* the current row's values */
+	/*
+	 * A table with unique column names is read through fst, which
+	 * hands each row to row_fn (see prepare_rows) with what the call
+	 * needs in call; NULL: st is stepped.
+	 */
+	sqlite3_stmt	*fst;
+	struct {
+		struct dmo_reader	*r;
+		struct dmo_out		*out;	/* NULL: make a record */
+		struct dmo_record	*rec;
+		struct dmo_err		*err;
+		int			 rc;
+	} call;
 };
+
+struct jkey {
+	const char	*p;
+	size_t		 len;
+	/* Room needed besides the value's: the key in chunks, two quotes,
+	   the "}\n" of the end, and the escaper's scratch. */
+	size_t		 room;
+};
+
+#define KEY_CHUNK	16
+
+static void	 prepare_rows(struct sqlsrc *, const char *);
 
 /* Are the column names unique?  Then keep them as one name list. */
 static void
 set_unique_names(struct sqlsrc *q)
 {
+	const char *p;
 	int i, j;
 
 	for (i = 0; i < q->ncols; i++)
@@ -1297,6 +1328,29 @@ set_unique_names(struct sqlsrc *q)
 		dmo_buf_addc(&q->nbuf, '\0');
 	}
 	q->unique = 1;
+	/*
+	 * Each key with what goes before it: "{" for the first, then ",";
+	 * each padded to a multiple of KEY_CHUNK bytes, copied that many
+	 * at a time (dmo_sqlite_next_json).
+	 */
+	q->key = dmo_xcalloc((size_t)q->ncols + 1, sizeof(*q->key));
+	for (i = 0; i < q->ncols; i++) {
+		size_t off = q->keys.len;
+
+		dmo_buf_addc(&q->keys, i == 0 ? '{' : ',');
+		dmo_json_buf_string(&q->keys, q->names[i], q->namelen[i]);
+		dmo_buf_addc(&q->keys, ':');
+		q->key[i].len = q->keys.len - off;
+		q->key[i].room = q->key[i].len + KEY_CHUNK + 4 +
+		    DMO_JSON_ESCAPE_ROOM(0);
+		while (q->keys.len % KEY_CHUNK != 0)
+			dmo_buf_addc(&q->keys, ' ');
+	}
+	/* The buffer no longer moves: point at each key. */
+	for (i = 0, p = q->keys.p; i < q->ncols; i++) {
+		q->key[i].p = p;
+		p += (q->key[i].len + KEY_CHUNK - 1) / KEY_CHUNK * KEY_CHUNK;
+	}
 }
 
 /* Value i of the row: by index with unique names, else appended. */
@@ -1376,7 +1430,11 @@ sqlite_reader_init(struct dmo_reader *r, struct dmo_err *err)
 				q->names[i] = "";
 			q->namelen[i] = strlen(q->names[i]);
 		}
+		q->vals = dmo_xcalloc((size_t)q->ncols + 1,
+		    sizeof(*q->vals));
 		set_unique_names(q);
+		if (hash != NULL)
+			prepare_rows(q, hash + 1);
 		return 0;
 	}
 	dmo_buf_release(&sql);
@@ -1479,23 +1537,36 @@ put_real(struct dmo_buf *b, double d)
 	dmo_buf_adds(b, text);
 }
 
+/* Step to the next row: DMO_READ_RECORD, DMO_READ_EOF or DMO_READ_FATAL. */
 static int
-sqlite_reader_next(struct dmo_reader *r, struct dmo_record *rec,
+step(struct dmo_reader *r, struct sqlsrc *q, struct dmo_record *rec,
     struct dmo_err *err)
 {
-	struct sqlsrc *q = r->state;
-	const unsigned char *t;
-	const void *blob;
-	double d;
-	int i, rc, n;
+	int rc = sqlite3_step(q->st);
 
-	rc = sqlite3_step(q->st);
 	if (rc == SQLITE_DONE)
 		return DMO_READ_EOF;
 	if (rc != SQLITE_ROW) {
 		src_error(r, q, NULL, err);
 		return DMO_READ_FATAL;
 	}
+	rec->loc.file = r->source;
+	rec->loc.line = (unsigned long)++r->recno;
+	rec->loc.col = 0;
+	rec->recno = r->recno;
+	return DMO_READ_RECORD;
+}
+
+/* The row of values vals as a record. */
+static int
+row_record(struct dmo_reader *r, struct sqlsrc *q, sqlite3_value **vals,
+    struct dmo_record *rec, struct dmo_err *err)
+{
+	const unsigned char *t;
+	const void *blob;
+	double d;
+	int i, n;
+
 	if (!q->unique)
 		dmo_record_reset(rec);
 	else {
@@ -1508,15 +1579,11 @@ sqlite_reader_next(struct dmo_reader *r, struct dmo_record *rec,
 		}
 		dmo_record_reset_values(rec);
 	}
-	rec->loc.file = r->source;
-	rec->loc.line = (unsigned long)++r->recno;
-	rec->loc.col = 0;
-	rec->recno = r->recno;
 	for (i = 0; i < q->ncols; i++) {
-		switch (sqlite3_column_type(q->st, i)) {
+		switch (sqlite3_value_type(vals[i])) {
 		case SQLITE_INTEGER: {
-			/* Not sqlite3_column_text: that converts in place. */
-			sqlite3_int64 iv = sqlite3_column_int64(q->st, i);
+			/* Not sqlite3_value_text: that converts in place. */
+			sqlite3_int64 iv = sqlite3_value_int64(vals[i]);
 			unsigned long long u = iv < 0 ?
 			    0 - (unsigned long long)iv : (unsigned long long)iv;
 			char digits[24], *p = digits + sizeof(digits);
@@ -1532,15 +1599,15 @@ sqlite_reader_next(struct dmo_reader *r, struct dmo_record *rec,
 			break;
 		}
 		case SQLITE_FLOAT:
-			d = sqlite3_column_double(q->st, i);
+			d = sqlite3_value_double(vals[i]);
 			q->v.len = 0;
 			put_real(&q->v, d);
 			put_col(q, rec, i, isfinite(d) ? DMO_NUMBER :
 			    DMO_STRING, q->v.p, q->v.len);
 			break;
 		case SQLITE_TEXT:
-			t = sqlite3_column_text(q->st, i);
-			n = sqlite3_column_bytes(q->st, i);
+			t = sqlite3_value_text(vals[i]);
+			n = sqlite3_value_bytes(vals[i]);
 			if (!ascii(t, (size_t)n) && dmo_utf8_check(
 			    (const char *)t, (size_t)n) != (size_t)n) {
 				if (r->opts.utf8 == DMO_UTF8_REJECT) {
@@ -1560,8 +1627,8 @@ sqlite_reader_next(struct dmo_reader *r, struct dmo_record *rec,
 				    (const char *)t, (size_t)n);
 			break;
 		case SQLITE_BLOB:
-			blob = sqlite3_column_blob(q->st, i);
-			n = sqlite3_column_bytes(q->st, i);
+			blob = sqlite3_value_blob(vals[i]);
+			n = sqlite3_value_bytes(vals[i]);
 			q->v.len = 0;
 			dmo_base64_encode(&q->v, blob, (size_t)n);
 			put_col(q, rec, i, DMO_STRING, q->v.p != NULL ?
@@ -1580,6 +1647,342 @@ sqlite_reader_next(struct dmo_reader *r, struct dmo_record *rec,
 	return DMO_READ_RECORD;
 }
 
+/*
+ * The values of st's current row.  sqlite3_column_value gives what the
+ * SQLite documentation calls unprotected values, which the
+ * sqlite3_value_* functions may read when no mutex is in play: the
+ * connection is opened with SQLITE_OPEN_NOMUTEX and used by one thread.
+ */
+static sqlite3_value **
+row_values(struct sqlsrc *q)
+{
+	int i;
+
+	for (i = 0; i < q->ncols; i++)
+		q->vals[i] = sqlite3_column_value(q->st, i);
+	return q->vals;
+}
+
+static int emit(struct dmo_reader *, struct sqlsrc *, sqlite3_value **,
+    struct dmo_out *, struct dmo_record *, struct dmo_err *);
+
+/*
+ * SQLite calls this for each row of fst, with the row's values as its
+ * arguments: the row is handled here, while they are valid.
+ */
+static void
+row_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	struct sqlsrc *q = sqlite3_user_data(ctx);
+
+	(void)argc;
+	q->call.rc = emit(q->call.r, q, argv, q->call.out, q->call.rec,
+	    q->call.err);
+}
+
+/*
+ * Reading a whole table, "SELECT dmo_row(\"a\", \"b\", ...) FROM t"
+ * reads the same rows as "SELECT * FROM t", but SQLite hands each row's
+ * values to row_fn at once, instead of them being fetched one by one
+ * through sqlite3_column_value, whose locking and error handling cost
+ * more than the rest of a short value's way to the output.  The function
+ * exists on our connection only, may not be called from the schema
+ * (SQLITE_DIRECTONLY: a view or trigger of a hostile database cannot
+ * reach it), and takes exactly the table's columns.  When it cannot be
+ * set up (more columns than a function takes, an old SQLite), st is
+ * stepped as for a query.
+ */
+static void
+prepare_rows(struct sqlsrc *q, const char *table)
+{
+	struct dmo_buf sql = DMO_BUF_INIT;
+	int flags = SQLITE_UTF8, i;
+
+#ifdef SQLITE_DIRECTONLY
+	flags |= SQLITE_DIRECTONLY;
+#else
+	return;
+#endif
+	if (!q->unique || q->ncols == 0 || sqlite3_create_function(q->db,
+	    "dmo_row", q->ncols, flags, q, row_fn, NULL, NULL) != SQLITE_OK)
+		return;
+	dmo_buf_adds(&sql, "SELECT dmo_row(");
+	for (i = 0; i < q->ncols; i++) {
+		if (i > 0)
+			dmo_buf_addc(&sql, ',');
+		add_ident(&sql, q->names[i], q->namelen[i]);
+	}
+	dmo_buf_adds(&sql, ") FROM ");
+	add_ident(&sql, table, strlen(table));
+	if (sqlite3_prepare_v2(q->db, dmo_buf_cstr(&sql), -1, &q->fst,
+	    NULL) != SQLITE_OK || sqlite3_column_count(q->fst) != 1) {
+		sqlite3_finalize(q->fst);
+		q->fst = NULL;
+	}
+	dmo_buf_release(&sql);
+}
+
+/*
+ * The next row: made a record in rec (out NULL), or written to out as
+ * dmo_sqlite_next_json says.
+ */
+static int
+next_row(struct dmo_reader *r, struct sqlsrc *q, struct dmo_out *out,
+    struct dmo_record *rec, struct dmo_err *err)
+{
+	int rc;
+
+	if (q->fst == NULL) {
+		if ((rc = step(r, q, rec, err)) != DMO_READ_RECORD)
+			return rc;
+		return emit(r, q, row_values(q), out, rec, err);
+	}
+	/* row_fn reports errors at the row it is called for. */
+	rec->loc.file = r->source;
+	rec->loc.line = (unsigned long)r->recno + 1;
+	rec->loc.col = 0;
+	rec->recno = r->recno + 1;
+	q->call.r = r;
+	q->call.out = out;
+	q->call.rec = rec;
+	q->call.err = err;
+	q->call.rc = DMO_READ_EOF;
+	rc = sqlite3_step(q->fst);
+	if (rc == SQLITE_DONE)
+		return DMO_READ_EOF;
+	if (rc != SQLITE_ROW) {
+		src_error(r, q, NULL, err);
+		return DMO_READ_FATAL;
+	}
+	if (q->call.rc == DMO_READ_EOF) {	/* cannot happen */
+		dmo_err_set(err, DMO_EXIT_IO, &rec->loc, "a row came "
+		    "without its values");
+		return DMO_READ_FATAL;
+	}
+	r->recno++;
+	return q->call.rc;
+}
+
+static int
+sqlite_reader_next(struct dmo_reader *r, struct dmo_record *rec,
+    struct dmo_err *err)
+{
+	return next_row(r, r->state, NULL, rec, err);
+}
+
+/* SQLite could not give a value (out of memory): the source is done. */
+static int
+fetch_failed(struct dmo_reader *r, struct sqlsrc *q, struct dmo_err *err)
+{
+	src_error(r, q, NULL, err);
+	return DMO_READ_FATAL;
+}
+
+/* The decimal text of v at o; returns its end. */
+static char *
+put_int(char *o, sqlite3_int64 v)
+{
+	static const char pairs[] =
+	    "00010203040506070809101112131415161718192021222324252627282930"
+	    "31323334353637383940414243444546474849505152535455565758596061"
+	    "62636465666768697071727374757677787980818283848586878889909192"
+	    "939495969798990";
+	unsigned long long u = v < 0 ? 0 - (unsigned long long)v :
+	    (unsigned long long)v;
+	char digits[24], *p = digits + sizeof(digits);
+	size_t n;
+
+	while (u >= 100) {
+		p -= 2;
+		memcpy(p, pairs + u % 100 * 2, 2);
+		u /= 100;
+	}
+	if (u >= 10) {
+		p -= 2;
+		memcpy(p, pairs + u * 2, 2);
+	} else
+		*--p = (char)('0' + u);
+	if (v < 0)
+		*--p = '-';
+	n = (size_t)(digits + sizeof(digits) - p);
+	memcpy(o, p, n);
+	return o + n;
+}
+
+/* Key k, with what goes before it, at o: in chunks (see set_unique_names). */
+static inline char *
+put_key(char *o, const struct jkey *k)
+{
+	size_t j;
+
+	memcpy(o, k->p, KEY_CHUNK);
+	for (j = KEY_CHUNK; j < k->len; j += KEY_CHUNK)
+		memcpy(o + j, k->p + j, KEY_CHUNK);
+	return o + k->len;
+}
+
+/*
+ * Text p[0..n) of column i is not UTF-8: reject the row, or write it at
+ * o with the policy's U+FFFD (o has room for DMO_JSON_ESCAPE_ROOM(n)).
+ */
+static char *
+put_bad_text(struct dmo_reader *r, struct sqlsrc *q, int i, char *o,
+    const char *p, size_t n, struct dmo_record *rec, struct dmo_err *err)
+{
+	size_t off = q->v.len;
+
+	if (r->opts.utf8 == DMO_UTF8_REJECT) {
+		dmo_err_set(err, DMO_EXIT_DATA, &rec->loc,
+		    "field '%s': invalid UTF-8", q->names[i]);
+		r->raw.len = 0;
+		return NULL;
+	}
+	dmo_utf8_replace(&q->v, p, n);
+	return dmo_json_escape(o, q->v.p + off, q->v.len - off);
+}
+
+/*
+ * Write the row of values vals as one NDJSON line at o, with room up to
+ * end.  Returns DMO_READ_WRITTEN with *endp set, DMO_READ_BAD (invalid
+ * UTF-8, rejected), DMO_READ_FATAL, or 0 when the line might not fit
+ * (each value is checked against its worst case, DMO_JSON_ESCAPE_ROOM).
+ */
+static int
+put_row(struct dmo_reader *r, struct sqlsrc *q, sqlite3_value **vals,
+    char *o, const char *end, char **endp, struct dmo_record *rec,
+    struct dmo_err *err)
+{
+	const struct jkey *k = q->key;
+	const char *p;
+	size_t n;
+	int i;
+
+	q->v.len = 0;
+	if (q->ncols == 0) {
+		if (end - o < 3)
+			return 0;
+		*o++ = '{';
+	}
+	for (i = 0; i < q->ncols; i++, k++) {
+		sqlite3_value *v = vals[i];
+		int t = sqlite3_value_type(v);
+		size_t off;
+
+		if (t == SQLITE_TEXT) {		/* the common case first */
+			char *e;
+
+			p = (const char *)sqlite3_value_text(v);
+			n = (size_t)sqlite3_value_bytes(v);
+			if (p == NULL)		/* out of memory */
+				return fetch_failed(r, q, err);
+			if ((size_t)(end - o) < k->room + n * 6)
+				return 0;
+			o = put_key(o, k);
+			*o++ = '"';
+			if ((e = dmo_json_escape_inline(o, p, n, 1)) == NULL &&
+			    (e = put_bad_text(r, q, i, o, p, n, rec,
+			    err)) == NULL)
+				return DMO_READ_BAD;
+			o = e;
+			*o++ = '"';
+			continue;
+		}
+		if (t == SQLITE_FLOAT) {
+			double d = sqlite3_value_double(v);
+
+			off = q->v.len;
+			if (!isfinite(d))	/* Infinity is a string */
+				dmo_buf_addc(&q->v, '"');
+			put_real(&q->v, d);
+			if (!isfinite(d))
+				dmo_buf_addc(&q->v, '"');
+			p = q->v.p + off;
+			n = q->v.len - off;
+		} else if (t == SQLITE_BLOB) {
+			const void *b = sqlite3_value_blob(v);
+
+			n = (size_t)sqlite3_value_bytes(v);
+			if (b == NULL && n > 0)
+				return fetch_failed(r, q, err);
+			off = q->v.len;
+			dmo_buf_addc(&q->v, '"');
+			dmo_base64_encode(&q->v, b, n);
+			dmo_buf_addc(&q->v, '"');
+			p = q->v.p + off;
+			n = q->v.len - off;
+		} else {
+			p = NULL;
+			n = 20;		/* an integer, null */
+		}
+		if ((size_t)(end - o) < k->room + n)
+			return 0;
+		o = put_key(o, k);
+		if (t == SQLITE_INTEGER)
+			o = put_int(o, sqlite3_value_int64(v));
+		else if (p != NULL) {
+			memcpy(o, p, n);
+			o += n;
+		} else {
+			memcpy(o, "null", 4);
+			o += 4;
+		}
+	}
+	memcpy(o, "}\n", 2);
+	*endp = o + 2;
+	return DMO_READ_WRITTEN;
+}
+
+/*
+ * Handle a row of values: a record in rec when out is NULL or the names
+ * repeat, else the row written to out (see dmo_sqlite_next_json).
+ */
+static int
+emit(struct dmo_reader *r, struct sqlsrc *q, sqlite3_value **vals,
+    struct dmo_out *out, struct dmo_record *rec, struct dmo_err *err)
+{
+	char *e;
+	int rc;
+
+	if (out == NULL || !q->unique)
+		return row_record(r, q, vals, rec, err);
+	rc = put_row(r, q, vals, out->buf + out->len, out->buf + out->cap, &e,
+	    rec, err);
+	if (rc == 0 && out->len > 0) {
+		(void)dmo_out_reserve(out, out->cap);	/* flushes */
+		rc = put_row(r, q, vals, out->buf + out->len,
+		    out->buf + out->cap, &e, rec, err);
+	}
+	if (rc == 0)
+		return row_record(r, q, vals, rec, err);
+	if (rc == DMO_READ_WRITTEN)
+		out->len = (size_t)(e - out->buf);
+	return rc;
+}
+
+/*
+ * The fast path of dmo_reader_next_write (format.c) for a source with
+ * unique column names: the row goes from SQLite's memory straight into
+ * NDJSON text in out's buffer, with no record in between.  It writes
+ * exactly what sqlite_reader_next and the NDJSON writer would (tests
+ * compare them): the keys escaped once at the start, each value as
+ * row_record types it, text escaped with its UTF-8 checked in one pass.
+ *
+ * out->len moves only once the line is whole, so a row rejected for
+ * invalid UTF-8 leaves nothing behind.  A line that might not fit in
+ * what is left of the buffer is written again after a flush, and one
+ * that might not fit in the whole buffer is made a record for the
+ * caller to write, as before (rows of many kilobytes).
+ *
+ * Returns DMO_READ_WRITTEN, DMO_READ_EOF, DMO_READ_BAD, DMO_READ_FATAL,
+ * or DMO_READ_RECORD with the row in rec, for the caller to write.
+ */
+int
+dmo_sqlite_next_json(struct dmo_reader *r, struct dmo_out *out,
+    struct dmo_record *rec, struct dmo_err *err)
+{
+	return next_row(r, r->state, out, rec, err);
+}
+
 static void
 sqlite_reader_fini(struct dmo_reader *r)
 {
@@ -1587,11 +1990,15 @@ sqlite_reader_fini(struct dmo_reader *r)
 
 	if (q == NULL)
 		return;
+	sqlite3_finalize(q->fst);
 	sqlite3_finalize(q->st);
 	sqlite3_close_v2(q->db);
 	free(q->names);
 	free(q->namelen);
 	free(q->spans);
+	free(q->key);
+	free(q->vals);
+	dmo_buf_release(&q->keys);
 	dmo_buf_release(&q->nbuf);
 	dmo_buf_release(&q->v);
 	free(q);

@@ -50,4 +50,17 @@ void	 dmo_json_buf_value(struct dmo_buf *, enum dmo_type t, const char *p,
 	    size_t n);
 void	 dmo_json_buf_record(struct dmo_buf *, const struct dmo_record *);
 
+/*
+ * The inside of a JSON string, for writers that build a line in place:
+ * p[0..n) escaped as dmo_json_put_string does (quotes not included)
+ * into o, which has room for DMO_JSON_ESCAPE_ROOM(n) bytes (six for each
+ * byte, and a block's worth of scratch past the end); returns the end of
+ * what was written.  dmo_json_escape_strict returns NULL at the first
+ * byte that is not UTF-8, instead of writing U+FFFD.
+ */
+#define DMO_JSON_ESCAPE_ROOM(n)	((n) * 6 + 16)
+
+char	*dmo_json_escape(char *o, const char *p, size_t n);
+char	*dmo_json_escape_strict(char *o, const char *p, size_t n);
+
 #endif
