@@ -383,6 +383,44 @@ dmo_dt_parse_iso(const char *p, size_t n, int want_date,
 	return dmo_dt_check(t, why);
 }
 
+/* Two digits at p, or -1. */
+static inline int
+two(const char *p)
+{
+	unsigned a = (unsigned char)p[0] - '0', b = (unsigned char)p[1] - '0';
+
+	return a <= 9 && b <= 9 ? (int)(a * 10 + b) : -1;
+}
+
+int
+dmo_dt_is_canonical_utc(const char *p, size_t n)
+{
+	int y, m, d, hi, lo;
+	size_t i;
+
+	if (n < 20 || n > 30 || n == 21 || p[n - 1] != 'Z' || p[4] != '-' ||
+	    p[7] != '-' || p[10] != 'T' || p[13] != ':' || p[16] != ':')
+		return 0;
+	if (n > 20) {
+		/* ".f" to ".fffffffff" between the seconds and the Z. */
+		if (p[19] != '.')
+			return 0;
+		for (i = 20; i < n - 1; i++)
+			if ((unsigned)(p[i] - '0') > 9)
+				return 0;
+	}
+	if ((hi = two(p)) < 0 || (lo = two(p + 2)) < 0 ||
+	    (m = two(p + 5)) < 0 || (d = two(p + 8)) < 0)
+		return 0;
+	y = hi * 100 + lo;
+	if (y < 1 || m < 1 || m > 12 || d < 1 || d > dmo_dt_mdays(y, m))
+		return 0;
+	if ((hi = two(p + 11)) < 0 || hi > 23 || (lo = two(p + 14)) < 0 ||
+	    lo > 59 || (lo = two(p + 17)) < 0 || lo > 59)
+		return 0;
+	return 1;
+}
+
 static int
 name_at(const char *p, size_t n, size_t *i, const char *const *names,
     int count)
