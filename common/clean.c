@@ -68,6 +68,15 @@ struct plan {
 	const struct fast **fz;		/* field's fast path, or NULL */
 	size_t		*absent;	/* properties with no field */
 	size_t		 nabsent;
+	/*
+	 * Their defaults, when no absent property is required without
+	 * one: the values, each with its NUL, and their slots (off from
+	 * the start of defs), for a record made by reference.
+	 */
+	int		 defs_ok;
+	struct dmo_buf	 defs;
+	struct dmo_val	*defval;
+	size_t		 ndefs;
 };
 
 struct fillslot {
@@ -123,6 +132,14 @@ struct fast {
 	struct fnum	 b[4];
 	int		 rest;		/* enum, const, lengths, pattern */
 	unsigned	 txbad;		/* FK_TEXT: text_scan bits to give up at */
+	/*
+	 * The checks on a kept string that are done here: lengths, and
+	 * enum by a table of its non-empty string members (index + 1, by
+	 * enum_hash); others (pattern, const) by check_value.
+	 */
+	int		 rest_here;
+	size_t		*eslot;
+	size_t		 emask;		/* table size - 1 */
 };
 
 /* Tests: 1 turns the fast paths off (see test_clean.c). */
@@ -238,6 +255,10 @@ plan_release(struct plan *p)
 	free(p->fill);
 	free(p->fz);
 	free(p->absent);
+	free(p->defval);
+	p->defval = NULL;
+	p->ndefs = 0;
+	dmo_buf_release(&p->defs);
 	p->fz = NULL;
 	p->absent = NULL;
 	p->nabsent = 0;
@@ -263,6 +284,8 @@ dmo_clean_free(struct dmo_clean *c)
 	}
 	free(c->fills);
 	free(c->peff);
+	for (i = 0; c->fast != NULL && i < c->s->nprops; i++)
+		free(c->fast[i].eslot);
 	free(c->fast);
 	dmo_buf_release(&c->a);
 	dmo_buf_release(&c->b);
@@ -362,9 +385,25 @@ make_plan(struct dmo_clean *c, const struct dmo_record *in)
 			p->fz[i] = &c->fast[p->prop[i]];
 	p->absent = dmo_xcalloc((c->s != NULL ? c->s->nprops : 0) + 1,
 	    sizeof(*p->absent));
+	p->defval = dmo_xcalloc((c->s != NULL ? c->s->nprops : 0) + 1,
+	    sizeof(*p->defval));
+	p->defs_ok = 1;
 	for (j = 0; c->s != NULL && j < c->s->nprops; j++)
-		if (!p->seen[j])
+		if (!p->seen[j]) {
+			const struct dmo_prop *q = &c->s->props[j];
+
 			p->absent[p->nabsent++] = j;
+			if (q->has_default) {
+				struct dmo_val *dv = &p->defval[p->ndefs++];
+
+				dv->type = q->def.type;
+				dv->off = p->defs.len;
+				dv->len = q->def.len;
+				dmo_buf_add(&p->defs, q->def.text, q->def.len);
+				dmo_buf_addc(&p->defs, '\0');
+			} else if (q->required)
+				p->defs_ok = 0;
+		}
 	p->on = p->n;
 	for (j = 0; c->s != NULL && j < c->s->nprops; j++)
 		if (!p->seen[j] && c->s->props[j].has_default) {
@@ -502,6 +541,23 @@ out_set(struct dmo_record *out, const struct dmo_record *in, size_t *oi,
 		ov->len = v->n;
 	} else
 		dmo_record_set(out, *oi - 1, v->t, v->v, v->n);
+}
+
+/*
+ * The same for what a fast path gives: in's bytes retyped (a number's
+ * lexeme is the string's), or no bytes (null, a boolean): in's NUL.
+ */
+static inline void
+out_ref(struct dmo_record *out, const struct dmo_val *iv, size_t i,
+    const struct cur *v)
+{
+	struct dmo_val *ov = &out->val[i];
+
+	ov->type = v->t;
+	if (v->n == 0) {
+		ov->off = iv->off + iv->len;
+		ov->len = 0;
+	}
 }
 
 static void
@@ -925,46 +981,56 @@ empty(enum dmo_type t, size_t n)
 }
 
 /*
- * What a string holds, for the fast path of text (a bit set): TX_CTL a
- * byte below 0x20, TX_SP2 two spaces in a row, TX_C2 a byte 0xc2 (U+00A0
- * starts with it), TX_HIGH a byte of 0x80 or more, TX_UPPER A-Z,
- * TX_LOWER a-z.  Text without TX_CTL, TX_SP2 and TX_C2 has nothing to
- * squeeze; ASCII text without TX_UPPER has nothing to lower case.
- * Sixteen bytes a step with SSE2 (every x86-64 has it), else one.
+ * What a string holds, for the fast path of text (a bit set), as far as
+ * asked (want): TX_SQUEEZE a byte below 0x20, two spaces in a row, or a
+ * byte 0xc2 (U+00A0 starts with it), without which there is nothing to
+ * squeeze; TX_HIGH a byte of 0x80 or more; TX_UPPER A-Z; TX_LOWER a-z.
+ * ASCII text without TX_UPPER has nothing to lower case.  Sixteen bytes
+ * a step with SSE2 (every x86-64 has it), else one.
  */
 enum {
-	TX_CTL = 1 << 0,
-	TX_SP2 = 1 << 1,
-	TX_C2 = 1 << 2,
-	TX_HIGH = 1 << 3,
-	TX_UPPER = 1 << 4,
-	TX_LOWER = 1 << 5
+	TX_SQUEEZE = 1 << 0,
+	TX_HIGH = 1 << 1,
+	TX_UPPER = 1 << 2,
+	TX_LOWER = 1 << 3
 };
 
 #ifdef __SSE2__
-/*
- * The bits of sixteen bytes; a pair of spaces counts where pairok has
- * the bit of its second byte (bit 0 pairs with carry, the byte before).
- */
-static inline unsigned
-scan16(__m128i x, unsigned carry, unsigned pairok)
-{
-	const __m128i sp = _mm_set1_epi8(0x20), c2 = _mm_set1_epi8((char)0xc2);
-	const __m128i k25 = _mm_set1_epi8(25);
-	__m128i u = _mm_sub_epi8(x, _mm_set1_epi8('A'));
-	__m128i l = _mm_sub_epi8(x, _mm_set1_epi8('a'));
-	unsigned le20 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
-	    _mm_min_epu8(x, sp), x));
-	unsigned spm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, sp));
+struct txacc {
+	__m128i		 sq, up, lo, x;
+};
 
-	return ((le20 & ~spm) != 0 ? TX_CTL : 0) |
-	    ((spm & ((spm << 1) | carry) & pairok) != 0 ? TX_SP2 : 0) |
-	    (_mm_movemask_epi8(_mm_cmpeq_epi8(x, c2)) != 0 ? TX_C2 : 0) |
-	    (_mm_movemask_epi8(x) != 0 ? TX_HIGH : 0) |
-	    (_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(u, k25), u)) != 0 ?
-	    TX_UPPER : 0) |
-	    (_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(l, k25), l)) != 0 ?
-	    TX_LOWER : 0);
+/*
+ * Sixteen bytes into the accumulators.  A pair of spaces counts where
+ * pairok has 0xff in the byte of its second space.
+ */
+static inline void
+scan16(struct txacc *a, __m128i x, __m128i pairok, unsigned want)
+{
+	const __m128i sp = _mm_set1_epi8(0x20), k25 = _mm_set1_epi8(25);
+
+	if (want & TX_SQUEEZE) {
+		__m128i s = _mm_cmpeq_epi8(x, sp);
+		__m128i le = _mm_cmpeq_epi8(_mm_min_epu8(x, sp), x);
+
+		a->sq = _mm_or_si128(a->sq, _mm_or_si128(_mm_andnot_si128(s,
+		    le), _mm_or_si128(_mm_cmpeq_epi8(x,
+		    _mm_set1_epi8((char)0xc2)), _mm_and_si128(pairok,
+		    _mm_and_si128(s, _mm_slli_si128(s, 1))))));
+	}
+	if (want & TX_UPPER) {
+		__m128i u = _mm_sub_epi8(x, _mm_set1_epi8('A'));
+
+		a->up = _mm_or_si128(a->up, _mm_cmpeq_epi8(_mm_min_epu8(u,
+		    k25), u));
+	}
+	if (want & TX_LOWER) {
+		__m128i l = _mm_sub_epi8(x, _mm_set1_epi8('a'));
+
+		a->lo = _mm_or_si128(a->lo, _mm_cmpeq_epi8(_mm_min_epu8(l,
+		    k25), l));
+	}
+	a->x = _mm_or_si128(a->x, x);
 }
 
 static inline uint64_t
@@ -987,7 +1053,7 @@ load4(const char *p)
 #endif
 
 static unsigned
-text_scan(const char *p, size_t n)
+text_scan(const char *p, size_t n, unsigned want)
 {
 	unsigned f = 0;
 	size_t i = 0;
@@ -998,43 +1064,100 @@ text_scan(const char *p, size_t n)
 	 * overlapping loads of 8 or 4 bytes side by side, padded with '0'
 	 * (none of the bytes looked for); the seam between them is no pair.
 	 */
-	if (n >= 16) {
-		unsigned carry = 0;
+	struct txacc a;
+	const __m128i all = _mm_set1_epi8(-1);
 
+	a.sq = a.up = a.lo = a.x = _mm_setzero_si128();
+	if (n >= 16) {
 		for (; i + 16 <= n; i += 16) {
-			f |= scan16(_mm_loadu_si128((const __m128i *)
-			    (const void *)(p + i)), carry, 0xffff);
-			carry = p[i + 15] == ' ';
+			scan16(&a, _mm_loadu_si128((const __m128i *)
+			    (const void *)(p + i)), all, want);
+			if (i > 0 && p[i - 1] == ' ' && p[i] == ' ')
+				f |= TX_SQUEEZE;
 		}
 		if (i < n)
-			f |= scan16(_mm_loadu_si128((const __m128i *)
-			    (const void *)(p + n - 16)), 0, 0xffff);
-		return f;
+			scan16(&a, _mm_loadu_si128((const __m128i *)
+			    (const void *)(p + n - 16)), all, want);
+	} else if (n >= 8)
+		scan16(&a, _mm_set_epi64x((long long)load8(p + n - 8),
+		    (long long)load8(p)), _mm_set_epi32(-1, -256, -1, -1),
+		    want);
+	else if (n >= 4)
+		scan16(&a, _mm_set_epi32(0x30303030, 0x30303030,
+		    (int)load4(p + n - 4), (int)load4(p)),
+		    _mm_set_epi32(-1, -1, -256, -1), want);
+	if (n >= 4) {
+		f |= (_mm_movemask_epi8(a.sq) != 0 ? TX_SQUEEZE : 0) |
+		    (_mm_movemask_epi8(a.x) != 0 ? TX_HIGH : 0) |
+		    (_mm_movemask_epi8(a.up) != 0 ? TX_UPPER : 0) |
+		    (_mm_movemask_epi8(a.lo) != 0 ? TX_LOWER : 0);
+		return f & want;
 	}
-	if (n >= 8)
-		return scan16(_mm_set_epi64x((long long)load8(p + n - 8),
-		    (long long)load8(p)), 0, 0xfeff);
-	if (n >= 4)
-		return scan16(_mm_set_epi32(0x30303030, 0x30303030,
-		    (int)load4(p + n - 4), (int)load4(p)), 0, 0xffef);
 #endif
 	for (; i < n; i++) {
 		unsigned char ch = (unsigned char)p[i];
 
-		if (ch < 0x20)
-			f |= TX_CTL;
-		else if (ch == ' ' && i + 1 < n && p[i + 1] == ' ')
-			f |= TX_SP2;
-		else if (ch == 0xc2)
-			f |= TX_C2 | TX_HIGH;
-		else if (ch >= 0x80)
+		if (ch < 0x20 || ch == 0xc2 || (ch == ' ' && i + 1 < n &&
+		    p[i + 1] == ' '))
+			f |= TX_SQUEEZE;
+		if (ch >= 0x80)
 			f |= TX_HIGH;
 		else if (ch >= 'A' && ch <= 'Z')
 			f |= TX_UPPER;
 		else if (ch >= 'a' && ch <= 'z')
 			f |= TX_LOWER;
 	}
-	return f;
+	return f & want;
+}
+
+/* For the enum table: a few bytes of a non-empty string, mixed. */
+static inline size_t
+enum_hash(const char *s, size_t n)
+{
+	uint32_t h = (uint32_t)n * 0x9e3779b1u ^
+	    (unsigned char)s[0] * 0x85ebca6bu ^
+	    (unsigned char)s[n - 1] * 0xc2b2ae35u ^
+	    (unsigned char)s[n >> 1] * 0x27d4eb2fu;
+
+	return h ^ (h >> 15);
+}
+
+static void
+enum_table(struct fast *f, const struct dmo_prop *p)
+{
+	size_t i, h, cap = 8;
+
+	while (cap < p->nenums * 4)
+		cap *= 2;
+	f->eslot = dmo_xcalloc(cap, sizeof(*f->eslot));
+	f->emask = cap - 1;
+	for (i = 0; i < p->nenums; i++) {
+		const struct dmo_sval *m = &p->enums[i];
+
+		if (m->type != DMO_STRING || m->len == 0)
+			continue;
+		for (h = enum_hash(m->text, m->len) & f->emask;
+		    f->eslot[h] != 0; h = (h + 1) & f->emask)
+			;
+		f->eslot[h] = i + 1;
+	}
+}
+
+/* Is s[0..n) (n > 0) one of the enum's strings? */
+static inline int
+in_enum(const struct fast *f, const struct dmo_prop *p, const char *s,
+    size_t n)
+{
+	size_t h;
+
+	for (h = enum_hash(s, n) & f->emask; f->eslot[h] != 0;
+	    h = (h + 1) & f->emask) {
+		const struct dmo_sval *m = &p->enums[f->eslot[h] - 1];
+
+		if (m->len == n && memcmp(m->text, s, n) == 0)
+			return 1;
+	}
+	return 0;
 }
 
 /* A bound as a struct fnum: -1 when it has too many digits for one. */
@@ -1123,6 +1246,9 @@ fast_prepare(struct dmo_clean *c, size_t k)
 		}
 	f->rest = p->nenums > 0 || p->has_const || p->minlen >= 0 ||
 	    p->maxlen >= 0 || p->has_re;
+	f->rest_here = f->rest && !p->has_const && !p->has_re;
+	if (f->rest_here && p->nenums > 0)
+		enum_table(f, p);
 	/* As clean_value: "" a null token, or no type that text can be. */
 	f->empty_null = (is_null_token(e, "", 0) || (t != 0 &&
 	    !(t & DMO_T_STRING) && p->format == DMO_SF_NONE &&
@@ -1146,7 +1272,7 @@ fast_prepare(struct dmo_clean *c, size_t k)
 	} else if (p->format != DMO_SF_DATE && p->format != DMO_SF_TIME) {
 		f->kind = FK_TEXT;
 		if (e->squeeze)
-			f->txbad |= TX_CTL | TX_SP2 | TX_C2;
+			f->txbad |= TX_SQUEEZE;
 		if (e->nfc)
 			f->txbad |= TX_HIGH;
 		if (e->casemap == DMO_CASE_LOWER || e->casemap == DMO_CASE_FOLD)
@@ -1270,7 +1396,7 @@ fast_value(struct dmo_clean *c, const struct fast *f, struct cur *v,
 		    (unsigned char)s[n - 1] == 0xa0))
 			return 0;
 		/* ASCII that the case map keeps is in NFC already. */
-		if (f->txbad != 0 && (text_scan(s, n) & f->txbad) != 0)
+		if (f->txbad != 0 && text_scan(s, n, f->txbad) != 0)
 			return 0;
 		switch (p->format) {
 		case DMO_SF_EMAIL:
@@ -1295,7 +1421,18 @@ fast_value(struct dmo_clean *c, const struct fast *f, struct cur *v,
 		break;
 	}
 	/* A string kept as it is: the checks that remain are the same. */
-	if (f->rest && check_value(c, p, v, fl) != 0)
+	if (!f->rest)
+		return 1;
+	if (f->rest_here) {
+		/* A code point is 1 to 4 bytes: often the bytes decide. */
+		if ((p->maxlen < 0 || n <= (size_t)p->maxlen) &&
+		    (p->minlen < 0 || n / 4 >= (size_t)p->minlen) &&
+		    (f->eslot == NULL || in_enum(f, p, s, n)))
+			return 1;
+		/* Not sure, or not so: the general path says which. */
+		return 0;
+	}
+	if (check_value(c, p, v, fl) != 0)
 		return -1;
 	return 1;
 }
@@ -1441,6 +1578,87 @@ reject(struct dmo_clean *c, const struct dmo_record *in, const char *name,
 	return 1;
 }
 
+/*
+ * Field i by the general path (and any field the fast path is not
+ * sure of).  0, or 1 when the record is rejected.
+ */
+static int
+one_field(struct dmo_clean *c, const struct dmo_record *in,
+    struct dmo_record *out, int setmode, int byref, size_t *oi, size_t i,
+    dmo_clean_change_fn fn, int *diff, struct dmo_clean_fail *fail,
+    struct dmo_err *err)
+{
+	struct plan *p = &c->plan;
+	struct failure f;
+	struct cur v;
+	const char *name = p->names.p + p->noff[i];
+	int rc;
+
+	v.t = dmo_record_type(in, i);
+	v.v = dmo_record_value(in, i, &v.n);
+	v.rules = 0;
+	if (p->prop[i] < 0 && c->s != NULL && !c->s->additional) {
+		f.reason = DMO_REASON_EXTRA_FIELD;
+		snprintf(f.msg, sizeof(f.msg), "not in the schema "
+		    "(additionalProperties is false)");
+		return reject(c, in, name, p->nlen[i], v.t, v.v, v.n,
+		    &f, fail, err);
+	}
+	if (v.t != DMO_STRING && p->prop[i] < 0 && p->fill[i] < 0 &&
+	    !c->o.drop_empty_fields && c->xeff.casemap <= 0) {
+		/* Nothing applies to it: copied as it is. */
+		if (byref)
+			(*oi)++;
+		else
+			out_put(out, setmode, oi, name, p->nlen[i],
+			    v.t, v.v, v.n);
+		return 0;
+	}
+	rc = clean_value(c, p->prop[i], p->fill[i], &v, &f);
+	if (rc < 0) {
+		const char *ov;
+		size_t on;
+
+		ov = dmo_record_value(in, i, &on);
+		return reject(c, in, name, p->nlen[i],
+		    dmo_record_type(in, i), ov, on, &f, fail, err);
+	}
+	if (v.rules == 0 && rc == 0) {
+		if (byref)
+			out_set(out, in, oi, i, &v);
+		else
+			out_put(out, setmode, oi, name, p->nlen[i],
+			    v.t, v.v, v.n);
+		return 0;
+	}
+	{
+		size_t on;
+		const char *ov = dmo_record_value(in, i, &on);
+		enum dmo_type ot = dmo_record_type(in, i);
+
+		if (rc == 0 && ot == v.t && on == v.n &&
+		    memcmp(ov, v.v, on) == 0) {
+			/* Rules ran but changed nothing in the end. */
+			if (byref)
+				(*oi)++;
+			else
+				out_put(out, setmode, oi, name,
+				    p->nlen[i], v.t, v.v, v.n);
+			return 0;
+		}
+		*diff = 1;
+		if (fn != NULL)
+			pend(c, rc == 1 ? SIZE_MAX : *oi, name,
+			    p->nlen[i], (int)ot, ov, on, v.rules);
+		if (rc == 0 && byref)
+			out_set(out, in, oi, i, &v);
+		else if (rc == 0)
+			out_put(out, setmode, oi, name, p->nlen[i],
+			    v.t, v.v, v.n);
+	}
+	return 0;
+}
+
 int
 dmo_clean_record(struct dmo_clean *c, const struct dmo_record *in,
     struct dmo_record *out, int *changed, dmo_clean_change_fn fn, void *arg,
@@ -1466,17 +1684,23 @@ dmo_clean_record(struct dmo_clean *c, const struct dmo_record *in,
 			setmode = 0;	/* names clash: appended, rejected */
 	}
 	if (setmode && in->data.p != NULL && in->n == p->n &&
-	    out->nnames == p->on) {
+	    out->nnames == p->on && p->defs_ok) {
 		/*
 		 * By reference: out starts as a copy of in's value bytes and
 		 * slots, one memcpy each, so that a value kept as it is, or
 		 * only retyped ("7" to 7, "" to null), costs nothing more;
 		 * values that change are appended (out_set).
 		 */
+		size_t dl = in->data.len;
+
 		byref = 1;
 		out->frame = NULL;
 		out->data.len = 0;
-		dmo_buf_add(&out->data, in->data.p, in->data.len);
+		dmo_buf_grow(&out->data, dl + p->defs.len);
+		memcpy(out->data.p, in->data.p, dl);
+		if (p->defs.len > 0)
+			memcpy(out->data.p + dl, p->defs.p, p->defs.len);
+		out->data.len = dl + p->defs.len;
 		if (out->valcap < p->on) {
 			out->valcap = p->on;
 			out->val = dmo_xreallocarray(out->val, out->valcap,
@@ -1484,6 +1708,11 @@ dmo_clean_record(struct dmo_clean *c, const struct dmo_record *in,
 		}
 		if (in->n > 0)
 			memcpy(out->val, in->val, in->n * sizeof(*in->val));
+		/* Defaults for the properties absent (p->on - in->n). */
+		for (j = 0; j < p->ndefs; j++) {
+			out->val[in->n + j] = p->defval[j];
+			out->val[in->n + j].off += dl;
+		}
 		out->n = p->on;
 	} else if (setmode)
 		dmo_record_reset_values(out);
@@ -1497,97 +1726,61 @@ dmo_clean_record(struct dmo_clean *c, const struct dmo_record *in,
 		    "(under names of x-dmo-from)", c->s->props[p->dup].name);
 		return reject(c, in, NULL, 0, -1, NULL, 0, &f, fail, err);
 	}
-	for (i = 0; i < in->n; i++) {
-		struct cur v;
-		const char *name = p->names.p + p->noff[i];
-		int rc;
+	if (byref) {
+		/* The hot loop: fast paths inline, the rest in one_field. */
+		const struct dmo_val *iv = in->val;
+		const char *base = in->data.p;
+		const struct fast *const *fz = p->fz;
+		size_t n = in->n;
 
-		v.t = dmo_record_type(in, i);
-		v.v = dmo_record_value(in, i, &v.n);
-		v.rules = 0;
-		if (byref && p->fz[i] != NULL && v.t == DMO_STRING) {
-			/* A value the fast path knows: kept, or retyped. */
-			if ((rc = fast_value(c, p->fz[i], &v, &f)) > 0) {
-				if (v.rules == 0) {
+		for (i = 0; i < n; i++) {
+			if (fz[i] != NULL && iv[i].type == DMO_STRING) {
+				struct cur v;
+				int rc;
+
+				v.t = DMO_STRING;
+				v.v = base + iv[i].off;
+				v.n = iv[i].len;
+				v.rules = 0;
+				rc = fast_value(c, fz[i], &v, &f);
+				if (rc > 0) {
+					/* Kept as it is, or retyped. */
 					oi++;
+					if (v.rules == 0)
+						continue;
+					diff = 1;
+					if (fn != NULL)
+						pend(c, i, p->names.p +
+						    p->noff[i], p->nlen[i],
+						    DMO_STRING, base + iv[i].off,
+						    iv[i].len, v.rules);
+					out_ref(out, &iv[i], i, &v);
 					continue;
 				}
-				diff = 1;
-				if (fn != NULL)
-					pend(c, oi, name, p->nlen[i],
-					    DMO_STRING, in->data.p +
-					    in->val[i].off, in->val[i].len,
-					    v.rules);
-				out_set(out, in, &oi, i, &v);
-				continue;
+				if (rc < 0)
+					return reject(c, in, p->names.p +
+					    p->noff[i], p->nlen[i], DMO_STRING,
+					    base + iv[i].off, iv[i].len, &f,
+					    fail, err);
 			}
-			if (rc < 0)
-				return reject(c, in, name, p->nlen[i],
-				    DMO_STRING, in->data.p + in->val[i].off,
-				    in->val[i].len, &f, fail, err);
+			if (one_field(c, in, out, setmode, byref, &oi, i, fn,
+			    &diff, fail, err) != 0)
+				return 1;
 		}
-		if (p->prop[i] < 0 && c->s != NULL && !c->s->additional) {
-			f.reason = DMO_REASON_EXTRA_FIELD;
-			snprintf(f.msg, sizeof(f.msg), "not in the schema "
-			    "(additionalProperties is false)");
-			return reject(c, in, name, p->nlen[i], v.t, v.v, v.n,
-			    &f, fail, err);
-		}
-		if (v.t != DMO_STRING && p->prop[i] < 0 && p->fill[i] < 0 &&
-		    !c->o.drop_empty_fields && c->xeff.casemap <= 0) {
-			/* Nothing applies to it: copied as it is. */
-			if (byref)
-				oi++;
-			else
-				out_put(out, setmode, &oi, name, p->nlen[i],
-				    v.t, v.v, v.n);
-			continue;
-		}
-		rc = clean_value(c, p->prop[i], p->fill[i], &v, &f);
-		if (rc < 0) {
-			const char *ov;
-			size_t on;
-
-			ov = dmo_record_value(in, i, &on);
-			return reject(c, in, name, p->nlen[i],
-			    dmo_record_type(in, i), ov, on, &f, fail, err);
-		}
-		if (v.rules == 0 && rc == 0) {
-			if (byref)
-				out_set(out, in, &oi, i, &v);
-			else
-				out_put(out, setmode, &oi, name, p->nlen[i],
-				    v.t, v.v, v.n);
-			continue;
-		}
-		{
-			size_t on;
-			const char *ov = dmo_record_value(in, i, &on);
-			enum dmo_type ot = dmo_record_type(in, i);
-
-			if (rc == 0 && ot == v.t && on == v.n &&
-			    memcmp(ov, v.v, on) == 0) {
-				/* Rules ran but changed nothing in the end. */
-				if (byref)
-					oi++;
-				else
-					out_put(out, setmode, &oi, name,
-					    p->nlen[i], v.t, v.v, v.n);
-				continue;
-			}
-			diff = 1;
-			if (fn != NULL)
-				pend(c, rc == 1 ? SIZE_MAX : oi, name,
-				    p->nlen[i], (int)ot, ov, on, v.rules);
-			if (rc == 0 && byref)
-				out_set(out, in, &oi, i, &v);
-			else if (rc == 0)
-				out_put(out, setmode, &oi, name, p->nlen[i],
-				    v.t, v.v, v.n);
-		}
-	}
+	} else
+		for (i = 0; i < in->n; i++)
+			if (one_field(c, in, out, setmode, byref, &oi, i, fn,
+			    &diff, fail, err) != 0)
+				return 1;
 	/* Properties not in the record: defaults, or required. */
-	if (c->s != NULL)
+	if (byref) {
+		/* The defaults are in out already. */
+		for (j = 0; fn != NULL && j < p->ndefs; j++)
+			pend(c, oi + j, p->onames.p + p->ospans[oi + j].off,
+			    p->ospans[oi + j].len, -1, "", 0, R_DEFAULT);
+		if (p->ndefs > 0)
+			diff = 1;
+	} else if (c->s != NULL)
 		for (j = 0; j < p->nabsent; j++) {
 			const struct dmo_prop *q = &c->s->props[p->absent[j]];
 

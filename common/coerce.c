@@ -1,6 +1,10 @@
 /* coerce.c - text to typed values, locale-independent, and the checks. */
 /* SPDX-License-Identifier: BSD-2-Clause */
+#include <stdint.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "coerce.h"
 #include "value.h"
@@ -205,46 +209,123 @@ email_init(void)
 	email_class['-'] = 3;
 }
 
-static int
-atext(int c)
+#ifdef __SSE2__
+/*
+ * Sixteen bytes of an address as bit masks: letters, digits and bytes
+ * of 0x80 or more (lab), '.', '-', '@', and '_' or '+' (local only).
+ */
+struct emask {
+	uint64_t	 lab, dot, dash, at, us;
+};
+
+static inline void
+email16(const char *p, int shift, struct emask *m)
 {
-	return email_class[c] & 1;
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+	__m128i l = _mm_sub_epi8(_mm_or_si128(x, _mm_set1_epi8(0x20)),
+	    _mm_set1_epi8('a'));
+	__m128i d = _mm_sub_epi8(x, _mm_set1_epi8('0'));
+	__m128i lab = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(l,
+	    _mm_set1_epi8(25)), l), _mm_cmpeq_epi8(_mm_min_epu8(d,
+	    _mm_set1_epi8(9)), d));
+	unsigned hi = (unsigned)_mm_movemask_epi8(x);
+
+	m->lab |= (uint64_t)((unsigned)_mm_movemask_epi8(lab) | hi) << shift;
+	m->dot |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x,
+	    _mm_set1_epi8('.'))) << shift;
+	m->dash |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x,
+	    _mm_set1_epi8('-'))) << shift;
+	m->at |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x,
+	    _mm_set1_epi8('@'))) << shift;
+	m->us |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_or_si128(
+	    _mm_cmpeq_epi8(x, _mm_set1_epi8('_')), _mm_cmpeq_epi8(x,
+	    _mm_set1_epi8('+')))) << shift;
 }
 
+/*
+ * An address of 16 to 64 bytes of letters, digits, bytes of 0x80 or
+ * more and ". - _ + @", decided by masks: 1 valid, 0 not, -1 other
+ * bytes (for the byte loop).  The rules are dmo_format_email's.
+ */
+static int
+email_masks(const char *p, size_t n)
+{
+	struct emask m = { 0, 0, 0, 0, 0 };
+	uint64_t all = n == 64 ? ~0ULL : (1ULL << n) - 1, dom;
+	size_t i;
+	int a;
+
+	for (i = 0; i + 16 <= n; i += 16)
+		email16(p + i, (int)i, &m);
+	if (i < n)
+		email16(p + n - 16, (int)(n - 16), &m);	/* overlaps */
+	if (((m.lab | m.dot | m.dash | m.at | m.us) & all) != all)
+		return -1;
+	if (m.at == 0 || (m.at & (m.at - 1)) != 0)
+		return 0;			/* no '@', or two */
+	a = __builtin_ctzll(m.at);
+	dom = all & ~((m.at << 1) - 1);		/* the bytes after '@' */
+	if (a == 0 || dom == 0 || (m.dot & 1) || (m.dot >> (a - 1) & 1) ||
+	    (m.dot >> (a + 1) & 1) || (m.dot >> (n - 1) & 1) ||
+	    (m.dot & (m.dot >> 1)) != 0 || (m.us & dom) != 0)
+		return 0;
+	/* A label neither starts nor ends with '-'. */
+	if ((m.dash & dom & (((m.dot | m.at) << 1) | (m.dot >> 1))) != 0 ||
+	    (m.dash >> (n - 1) & 1))
+		return 0;
+	return 1;
+}
+#endif
+
+/*
+ * One pass: the local part up to the first '@' (a second '@' is no
+ * domain byte), then the domain's labels.
+ */
 int
 dmo_format_email(const char *p, size_t n)
 {
-	const char *at = memchr(p, '@', n);
-	size_t i, llen, label = 0;
+	size_t i, at, label = 0;
+	unsigned char c;
 
+#ifdef __SSE2__
+	int rc;
+
+	if (n >= 16 && n <= 64 && (rc = email_masks(p, n)) >= 0)
+		return rc;
+#endif
 	email_init();
-	if (at == NULL || memchr(at + 1, '@', n - (size_t)(at - p) - 1))
+	if (n == 0 || p[0] == '.')
 		return 0;
-	llen = (size_t)(at - p);
-	if (llen == 0 || llen > 64 || p[0] == '.' || p[llen - 1] == '.')
-		return 0;
-	for (i = 0; i < llen; i++) {
-		unsigned char c = (unsigned char)p[i];
-
-		if (c == '.' ? p[i + 1] == '.' : !atext(c))
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)p[i];
+		if (email_class[c] & 1)
+			continue;
+		if (c != '.')
+			break;
+		if (i + 1 < n && p[i + 1] == '.')
 			return 0;
 	}
+	if (i == n || p[i] != '@')
+		return 0;
+	at = i;
+	if (at == 0 || at > 64 || p[at - 1] == '.')
+		return 0;
 	/* Domain: dot-separated labels of letters, digits and hyphens. */
-	if (llen + 1 >= n || n - llen - 1 > 253)
+	if (at + 1 >= n || n - at - 1 > 253)
 		return 0;
-	for (i = llen + 1; i <= n; i++) {
-		unsigned char c = i < n ? (unsigned char)p[i] : '.';
-
-		if (c == '.') {
-			if (label == 0 || label > 63 || p[i - 1] == '-')
+	for (i = at + 1; i < n; i++) {
+		c = (unsigned char)p[i];
+		if (email_class[c] & 2) {
+			if (c == '-' && label == 0)
 				return 0;
-			label = 0;
-		} else if ((email_class[c] & 2) && (c != '-' || label > 0))
 			label++;
-		else
+			continue;
+		}
+		if (c != '.' || label == 0 || label > 63 || p[i - 1] == '-')
 			return 0;
+		label = 0;
 	}
-	return 1;
+	return label > 0 && label <= 63 && p[n - 1] != '-';
 }
 
 int

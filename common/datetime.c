@@ -383,23 +383,59 @@ dmo_dt_parse_iso(const char *p, size_t n, int want_date,
 	return dmo_dt_check(t, why);
 }
 
-/* Two digits at p, or -1. */
+/*
+ * Eight bytes against a layout, a word at a time: t is the bytes minus
+ * '0' where the layout has a digit and xor the literal elsewhere, so a
+ * match has a digit's value (0-9) or 0 in each byte.
+ */
 static inline int
-two(const char *p)
+layout8(const char *p, uint64_t pat, uint64_t add, uint64_t *t)
 {
-	unsigned a = (unsigned char)p[0] - '0', b = (unsigned char)p[1] - '0';
+	uint64_t w;
 
-	return a <= 9 && b <= 9 ? (int)(a * 10 + b) : -1;
+	memcpy(&w, p, 8);
+	*t = w ^ pat;
+	return (((*t + add) | *t) & 0x8080808080808080ULL) == 0;
 }
+
+/* Byte i (in memory order) of a word read by memcpy. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define BYTE(w, i)	((unsigned)((w) >> (56 - 8 * (i))) & 0xff)
+#define LAYOUT(s)	((uint64_t)(unsigned char)(s)[0] << 56 | \
+	(uint64_t)(unsigned char)(s)[1] << 48 | \
+	(uint64_t)(unsigned char)(s)[2] << 40 | \
+	(uint64_t)(unsigned char)(s)[3] << 32 | \
+	(uint64_t)(unsigned char)(s)[4] << 24 | \
+	(uint64_t)(unsigned char)(s)[5] << 16 | \
+	(uint64_t)(unsigned char)(s)[6] << 8 | (uint64_t)(unsigned char)(s)[7])
+#else
+#define BYTE(w, i)	((unsigned)((w) >> (8 * (i))) & 0xff)
+#define LAYOUT(s)	((uint64_t)(unsigned char)(s)[7] << 56 | \
+	(uint64_t)(unsigned char)(s)[6] << 48 | \
+	(uint64_t)(unsigned char)(s)[5] << 40 | \
+	(uint64_t)(unsigned char)(s)[4] << 32 | \
+	(uint64_t)(unsigned char)(s)[3] << 24 | \
+	(uint64_t)(unsigned char)(s)[2] << 16 | \
+	(uint64_t)(unsigned char)(s)[1] << 8 | (uint64_t)(unsigned char)(s)[0])
+#endif
 
 int
 dmo_dt_is_canonical_utc(const char *p, size_t n)
 {
-	int y, m, d, hi, lo;
+	/* '0' for a digit; 0x76 lifts a digit above 9, 0x7f any literal. */
+	static const char l0[] = "0000-00-", l1[] = "00T00:00", l2[] = "00:00:00";
+	static const char a0[] = "\x76\x76\x76\x76\x7f\x76\x76\x7f";
+	static const char a1[] = "\x76\x76\x7f\x76\x76\x7f\x76\x76";
+	static const char a2[] = "\x76\x76\x7f\x76\x76\x7f\x76\x76";
+	uint64_t t0, t1, t2;
+	int y, m, d;
 	size_t i;
 
-	if (n < 20 || n > 30 || n == 21 || p[n - 1] != 'Z' || p[4] != '-' ||
-	    p[7] != '-' || p[10] != 'T' || p[13] != ':' || p[16] != ':')
+	if (n < 20 || n > 30 || n == 21 || p[n - 1] != 'Z')
+		return 0;
+	if (!layout8(p, LAYOUT(l0), LAYOUT(a0), &t0) ||
+	    !layout8(p + 8, LAYOUT(l1), LAYOUT(a1), &t1) ||
+	    !layout8(p + 11, LAYOUT(l2), LAYOUT(a2), &t2))
 		return 0;
 	if (n > 20) {
 		/* ".f" to ".fffffffff" between the seconds and the Z. */
@@ -409,16 +445,15 @@ dmo_dt_is_canonical_utc(const char *p, size_t n)
 			if ((unsigned)(p[i] - '0') > 9)
 				return 0;
 	}
-	if ((hi = two(p)) < 0 || (lo = two(p + 2)) < 0 ||
-	    (m = two(p + 5)) < 0 || (d = two(p + 8)) < 0)
-		return 0;
-	y = hi * 100 + lo;
+	y = (int)(BYTE(t0, 0) * 1000 + BYTE(t0, 1) * 100 + BYTE(t0, 2) * 10 +
+	    BYTE(t0, 3));
+	m = (int)(BYTE(t0, 5) * 10 + BYTE(t0, 6));
+	d = (int)(BYTE(t1, 0) * 10 + BYTE(t1, 1));
 	if (y < 1 || m < 1 || m > 12 || d < 1 || d > dmo_dt_mdays(y, m))
 		return 0;
-	if ((hi = two(p + 11)) < 0 || hi > 23 || (lo = two(p + 14)) < 0 ||
-	    lo > 59 || (lo = two(p + 17)) < 0 || lo > 59)
-		return 0;
-	return 1;
+	/* Hour 0-23, minute and second 0-59 (no leap second). */
+	return BYTE(t2, 0) * 10 + BYTE(t2, 1) <= 23 && BYTE(t2, 3) <= 5 &&
+	    BYTE(t2, 6) <= 5;
 }
 
 static int
