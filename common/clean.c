@@ -113,7 +113,8 @@ enum fkind {
 	FK_NUM,		/* number: "-?(0|[1-9]D*)(.D+)?", scale digits */
 	FK_BOOL,	/* boolean: "true", "false" */
 	FK_DT,		/* date-time: dmo_dt_is_canonical_utc */
-	FK_TEXT		/* string: kept as it is */
+	FK_TEXT,	/* string: kept as it is */
+	FK_EMAIL	/* string: an address that lower case keeps */
 };
 
 /* A value or bound: sign, integer part, 18 fraction digits. */
@@ -130,6 +131,14 @@ struct fast {
 	int		 nbounds;	/* minimum, maximum, exclusive ones */
 	int		 has[4];
 	struct fnum	 b[4];
+	/*
+	 * The bounds for values with exactly scale decimals (0 for
+	 * integers), as integers of units of 10^-scale: lo <= v <= hi.
+	 * scaled 0 when a bound has no such form; fast_range then.
+	 */
+	int		 scaled;
+	int		 scale;
+	long long	 lo, hi;
 	int		 rest;		/* enum, const, lengths, pattern */
 	unsigned	 txbad;		/* FK_TEXT: text_scan bits to give up at */
 	/*
@@ -1160,16 +1169,16 @@ in_enum(const struct fast *f, const struct dmo_prop *p, const char *s,
 	return 0;
 }
 
+static const unsigned long long p10[19] = { 1ULL, 10ULL, 100ULL,
+    1000ULL, 10000ULL, 100000ULL, 1000000ULL, 10000000ULL, 100000000ULL,
+    1000000000ULL, 10000000000ULL, 100000000000ULL, 1000000000000ULL,
+    10000000000000ULL, 100000000000000ULL, 1000000000000000ULL,
+    10000000000000000ULL, 100000000000000000ULL, 1000000000000000000ULL };
+
 /* A bound as a struct fnum: -1 when it has too many digits for one. */
 static int
 fnum_from_dec(const struct dmo_dec *d, struct fnum *f)
 {
-	static const unsigned long long p10[18] = { 1ULL, 10ULL, 100ULL,
-	    1000ULL, 10000ULL, 100000ULL, 1000000ULL, 10000000ULL,
-	    100000000ULL, 1000000000ULL, 10000000000ULL, 100000000000ULL,
-	    1000000000000ULL, 10000000000000ULL, 100000000000000ULL,
-	    1000000000000000ULL, 10000000000000000ULL,
-	    100000000000000000ULL };
 	long long ipn = (long long)d->digits.len + d->exp, pos, k;
 	size_t i;
 
@@ -1220,6 +1229,47 @@ fast_range(const struct fast *f, const struct fnum *v)
 	return 1;
 }
 
+/*
+ * f->lo and f->hi from the bounds, in units of 10^-scale: a minimum is
+ * rounded up, a maximum down, an exclusive one moved by one unit.
+ */
+static void
+scaled_bounds(struct fast *f, int scale)
+{
+	const unsigned long long lim = 1000000000000000000ULL;
+	int i;
+
+	f->scaled = 1;
+	f->scale = scale;
+	f->lo = -(long long)lim;
+	f->hi = (long long)lim;
+	for (i = 0; i < 4; i++) {
+		const struct fnum *b = &f->b[i];
+		unsigned long long div = p10[18 - scale], u;
+		long long fl, ce;	/* floor and ceiling of the bound */
+		int rem;
+
+		if (!f->has[i])
+			continue;
+		if (b->ip >= p10[18 - scale]) {
+			f->scaled = 0;
+			return;
+		}
+		u = b->ip * p10[scale] + b->fp / div;
+		rem = b->fp % div != 0;
+		fl = b->neg ? -(long long)(u + (unsigned)rem) : (long long)u;
+		ce = b->neg ? -(long long)u : (long long)(u + (unsigned)rem);
+		if (i == 0 && ce > f->lo)
+			f->lo = ce;
+		else if (i == 1 && fl < f->hi)
+			f->hi = fl;
+		else if (i == 2 && fl + 1 > f->lo)
+			f->lo = fl + 1;
+		else if (i == 3 && ce - 1 < f->hi)
+			f->hi = ce - 1;
+	}
+}
+
 static void
 fast_prepare(struct dmo_clean *c, size_t k)
 {
@@ -1257,11 +1307,15 @@ fast_prepare(struct dmo_clean *c, size_t k)
 	checks = p->nenums > 0 || p->has_const;
 	if (t != 0 && !(t & DMO_T_STRING)) {
 		if ((t & DMO_T_INTEGER) && bounds_ok && !checks &&
-		    p->scale < 0)
+		    p->scale < 0) {
 			f->kind = FK_INT;
-		else if ((t & DMO_T_NUMBER) && !(t & DMO_T_INTEGER) &&
-		    bounds_ok && !checks && p->scale != 0 && p->scale <= 18)
+			scaled_bounds(f, 0);
+		} else if ((t & DMO_T_NUMBER) && !(t & DMO_T_INTEGER) &&
+		    bounds_ok && !checks && p->scale != 0 && p->scale <= 18) {
 			f->kind = FK_NUM;
+			if (p->scale > 0)
+				scaled_bounds(f, (int)p->scale);
+		}
 		else if ((t & DMO_T_BOOLEAN) && !(t & (DMO_T_INTEGER |
 		    DMO_T_NUMBER)) && !p->truev.set && !p->falsev.set &&
 		    !checks)
@@ -1271,6 +1325,10 @@ fast_prepare(struct dmo_clean *c, size_t k)
 			f->kind = FK_DT;
 	} else if (p->format != DMO_SF_DATE && p->format != DMO_SF_TIME) {
 		f->kind = FK_TEXT;
+		if (p->format == DMO_SF_EMAIL && !e->squeeze && !e->nfc &&
+		    (e->casemap == DMO_CASE_LOWER ||
+		    e->casemap == DMO_CASE_FOLD))
+			f->kind = FK_EMAIL;	/* ASCII fold is lower */
 		if (e->squeeze)
 			f->txbad |= TX_SQUEEZE;
 		if (e->nfc)
@@ -1314,17 +1372,23 @@ fast_value(struct dmo_clean *c, const struct fast *f, struct cur *v,
 		if (n - i > 18 || n == i || (s[i] == '0' && n - i > 1) ||
 		    (i == 1 && s[1] == '0'))
 			return 0;
-		num.neg = (int)i;
-		num.ip = num.fp = 0;
-		for (; i < n; i++) {
-			unsigned d = (unsigned char)s[i] - '0';
+		{
+			int neg = (int)i;
+			unsigned long long u = 0;
+			long long sv;
 
-			if (d > 9)
+			for (; i < n; i++) {
+				unsigned d = (unsigned char)s[i] - '0';
+
+				if (d > 9)
+					return 0;
+				u = u * 10 + d;
+			}
+			/* Integer bounds always have the scaled form. */
+			sv = neg ? -(long long)u : (long long)u;
+			if (sv < f->lo || sv > f->hi)
 				return 0;
-			num.ip = num.ip * 10 + d;
 		}
-		if (!fast_range(f, &num))
-			return 0;
 		v->t = DMO_NUMBER;
 		v->rules |= R_INTEGER;
 		return 1;
@@ -1344,14 +1408,6 @@ fast_value(struct dmo_clean *c, const struct fast *f, struct cur *v,
 			return 0;
 		fd = 0;
 		if (dot < n) {
-			static const unsigned long long p10[18] = { 1ULL,
-			    10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL,
-			    1000000ULL, 10000000ULL, 100000000ULL,
-			    1000000000ULL, 10000000000ULL, 100000000000ULL,
-			    1000000000000ULL, 10000000000000ULL,
-			    100000000000000ULL, 1000000000000000ULL,
-			    10000000000000000ULL, 100000000000000000ULL };
-
 			if (s[dot] != '.' || n - dot - 1 > 18 || n - dot < 2)
 				return 0;
 			for (i = dot + 1; i < n; i++) {
@@ -1365,10 +1421,24 @@ fast_value(struct dmo_clean *c, const struct fast *f, struct cur *v,
 		/* x-dmo-scale: exactly that many decimals is kept as is. */
 		if (p->scale > 0 && fd != (size_t)p->scale)
 			return 0;
-		if (num.ip == 0 && num.fp == 0)
-			num.neg = 0;
-		if (!fast_range(f, &num))
-			return 0;
+		if (f->scaled) {
+			/* In units of 10^-scale (fd is the scale here). */
+			long long sv;
+
+			if (num.ip >= p10[18 - fd])
+				return 0;
+			sv = (long long)(num.ip * p10[fd] + num.fp /
+			    p10[18 - fd]);
+			if (num.neg)
+				sv = -sv;
+			if (sv < f->lo || sv > f->hi)
+				return 0;
+		} else {
+			if (num.ip == 0 && num.fp == 0)
+				num.neg = 0;
+			if (!fast_range(f, &num))
+				return 0;
+		}
 		v->t = DMO_NUMBER;
 		v->rules |= R_NUMBER;
 		return 1;
@@ -1386,6 +1456,11 @@ fast_value(struct dmo_clean *c, const struct fast *f, struct cur *v,
 		return 1;
 	case FK_DT:
 		if (!dmo_dt_is_canonical_utc(s, n))
+			return 0;
+		break;
+	case FK_EMAIL:
+		/* Valid, ASCII, no capitals or spaces: nothing to trim or map. */
+		if (!dmo_format_email_lower(s, n))
 			return 0;
 		break;
 	case FK_TEXT:

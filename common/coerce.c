@@ -215,7 +215,7 @@ email_init(void)
  * of 0x80 or more (lab), '.', '-', '@', and '_' or '+' (local only).
  */
 struct emask {
-	uint64_t	 lab, dot, dash, at, us;
+	uint64_t	 lab, dot, dash, at, us, caps;
 };
 
 static inline void
@@ -228,7 +228,12 @@ email16(const char *p, int shift, struct emask *m)
 	__m128i lab = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(l,
 	    _mm_set1_epi8(25)), l), _mm_cmpeq_epi8(_mm_min_epu8(d,
 	    _mm_set1_epi8(9)), d));
+	__m128i u = _mm_sub_epi8(x, _mm_set1_epi8('A'));
 	unsigned hi = (unsigned)_mm_movemask_epi8(x);
+
+	/* Capitals and bytes of 0x80 or more, for dmo_format_email_lower. */
+	m->caps |= (uint64_t)((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+	    _mm_min_epu8(u, _mm_set1_epi8(25)), u)) | hi) << shift;
 
 	m->lab |= (uint64_t)((unsigned)_mm_movemask_epi8(lab) | hi) << shift;
 	m->dot |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x,
@@ -243,23 +248,36 @@ email16(const char *p, int shift, struct emask *m)
 }
 
 /*
- * An address of 16 to 64 bytes of letters, digits, bytes of 0x80 or
+ * An address of 1 to 64 bytes of letters, digits, bytes of 0x80 or
  * more and ". - _ + @", decided by masks: 1 valid, 0 not, -1 other
- * bytes (for the byte loop).  The rules are dmo_format_email's.
+ * bytes (for the byte loop).  The rules are dmo_format_email's.  With
+ * nocaps, -1 also for capitals and bytes of 0x80 or more.
  */
 static int
-email_masks(const char *p, size_t n)
+email_masks(const char *p, size_t n, int nocaps)
 {
-	struct emask m = { 0, 0, 0, 0, 0 };
+	struct emask m = { 0, 0, 0, 0, 0, 0 };
 	uint64_t all = n == 64 ? ~0ULL : (1ULL << n) - 1, dom;
 	size_t i;
 	int a;
 
-	for (i = 0; i + 16 <= n; i += 16)
-		email16(p + i, (int)i, &m);
-	if (i < n)
-		email16(p + n - 16, (int)(n - 16), &m);	/* overlaps */
-	if (((m.lab | m.dot | m.dash | m.at | m.us) & all) != all)
+	if (n < 16) {
+		char tmp[16] = { 0 };
+
+		memcpy(tmp, p, n);
+		email16(tmp, 0, &m);
+	} else {
+		for (i = 0; i + 16 <= n; i += 16)
+			email16(p + i, (int)i, &m);
+		if (i < n)
+			email16(p + n - 16, (int)(n - 16), &m);	/* overlaps */
+	}
+	m.dot &= all;
+	m.dash &= all;
+	m.at &= all;
+	m.us &= all;
+	if (((m.lab | m.dot | m.dash | m.at | m.us) & all) != all ||
+	    (nocaps && (m.caps & all) != 0))
 		return -1;
 	if (m.at == 0 || (m.at & (m.at - 1)) != 0)
 		return 0;			/* no '@', or two */
@@ -277,6 +295,18 @@ email_masks(const char *p, size_t n)
 }
 #endif
 
+int
+dmo_format_email_lower(const char *p, size_t n)
+{
+#ifdef __SSE2__
+	if (n >= 1 && n <= 64)
+		return email_masks(p, n, 1) == 1;
+#endif
+	(void)p;
+	(void)n;
+	return 0;
+}
+
 /*
  * One pass: the local part up to the first '@' (a second '@' is no
  * domain byte), then the domain's labels.
@@ -290,7 +320,7 @@ dmo_format_email(const char *p, size_t n)
 #ifdef __SSE2__
 	int rc;
 
-	if (n >= 16 && n <= 64 && (rc = email_masks(p, n)) >= 0)
+	if (n >= 16 && n <= 64 && (rc = email_masks(p, n, 0)) >= 0)
 		return rc;
 #endif
 	email_init();

@@ -384,58 +384,41 @@ dmo_dt_parse_iso(const char *p, size_t n, int want_date,
 }
 
 /*
- * Eight bytes against a layout, a word at a time: t is the bytes minus
- * '0' where the layout has a digit and xor the literal elsewhere, so a
- * match has a digit's value (0-9) or 0 in each byte.
+ * Eight bytes against a layout, a word at a time: pat holds '0' where
+ * the layout has a digit and the literal byte elsewhere, add 0x76 for a
+ * digit (it lifts 10 and more to 0x80) and 0x7f for a literal (it lifts
+ * anything but 0).  On a match, b[] gets the digits' values.
  */
 static inline int
-layout8(const char *p, uint64_t pat, uint64_t add, uint64_t *t)
+layout8(const char *p, const char *pat, const char *add, unsigned char *b)
 {
-	uint64_t w;
+	uint64_t w, t, x, a;
 
 	memcpy(&w, p, 8);
-	*t = w ^ pat;
-	return (((*t + add) | *t) & 0x8080808080808080ULL) == 0;
+	memcpy(&x, pat, 8);
+	memcpy(&a, add, 8);
+	t = w ^ x;
+	memcpy(b, &t, 8);
+	return (((t + a) | t) & 0x8080808080808080ULL) == 0;
 }
-
-/* Byte i (in memory order) of a word read by memcpy. */
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-#define BYTE(w, i)	((unsigned)((w) >> (56 - 8 * (i))) & 0xff)
-#define LAYOUT(s)	((uint64_t)(unsigned char)(s)[0] << 56 | \
-	(uint64_t)(unsigned char)(s)[1] << 48 | \
-	(uint64_t)(unsigned char)(s)[2] << 40 | \
-	(uint64_t)(unsigned char)(s)[3] << 32 | \
-	(uint64_t)(unsigned char)(s)[4] << 24 | \
-	(uint64_t)(unsigned char)(s)[5] << 16 | \
-	(uint64_t)(unsigned char)(s)[6] << 8 | (uint64_t)(unsigned char)(s)[7])
-#else
-#define BYTE(w, i)	((unsigned)((w) >> (8 * (i))) & 0xff)
-#define LAYOUT(s)	((uint64_t)(unsigned char)(s)[7] << 56 | \
-	(uint64_t)(unsigned char)(s)[6] << 48 | \
-	(uint64_t)(unsigned char)(s)[5] << 40 | \
-	(uint64_t)(unsigned char)(s)[4] << 32 | \
-	(uint64_t)(unsigned char)(s)[3] << 24 | \
-	(uint64_t)(unsigned char)(s)[2] << 16 | \
-	(uint64_t)(unsigned char)(s)[1] << 8 | (uint64_t)(unsigned char)(s)[0])
-#endif
 
 int
 dmo_dt_is_canonical_utc(const char *p, size_t n)
 {
-	/* '0' for a digit; 0x76 lifts a digit above 9, 0x7f any literal. */
-	static const char l0[] = "0000-00-", l1[] = "00T00:00", l2[] = "00:00:00";
-	static const char a0[] = "\x76\x76\x76\x76\x7f\x76\x76\x7f";
-	static const char a1[] = "\x76\x76\x7f\x76\x76\x7f\x76\x76";
-	static const char a2[] = "\x76\x76\x7f\x76\x76\x7f\x76\x76";
-	uint64_t t0, t1, t2;
-	int y, m, d;
+	static const unsigned char mdays[13] = { 0, 31, 28, 31, 30, 31, 30,
+	    31, 31, 30, 31, 30, 31 };
+	unsigned char d0[8], d1[8], d2[8];
+	unsigned y, m, d;
 	size_t i;
 
 	if (n < 20 || n > 30 || n == 21 || p[n - 1] != 'Z')
 		return 0;
-	if (!layout8(p, LAYOUT(l0), LAYOUT(a0), &t0) ||
-	    !layout8(p + 8, LAYOUT(l1), LAYOUT(a1), &t1) ||
-	    !layout8(p + 11, LAYOUT(l2), LAYOUT(a2), &t2))
+	/* "YYYY-MM-", "DDThh:mm" and (from p + 11) "hh:mm:ss". */
+	if (!layout8(p, "0000-00-", "\x76\x76\x76\x76\x7f\x76\x76\x7f", d0) ||
+	    !layout8(p + 8, "00T00:00", "\x76\x76\x7f\x76\x76\x7f\x76\x76",
+	    d1) ||
+	    !layout8(p + 11, "00:00:00", "\x76\x76\x7f\x76\x76\x7f\x76\x76",
+	    d2))
 		return 0;
 	if (n > 20) {
 		/* ".f" to ".fffffffff" between the seconds and the Z. */
@@ -445,15 +428,14 @@ dmo_dt_is_canonical_utc(const char *p, size_t n)
 			if ((unsigned)(p[i] - '0') > 9)
 				return 0;
 	}
-	y = (int)(BYTE(t0, 0) * 1000 + BYTE(t0, 1) * 100 + BYTE(t0, 2) * 10 +
-	    BYTE(t0, 3));
-	m = (int)(BYTE(t0, 5) * 10 + BYTE(t0, 6));
-	d = (int)(BYTE(t1, 0) * 10 + BYTE(t1, 1));
-	if (y < 1 || m < 1 || m > 12 || d < 1 || d > dmo_dt_mdays(y, m))
+	y = d0[0] * 1000u + d0[1] * 100u + d0[2] * 10u + d0[3];
+	m = d0[5] * 10u + d0[6];
+	d = d1[0] * 10u + d1[1];
+	if (y < 1 || m < 1 || m > 12 || d < 1 || (d > mdays[m] &&
+	    !(m == 2 && d == 29 && dmo_dt_leap((int)y))))
 		return 0;
 	/* Hour 0-23, minute and second 0-59 (no leap second). */
-	return BYTE(t2, 0) * 10 + BYTE(t2, 1) <= 23 && BYTE(t2, 3) <= 5 &&
-	    BYTE(t2, 6) <= 5;
+	return d2[0] * 10u + d2[1] <= 23 && d2[3] <= 5 && d2[6] <= 5;
 }
 
 static int

@@ -346,15 +346,18 @@ static void
 email_random(void)
 {
 	static const char alpha[] = "abcdeab.-_+A0.\xc3\xa9-.@ ";
+	static const char plain[] = "abcdeabcz.-_+09.-.@";
 	unsigned long long x = 42;
 	char buf[96];
-	size_t i, n, bad = 0, valid = 0, k;
+	size_t i, n, bad = 0, valid = 0, lower = 0, k;
 
 	for (k = 0; k < 200000; k++) {
 		n = k % 81;
 		for (i = 0; i < n; i++) {
 			x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-			buf[i] = alpha[(x >> 33) % (sizeof(alpha) - 1)];
+			/* Every other one without capitals or high bytes. */
+			buf[i] = k % 2 ? alpha[(x >> 33) % (sizeof(alpha) - 1)] :
+			    plain[(x >> 33) % (sizeof(plain) - 1)];
 		}
 		/* Mostly plausible: one '@' somewhere in the middle. */
 		if (n > 4 && k % 3 != 0)
@@ -363,7 +366,19 @@ email_random(void)
 			CHECK_MEM(buf, n, "(agreeing)", 10, "email: mask and "
 			    "byte loop agree");
 		valid += email_ref(buf, n);
+		/* The lower-case fast path: only valid ASCII without caps. */
+		if (dmo_format_email_lower(buf, n)) {
+			lower++;
+			for (i = 0; i < n; i++)
+				if ((unsigned char)buf[i] >= 0x80 ||
+				    (buf[i] >= 'A' && buf[i] <= 'Z'))
+					break;
+			if ((i < n || !email_ref(buf, n)) && bad++ < 3)
+				CHECK_MEM(buf, n, "(not lower)", 11, "email: "
+				    "lower-case path only where it may");
+		}
 	}
+	CHECK(lower > 1000, "email: the lower-case path takes many");
 	CHECK_EQ(bad, 0, "email: masks agree with the byte loop (200000)");
 	CHECK(valid > 1000, "email: many random addresses are valid");
 }
