@@ -1397,6 +1397,32 @@ fast_value(struct dmo_clean *c, const struct fast *f, struct cur *v,
 		size_t dot, fd;
 
 		i = s[0] == '-';
+		if (f->scaled) {
+			/* "-?(0|[1-9]D*).D{scale}" in units of 10^-scale. */
+			size_t sc = (size_t)f->scale, k;
+			unsigned long long u = 0;
+			long long sv;
+
+			if (n < i + sc + 2 || s[n - sc - 1] != '.' ||
+			    n - sc - 1 - i > 18 - sc ||
+			    (s[i] == '0' && n - sc - 1 - i > 1))
+				return 0;
+			for (k = i; k < n; k++) {
+				unsigned d = (unsigned char)s[k] - '0';
+
+				if (k == n - sc - 1)
+					continue;
+				if (d > 9)
+					return 0;
+				u = u * 10 + d;
+			}
+			sv = i ? -(long long)u : (long long)u;
+			if (sv < f->lo || sv > f->hi)
+				return 0;
+			v->t = DMO_NUMBER;
+			v->rules |= R_NUMBER;
+			return 1;
+		}
 		num.neg = (int)i;
 		num.ip = num.fp = 0;
 		if (i == n || (s[i] == '0' && i + 1 < n && s[i + 1] != '.'))
@@ -1421,24 +1447,10 @@ fast_value(struct dmo_clean *c, const struct fast *f, struct cur *v,
 		/* x-dmo-scale: exactly that many decimals is kept as is. */
 		if (p->scale > 0 && fd != (size_t)p->scale)
 			return 0;
-		if (f->scaled) {
-			/* In units of 10^-scale (fd is the scale here). */
-			long long sv;
-
-			if (num.ip >= p10[18 - fd])
-				return 0;
-			sv = (long long)(num.ip * p10[fd] + num.fp /
-			    p10[18 - fd]);
-			if (num.neg)
-				sv = -sv;
-			if (sv < f->lo || sv > f->hi)
-				return 0;
-		} else {
-			if (num.ip == 0 && num.fp == 0)
-				num.neg = 0;
-			if (!fast_range(f, &num))
-				return 0;
-		}
+		if (num.ip == 0 && num.fp == 0)
+			num.neg = 0;
+		if (!fast_range(f, &num))
+			return 0;
 		v->t = DMO_NUMBER;
 		v->rules |= R_NUMBER;
 		return 1;

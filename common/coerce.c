@@ -211,11 +211,14 @@ email_init(void)
 
 #ifdef __SSE2__
 /*
- * Sixteen bytes of an address as bit masks: letters, digits and bytes
- * of 0x80 or more (lab), '.', '-', '@', and '_' or '+' (local only).
+ * An address as bit masks (bit i for byte i) of '.', '-', '@', and '_'
+ * or '+' (local part only); bad collects bytes that are none of these
+ * nor letters, digits or bytes of 0x80 or more; caps capitals and bytes
+ * of 0x80 or more.
  */
 struct emask {
-	uint64_t	 lab, dot, dash, at, us, caps;
+	uint64_t	 dot, dash, at, us;
+	__m128i		 bad, caps;
 };
 
 static inline void
@@ -225,26 +228,27 @@ email16(const char *p, int shift, struct emask *m)
 	__m128i l = _mm_sub_epi8(_mm_or_si128(x, _mm_set1_epi8(0x20)),
 	    _mm_set1_epi8('a'));
 	__m128i d = _mm_sub_epi8(x, _mm_set1_epi8('0'));
-	__m128i lab = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(l,
-	    _mm_set1_epi8(25)), l), _mm_cmpeq_epi8(_mm_min_epu8(d,
-	    _mm_set1_epi8(9)), d));
 	__m128i u = _mm_sub_epi8(x, _mm_set1_epi8('A'));
-	unsigned hi = (unsigned)_mm_movemask_epi8(x);
+	__m128i k25 = _mm_set1_epi8(25);
+	__m128i dot = _mm_cmpeq_epi8(x, _mm_set1_epi8('.'));
+	__m128i dash = _mm_cmpeq_epi8(x, _mm_set1_epi8('-'));
+	__m128i at = _mm_cmpeq_epi8(x, _mm_set1_epi8('@'));
+	__m128i us = _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('_')),
+	    _mm_cmpeq_epi8(x, _mm_set1_epi8('+')));
+	__m128i ok = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(l,
+	    k25), l), _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d)),
+	    _mm_or_si128(_mm_or_si128(dot, dash), _mm_or_si128(at, us)));
+	/* Bytes of 0x80 or more are letters here (and not capitals'). */
+	__m128i hi = _mm_cmplt_epi8(x, _mm_setzero_si128());
 
-	/* Capitals and bytes of 0x80 or more, for dmo_format_email_lower. */
-	m->caps |= (uint64_t)((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
-	    _mm_min_epu8(u, _mm_set1_epi8(25)), u)) | hi) << shift;
-
-	m->lab |= (uint64_t)((unsigned)_mm_movemask_epi8(lab) | hi) << shift;
-	m->dot |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x,
-	    _mm_set1_epi8('.'))) << shift;
-	m->dash |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x,
-	    _mm_set1_epi8('-'))) << shift;
-	m->at |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x,
-	    _mm_set1_epi8('@'))) << shift;
-	m->us |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_or_si128(
-	    _mm_cmpeq_epi8(x, _mm_set1_epi8('_')), _mm_cmpeq_epi8(x,
-	    _mm_set1_epi8('+')))) << shift;
+	m->bad = _mm_or_si128(m->bad, _mm_andnot_si128(_mm_or_si128(ok, hi),
+	    _mm_set1_epi8(-1)));
+	m->caps = _mm_or_si128(m->caps, _mm_or_si128(hi, _mm_cmpeq_epi8(
+	    _mm_min_epu8(u, k25), u)));
+	m->dot |= (uint64_t)(unsigned)_mm_movemask_epi8(dot) << shift;
+	m->dash |= (uint64_t)(unsigned)_mm_movemask_epi8(dash) << shift;
+	m->at |= (uint64_t)(unsigned)_mm_movemask_epi8(at) << shift;
+	m->us |= (uint64_t)(unsigned)_mm_movemask_epi8(us) << shift;
 }
 
 /*
@@ -256,14 +260,18 @@ email16(const char *p, int shift, struct emask *m)
 static int
 email_masks(const char *p, size_t n, int nocaps)
 {
-	struct emask m = { 0, 0, 0, 0, 0, 0 };
-	uint64_t all = n == 64 ? ~0ULL : (1ULL << n) - 1, dom;
+	struct emask m;
+	uint64_t dom;
 	size_t i;
 	int a;
 
+	m.dot = m.dash = m.at = m.us = 0;
+	m.bad = m.caps = _mm_setzero_si128();
 	if (n < 16) {
-		char tmp[16] = { 0 };
+		/* Padded with a letter: no class, nothing bad. */
+		char tmp[16];
 
+		memset(tmp, 'a', sizeof(tmp));
 		memcpy(tmp, p, n);
 		email16(tmp, 0, &m);
 	} else {
@@ -272,17 +280,16 @@ email_masks(const char *p, size_t n, int nocaps)
 		if (i < n)
 			email16(p + n - 16, (int)(n - 16), &m);	/* overlaps */
 	}
-	m.dot &= all;
-	m.dash &= all;
-	m.at &= all;
-	m.us &= all;
-	if (((m.lab | m.dot | m.dash | m.at | m.us) & all) != all ||
-	    (nocaps && (m.caps & all) != 0))
+	if (_mm_movemask_epi8(m.bad) != 0 ||
+	    (nocaps && _mm_movemask_epi8(m.caps) != 0))
 		return -1;
 	if (m.at == 0 || (m.at & (m.at - 1)) != 0)
 		return 0;			/* no '@', or two */
 	a = __builtin_ctzll(m.at);
-	dom = all & ~((m.at << 1) - 1);		/* the bytes after '@' */
+	/* The bytes after '@' (to n - 1: no class above n). */
+	dom = ~((m.at << 1) - 1);
+	if ((size_t)a == n - 1)
+		dom = 0;
 	if (a == 0 || dom == 0 || (m.dot & 1) || (m.dot >> (a - 1) & 1) ||
 	    (m.dot >> (a + 1) & 1) || (m.dot >> (n - 1) & 1) ||
 	    (m.dot & (m.dot >> 1)) != 0 || (m.us & dom) != 0)
