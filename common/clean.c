@@ -1342,7 +1342,10 @@ fast_prepare(struct dmo_clean *c, size_t k)
 
 /*
  * The fast path of a string value (v untouched so far): 1 done, v set
- * as the general path would set it; 0 not sure, for the general path.
+ * as the general path would set it (kept, or retyped with in's bytes or
+ * none: out_ref relies on that); 0 not sure, for the general path; -1
+ * rejected by a check (pattern, const) the general path would make the
+ * same way on the same string, with fl saying why.
  */
 static inline int
 fast_value(struct dmo_clean *c, const struct fast *f, struct cur *v,
