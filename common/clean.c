@@ -557,11 +557,8 @@ out_set(struct dmo_record *out, const struct dmo_record *in, size_t *oi,
  * lexeme is the string's), or no bytes (null, a boolean): in's NUL.
  */
 static inline void
-out_ref(struct dmo_record *out, const struct dmo_val *iv, size_t i,
-    const struct cur *v)
+out_ref(struct dmo_val *ov, const struct dmo_val *iv, const struct cur *v)
 {
-	struct dmo_val *ov = &out->val[i];
-
 	ov->type = v->t;
 	if (v->n == 0) {
 		ov->off = iv->off + iv->len;
@@ -1522,8 +1519,13 @@ fast_value(struct dmo_clean *c, const struct fast *f, struct cur *v,
 		/* Not sure, or not so: the general path says which. */
 		return 0;
 	}
-	if (check_value(c, p, v, fl) != 0)
-		return -1;
+	{
+		/* A copy, so that v need not live in memory. */
+		struct cur w = *v;
+
+		if (check_value(c, p, &w, fl) != 0)
+			return -1;
+	}
 	return 1;
 }
 
@@ -1821,8 +1823,10 @@ dmo_clean_record(struct dmo_clean *c, const struct dmo_record *in,
 		const struct dmo_val *iv = in->val;
 		const char *base = in->data.p;
 		const struct fast *const *fz = p->fz;
+		struct dmo_val *ov = out->val;	/* not reallocated here */
 		size_t n = in->n;
 
+		/* Here out's value i is field i: oi is i (set for one_field). */
 		for (i = 0; i < n; i++) {
 			if (fz[i] != NULL && iv[i].type == DMO_STRING) {
 				struct cur v;
@@ -1835,7 +1839,6 @@ dmo_clean_record(struct dmo_clean *c, const struct dmo_record *in,
 				rc = fast_value(c, fz[i], &v, &f);
 				if (rc > 0) {
 					/* Kept as it is, or retyped. */
-					oi++;
 					if (v.rules == 0)
 						continue;
 					diff = 1;
@@ -1844,7 +1847,7 @@ dmo_clean_record(struct dmo_clean *c, const struct dmo_record *in,
 						    p->noff[i], p->nlen[i],
 						    DMO_STRING, base + iv[i].off,
 						    iv[i].len, v.rules);
-					out_ref(out, &iv[i], i, &v);
+					out_ref(&ov[i], &iv[i], &v);
 					continue;
 				}
 				if (rc < 0)
@@ -1853,10 +1856,12 @@ dmo_clean_record(struct dmo_clean *c, const struct dmo_record *in,
 					    base + iv[i].off, iv[i].len, &f,
 					    fail, err);
 			}
+			oi = i;
 			if (one_field(c, in, out, setmode, byref, &oi, i, fn,
 			    &diff, fail, err) != 0)
 				return 1;
 		}
+		oi = n;
 	} else
 		for (i = 0; i < in->n; i++)
 			if (one_field(c, in, out, setmode, byref, &oi, i, fn,
