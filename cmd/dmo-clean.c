@@ -466,7 +466,8 @@ clean_one(struct clean *x, const char *path)
 		    strcmp(read_code(&err), "RAGGED") == 0 &&
 		    try_join(x, r, &err))
 			continue;
-		reject_held(x);
+		if (x->held)
+			reject_held(x);
 		dmo_run_tick(&x->run);
 		if (rc == DMO_READ_RECORD) {
 			x->run.in++;

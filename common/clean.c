@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "clean.h"
 #include "datetime.h"
@@ -62,6 +65,18 @@ struct plan {
 	struct dmo_span	*ospans;
 	size_t		 on;
 	unsigned long	 oshape;	/* out's shape once they are set */
+	const struct fast **fz;		/* field's fast path, or NULL */
+	size_t		*absent;	/* properties with no field */
+	size_t		 nabsent;
+	/*
+	 * Their defaults, when no absent property is required without
+	 * one: the values, each with its NUL, and their slots (off from
+	 * the start of defs), for a record made by reference.
+	 */
+	int		 defs_ok;
+	struct dmo_buf	 defs;
+	struct dmo_val	*defval;
+	size_t		 ndefs;
 };
 
 struct fillslot {
@@ -79,10 +94,71 @@ struct pending {
 	unsigned	 rules;
 };
 
+/*
+ * Fast paths.  dmo_clean_new decides once per property which one may
+ * apply, from the property's keywords and effective rules; clean_value
+ * tries it on a string value first.  A fast path handles only values it
+ * knows the general path would keep or merely retype (a canonical
+ * integer, a plain decimal at its scale, "true", a UTC timestamp in the
+ * layout dmo writes, text with nothing to trim, squeeze or map, an empty
+ * string that is null) and gives exactly the general path's type, bytes
+ * and rules.  At anything else it gives up and the general path does
+ * all the work, so that every error says what the general path says.
+ * tests/unit/test_clean.c runs both on the same values
+ * (dmo_clean_general_only).
+ */
+enum fkind {
+	FK_NONE = 0,
+	FK_INT,		/* integer: "-?[1-9][0-9]{0,17}" or "0" */
+	FK_NUM,		/* number: "-?(0|[1-9]D*)(.D+)?", scale digits */
+	FK_BOOL,	/* boolean: "true", "false" */
+	FK_DT,		/* date-time: dmo_dt_is_canonical_utc */
+	FK_TEXT,	/* string: kept as it is */
+	FK_EMAIL	/* string: an address that lower case keeps */
+};
+
+/* A value or bound: sign, integer part, 18 fraction digits. */
+struct fnum {
+	int			 neg;
+	unsigned long long	 ip, fp;
+};
+
+struct fast {
+	const struct dmo_prop *p;
+	const struct eff *e;
+	enum fkind	 kind;
+	int		 empty_null;	/* "" is null, and null is allowed */
+	int		 nbounds;	/* minimum, maximum, exclusive ones */
+	int		 has[4];
+	struct fnum	 b[4];
+	/*
+	 * The bounds for values with exactly scale decimals (0 for
+	 * integers), as integers of units of 10^-scale: lo <= v <= hi.
+	 * scaled 0 when a bound has no such form; fast_range then.
+	 */
+	int		 scaled;
+	int		 scale;
+	long long	 lo, hi;
+	int		 rest;		/* enum, const, lengths, pattern */
+	unsigned	 txbad;		/* FK_TEXT: text_scan bits to give up at */
+	/*
+	 * The checks on a kept string that are done here: lengths, and
+	 * enum by a table of its non-empty string members (index + 1, by
+	 * enum_hash); others (pattern, const) by check_value.
+	 */
+	int		 rest_here;
+	size_t		*eslot;
+	size_t		 emask;		/* table size - 1 */
+};
+
+/* Tests: 1 turns the fast paths off (see test_clean.c). */
+int	dmo_clean_general_only;
+
 struct dmo_clean {
 	struct dmo_clean_opts	 o;
 	struct dmo_schema	*s;
 	struct eff		*peff;		/* per property */
+	struct fast		*fast;		/* per property */
 	struct eff		 xeff;		/* fields without a property */
 	struct plan		 plan;
 	struct fillslot		*fills;
@@ -95,6 +171,8 @@ struct dmo_clean {
 	struct dmo_buf		 rulestr;
 	struct dmo_buf		 failname;
 };
+
+static void fast_prepare(struct dmo_clean *, size_t);
 
 static int
 pick(int prop, int top, int cli)
@@ -157,6 +235,9 @@ dmo_clean_new(const struct dmo_clean_opts *o)
 			    &cli->nulls);
 			set_nullmax(e);
 		}
+		c->fast = dmo_xcalloc(c->s->nprops + 1, sizeof(*c->fast));
+		for (i = 0; i < c->s->nprops; i++)
+			fast_prepare(c, i);
 		c->plan.seen = dmo_xcalloc(c->s->nprops + 1, 1);
 	}
 	if (o->filldown != NULL) {
@@ -181,6 +262,15 @@ plan_release(struct plan *p)
 	free(p->noff);
 	free(p->nlen);
 	free(p->fill);
+	free(p->fz);
+	free(p->absent);
+	free(p->defval);
+	p->defval = NULL;
+	p->ndefs = 0;
+	dmo_buf_release(&p->defs);
+	p->fz = NULL;
+	p->absent = NULL;
+	p->nabsent = 0;
 	dmo_buf_release(&p->names);
 	p->prop = NULL;
 	p->noff = p->nlen = NULL;
@@ -203,6 +293,9 @@ dmo_clean_free(struct dmo_clean *c)
 	}
 	free(c->fills);
 	free(c->peff);
+	for (i = 0; c->fast != NULL && i < c->s->nprops; i++)
+		free(c->fast[i].eslot);
+	free(c->fast);
 	dmo_buf_release(&c->a);
 	dmo_buf_release(&c->b);
 	dmo_buf_release(&c->t);
@@ -294,6 +387,32 @@ make_plan(struct dmo_clean *c, const struct dmo_record *in)
 		dmo_buf_add(&p->onames, p->names.p + p->noff[i], p->nlen[i]);
 		dmo_buf_addc(&p->onames, '\0');
 	}
+	p->fz = dmo_xcalloc(p->n + 1, sizeof(*p->fz));
+	for (i = 0; i < p->n; i++)
+		if (p->prop[i] >= 0 && p->fill[i] < 0 &&
+		    !dmo_clean_general_only)
+			p->fz[i] = &c->fast[p->prop[i]];
+	p->absent = dmo_xcalloc((c->s != NULL ? c->s->nprops : 0) + 1,
+	    sizeof(*p->absent));
+	p->defval = dmo_xcalloc((c->s != NULL ? c->s->nprops : 0) + 1,
+	    sizeof(*p->defval));
+	p->defs_ok = 1;
+	for (j = 0; c->s != NULL && j < c->s->nprops; j++)
+		if (!p->seen[j]) {
+			const struct dmo_prop *q = &c->s->props[j];
+
+			p->absent[p->nabsent++] = j;
+			if (q->has_default) {
+				struct dmo_val *dv = &p->defval[p->ndefs++];
+
+				dv->type = q->def.type;
+				dv->off = p->defs.len;
+				dv->len = q->def.len;
+				dmo_buf_add(&p->defs, q->def.text, q->def.len);
+				dmo_buf_addc(&p->defs, '\0');
+			} else if (q->required)
+				p->defs_ok = 0;
+		}
 	p->on = p->n;
 	for (j = 0; c->s != NULL && j < c->s->nprops; j++)
 		if (!p->seen[j] && c->s->props[j].has_default) {
@@ -321,6 +440,10 @@ out_put(struct dmo_record *out, int setmode, size_t *oi, const char *name,
 		(*oi)++;
 	}
 }
+
+struct cur;
+static inline void out_set(struct dmo_record *, const struct dmo_record *,
+    size_t *, size_t, const struct cur *);
 
 static int
 is_null_token(const struct eff *e, const char *v, size_t n)
@@ -401,6 +524,46 @@ other(struct dmo_clean *c, const struct cur *v)
 
 	b->len = 0;
 	return b;
+}
+
+/*
+ * Value i of a record made by reference (out's bytes a copy of in's):
+ * bytes that lie in in's value i, up to its NUL, are taken where they
+ * are in the copy; any others are appended.
+ */
+static inline void
+out_set(struct dmo_record *out, const struct dmo_record *in, size_t *oi,
+    size_t i, const struct cur *v)
+{
+	const struct dmo_val *iv = &in->val[i];
+	uintptr_t start = (uintptr_t)(in->data.p + iv->off);
+	uintptr_t at = (uintptr_t)v->v;
+	struct dmo_val *ov = &out->val[(*oi)++];
+
+	if (v->n == 0) {
+		ov->type = v->t;
+		ov->off = iv->off + iv->len;	/* in's NUL after value i */
+		ov->len = 0;
+	} else if (at >= start && at + v->n == start + iv->len) {
+		ov->type = v->t;
+		ov->off = iv->off + (size_t)(at - start);
+		ov->len = v->n;
+	} else
+		dmo_record_set(out, *oi - 1, v->t, v->v, v->n);
+}
+
+/*
+ * The same for what a fast path gives: in's bytes retyped (a number's
+ * lexeme is the string's), or no bytes (null, a boolean): in's NUL.
+ */
+static inline void
+out_ref(struct dmo_val *ov, const struct dmo_val *iv, const struct cur *v)
+{
+	ov->type = v->t;
+	if (v->n == 0) {
+		ov->off = iv->off + iv->len;
+		ov->len = 0;
+	}
 }
 
 static void
@@ -512,6 +675,9 @@ datetime_value(struct dmo_clean *c, const struct dmo_prop *p, struct cur *v,
 	struct dmo_buf *b;
 
 	what = kind == 'd' ? "date" : kind == 't' ? "time" : "date-time";
+	if (kind == 'T' && !p->formats.set && p->outtz == NULL &&
+	    dmo_dt_is_canonical_utc(s, n))
+		return 0;	/* UTC in the layout written: kept, not parsed */
 	dmo_trim(&s, &n);
 	if (p->formats.set) {
 		const char *best = NULL;
@@ -542,7 +708,8 @@ datetime_value(struct dmo_clean *c, const struct dmo_prop *p, struct cur *v,
 		return bad(f, DMO_REASON_FORMAT, "not a %s (%s)", what, why);
 	if (kind == 'T' && t.has_offset && t.offset == 0 && p->outtz == NULL &&
 	    !t.end_of_day && n == v->n && v->v[n - 1] == 'Z' &&
-	    n == (t.frac > 0 ? 21 + (size_t)t.frac : 20) && s[10] == 'T') {
+	    n == (t.frac > 0 ? 21 + (size_t)t.frac : 20) && s[10] == 'T' &&
+	    (t.frac == 0 || s[19] == '.')) {
 		/* Already UTC in the canonical form: nothing to redo. */
 		return 0;
 	}
@@ -819,6 +986,549 @@ empty(enum dmo_type t, size_t n)
 	return t == DMO_NULL || (t == DMO_STRING && n == 0);
 }
 
+/*
+ * What a string holds, for the fast path of text (a bit set), as far as
+ * asked (want): TX_SQUEEZE a byte below 0x20, two spaces in a row, or a
+ * byte 0xc2 (U+00A0 starts with it), without which there is nothing to
+ * squeeze; TX_HIGH a byte of 0x80 or more; TX_UPPER A-Z; TX_LOWER a-z.
+ * ASCII text without TX_UPPER has nothing to lower case.  Sixteen bytes
+ * a step with SSE2 (every x86-64 has it), else one.
+ */
+enum {
+	TX_SQUEEZE = 1 << 0,
+	TX_HIGH = 1 << 1,
+	TX_UPPER = 1 << 2,
+	TX_LOWER = 1 << 3
+};
+
+#ifdef __SSE2__
+struct txacc {
+	__m128i		 sq, up, lo, x;
+};
+
+/*
+ * Sixteen bytes into the accumulators.  A pair of spaces counts where
+ * pairok has 0xff in the byte of its second space.
+ */
+static inline void
+scan16(struct txacc *a, __m128i x, __m128i pairok, unsigned want)
+{
+	const __m128i sp = _mm_set1_epi8(0x20), k25 = _mm_set1_epi8(25);
+
+	if (want & TX_SQUEEZE) {
+		__m128i s = _mm_cmpeq_epi8(x, sp);
+		__m128i le = _mm_cmpeq_epi8(_mm_min_epu8(x, sp), x);
+
+		a->sq = _mm_or_si128(a->sq, _mm_or_si128(_mm_andnot_si128(s,
+		    le), _mm_or_si128(_mm_cmpeq_epi8(x,
+		    _mm_set1_epi8((char)0xc2)), _mm_and_si128(pairok,
+		    _mm_and_si128(s, _mm_slli_si128(s, 1))))));
+	}
+	if (want & TX_UPPER) {
+		__m128i u = _mm_sub_epi8(x, _mm_set1_epi8('A'));
+
+		a->up = _mm_or_si128(a->up, _mm_cmpeq_epi8(_mm_min_epu8(u,
+		    k25), u));
+	}
+	if (want & TX_LOWER) {
+		__m128i l = _mm_sub_epi8(x, _mm_set1_epi8('a'));
+
+		a->lo = _mm_or_si128(a->lo, _mm_cmpeq_epi8(_mm_min_epu8(l,
+		    k25), l));
+	}
+	a->x = _mm_or_si128(a->x, x);
+}
+
+static inline uint64_t
+load8(const char *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, 8);
+	return w;
+}
+
+static inline uint32_t
+load4(const char *p)
+{
+	uint32_t w;
+
+	memcpy(&w, p, 4);
+	return w;
+}
+#endif
+
+static unsigned
+text_scan(const char *p, size_t n, unsigned want)
+{
+	unsigned f = 0;
+	size_t i = 0;
+#ifdef __SSE2__
+	/*
+	 * Whole blocks, then the last sixteen bytes again (they overlap
+	 * the blocks: the bits are the same).  Shorter text is two
+	 * overlapping loads of 8 or 4 bytes side by side, padded with '0'
+	 * (none of the bytes looked for); the seam between them is no pair.
+	 */
+	struct txacc a;
+	const __m128i all = _mm_set1_epi8(-1);
+
+	a.sq = a.up = a.lo = a.x = _mm_setzero_si128();
+	if (n >= 16) {
+		for (; i + 16 <= n; i += 16) {
+			scan16(&a, _mm_loadu_si128((const __m128i *)
+			    (const void *)(p + i)), all, want);
+			if (i > 0 && p[i - 1] == ' ' && p[i] == ' ')
+				f |= TX_SQUEEZE;
+		}
+		if (i < n)
+			scan16(&a, _mm_loadu_si128((const __m128i *)
+			    (const void *)(p + n - 16)), all, want);
+	} else if (n >= 8)
+		scan16(&a, _mm_set_epi64x((long long)load8(p + n - 8),
+		    (long long)load8(p)), _mm_set_epi32(-1, -256, -1, -1),
+		    want);
+	else if (n >= 4)
+		scan16(&a, _mm_set_epi32(0x30303030, 0x30303030,
+		    (int)load4(p + n - 4), (int)load4(p)),
+		    _mm_set_epi32(-1, -1, -256, -1), want);
+	if (n >= 4) {
+		f |= (_mm_movemask_epi8(a.sq) != 0 ? TX_SQUEEZE : 0) |
+		    (_mm_movemask_epi8(a.x) != 0 ? TX_HIGH : 0) |
+		    (_mm_movemask_epi8(a.up) != 0 ? TX_UPPER : 0) |
+		    (_mm_movemask_epi8(a.lo) != 0 ? TX_LOWER : 0);
+		return f & want;
+	}
+#endif
+	for (; i < n; i++) {
+		unsigned char ch = (unsigned char)p[i];
+
+		if (ch < 0x20 || ch == 0xc2 || (ch == ' ' && i + 1 < n &&
+		    p[i + 1] == ' '))
+			f |= TX_SQUEEZE;
+		if (ch >= 0x80)
+			f |= TX_HIGH;
+		else if (ch >= 'A' && ch <= 'Z')
+			f |= TX_UPPER;
+		else if (ch >= 'a' && ch <= 'z')
+			f |= TX_LOWER;
+	}
+	return f & want;
+}
+
+/* For the enum table: a few bytes of a non-empty string, mixed. */
+static inline size_t
+enum_hash(const char *s, size_t n)
+{
+	uint32_t h = (uint32_t)n * 0x9e3779b1u ^
+	    (unsigned char)s[0] * 0x85ebca6bu ^
+	    (unsigned char)s[n - 1] * 0xc2b2ae35u ^
+	    (unsigned char)s[n >> 1] * 0x27d4eb2fu;
+
+	return h ^ (h >> 15);
+}
+
+static void
+enum_table(struct fast *f, const struct dmo_prop *p)
+{
+	size_t i, h, cap = 8;
+
+	while (cap < p->nenums * 4)
+		cap *= 2;
+	f->eslot = dmo_xcalloc(cap, sizeof(*f->eslot));
+	f->emask = cap - 1;
+	for (i = 0; i < p->nenums; i++) {
+		const struct dmo_sval *m = &p->enums[i];
+
+		if (m->type != DMO_STRING || m->len == 0)
+			continue;
+		for (h = enum_hash(m->text, m->len) & f->emask;
+		    f->eslot[h] != 0; h = (h + 1) & f->emask)
+			;
+		f->eslot[h] = i + 1;
+	}
+}
+
+/* Is s[0..n) (n > 0) one of the enum's strings? */
+static inline int
+in_enum(const struct fast *f, const struct dmo_prop *p, const char *s,
+    size_t n)
+{
+	size_t h;
+
+	for (h = enum_hash(s, n) & f->emask; f->eslot[h] != 0;
+	    h = (h + 1) & f->emask) {
+		const struct dmo_sval *m = &p->enums[f->eslot[h] - 1];
+
+		if (m->len == n && memcmp(m->text, s, n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static const unsigned long long p10[19] = { 1ULL, 10ULL, 100ULL,
+    1000ULL, 10000ULL, 100000ULL, 1000000ULL, 10000000ULL, 100000000ULL,
+    1000000000ULL, 10000000000ULL, 100000000000ULL, 1000000000000ULL,
+    10000000000000ULL, 100000000000000ULL, 1000000000000000ULL,
+    10000000000000000ULL, 100000000000000000ULL, 1000000000000000000ULL };
+
+/* A bound as a struct fnum: -1 when it has too many digits for one. */
+static int
+fnum_from_dec(const struct dmo_dec *d, struct fnum *f)
+{
+	long long ipn = (long long)d->digits.len + d->exp, pos, k;
+	size_t i;
+
+	if (ipn > 18 || d->exp < -18)
+		return -1;
+	f->ip = f->fp = 0;
+	for (i = 0; i < d->digits.len; i++) {
+		unsigned dig = (unsigned)(d->digits.p[i] - '0');
+
+		pos = (long long)i - ipn;	/* < 0: integer digit */
+		if (pos < 0)
+			f->ip = f->ip * 10 + dig;
+		else
+			f->fp += dig * p10[17 - pos];
+	}
+	for (k = 0; k < d->exp; k++)
+		f->ip *= 10;
+	f->neg = d->neg && (f->ip != 0 || f->fp != 0);
+	return 0;
+}
+
+static int
+fnum_cmp(const struct fnum *a, const struct fnum *b)
+{
+	int mag;
+
+	if (a->neg != b->neg)
+		return a->neg ? -1 : 1;
+	mag = a->ip != b->ip ? (a->ip < b->ip ? -1 : 1) : a->fp != b->fp ?
+	    (a->fp < b->fp ? -1 : 1) : 0;
+	return a->neg ? -mag : mag;
+}
+
+/* Within the bounds?  (Outside: the general path says which.) */
+static int
+fast_range(const struct fast *f, const struct fnum *v)
+{
+	if (f->nbounds == 0)
+		return 1;
+	if (f->has[0] && fnum_cmp(v, &f->b[0]) < 0)
+		return 0;
+	if (f->has[1] && fnum_cmp(v, &f->b[1]) > 0)
+		return 0;
+	if (f->has[2] && fnum_cmp(v, &f->b[2]) <= 0)
+		return 0;
+	if (f->has[3] && fnum_cmp(v, &f->b[3]) >= 0)
+		return 0;
+	return 1;
+}
+
+/*
+ * f->lo and f->hi from the bounds, in units of 10^-scale: a minimum is
+ * rounded up, a maximum down, an exclusive one moved by one unit.
+ */
+static void
+scaled_bounds(struct fast *f, int scale)
+{
+	const unsigned long long lim = 1000000000000000000ULL;
+	int i;
+
+	f->scaled = 1;
+	f->scale = scale;
+	f->lo = -(long long)lim;
+	f->hi = (long long)lim;
+	for (i = 0; i < 4; i++) {
+		const struct fnum *b = &f->b[i];
+		unsigned long long div = p10[18 - scale], u;
+		long long fl, ce;	/* floor and ceiling of the bound */
+		int rem;
+
+		if (!f->has[i])
+			continue;
+		if (b->ip >= p10[18 - scale]) {
+			f->scaled = 0;
+			return;
+		}
+		u = b->ip * p10[scale] + b->fp / div;
+		rem = b->fp % div != 0;
+		fl = b->neg ? -(long long)(u + (unsigned)rem) : (long long)u;
+		ce = b->neg ? -(long long)u : (long long)(u + (unsigned)rem);
+		if (i == 0 && ce > f->lo)
+			f->lo = ce;
+		else if (i == 1 && fl < f->hi)
+			f->hi = fl;
+		else if (i == 2 && fl + 1 > f->lo)
+			f->lo = fl + 1;
+		else if (i == 3 && ce - 1 < f->hi)
+			f->hi = ce - 1;
+	}
+}
+
+static void
+fast_prepare(struct dmo_clean *c, size_t k)
+{
+	const struct dmo_prop *p = &c->s->props[k];
+	const struct eff *e = &c->peff[k];
+	struct fast *f = &c->fast[k];
+	const struct dmo_dec *bound[4];
+	unsigned t = p->types;
+	int i, bounds_ok = 1, checks;
+
+	memset(f, 0, sizeof(*f));
+	f->p = p;
+	f->e = e;
+	bound[0] = p->has_min ? &p->min : NULL;
+	bound[1] = p->has_max ? &p->max : NULL;
+	bound[2] = p->has_xmin ? &p->xmin : NULL;
+	bound[3] = p->has_xmax ? &p->xmax : NULL;
+	for (i = 0; i < 4; i++)
+		if (bound[i] != NULL) {
+			f->has[i] = 1;
+			f->nbounds++;
+			if (fnum_from_dec(bound[i], &f->b[i]) != 0)
+				bounds_ok = 0;
+		}
+	f->rest = p->nenums > 0 || p->has_const || p->minlen >= 0 ||
+	    p->maxlen >= 0 || p->has_re;
+	f->rest_here = f->rest && !p->has_const && !p->has_re;
+	if (f->rest_here && p->nenums > 0)
+		enum_table(f, p);
+	/* As clean_value: "" a null token, or no type that text can be. */
+	f->empty_null = (is_null_token(e, "", 0) || (t != 0 &&
+	    !(t & DMO_T_STRING) && p->format == DMO_SF_NONE &&
+	    (t & ~(unsigned)DMO_T_NULL) != 0)) && !p->has_default &&
+	    !p->required && (t == 0 || (t & DMO_T_NULL));
+	checks = p->nenums > 0 || p->has_const;
+	if (t != 0 && !(t & DMO_T_STRING)) {
+		if ((t & DMO_T_INTEGER) && bounds_ok && !checks &&
+		    p->scale < 0) {
+			f->kind = FK_INT;
+			scaled_bounds(f, 0);
+		} else if ((t & DMO_T_NUMBER) && !(t & DMO_T_INTEGER) &&
+		    bounds_ok && !checks && p->scale != 0 && p->scale <= 18) {
+			f->kind = FK_NUM;
+			if (p->scale > 0)
+				scaled_bounds(f, (int)p->scale);
+		}
+		else if ((t & DMO_T_BOOLEAN) && !(t & (DMO_T_INTEGER |
+		    DMO_T_NUMBER)) && !p->truev.set && !p->falsev.set &&
+		    !checks)
+			f->kind = FK_BOOL;
+	} else if (p->format == DMO_SF_DATETIME) {
+		if (!p->formats.set && p->outtz == NULL && e->casemap <= 0)
+			f->kind = FK_DT;
+	} else if (p->format != DMO_SF_DATE && p->format != DMO_SF_TIME) {
+		f->kind = FK_TEXT;
+		if (p->format == DMO_SF_EMAIL && !e->squeeze && !e->nfc &&
+		    (e->casemap == DMO_CASE_LOWER ||
+		    e->casemap == DMO_CASE_FOLD))
+			f->kind = FK_EMAIL;	/* ASCII fold is lower */
+		if (e->squeeze)
+			f->txbad |= TX_SQUEEZE;
+		if (e->nfc)
+			f->txbad |= TX_HIGH;
+		if (e->casemap == DMO_CASE_LOWER || e->casemap == DMO_CASE_FOLD)
+			f->txbad |= TX_HIGH | TX_UPPER;
+		else if (e->casemap == DMO_CASE_UPPER)
+			f->txbad |= TX_HIGH | TX_LOWER;
+	}
+}
+
+/*
+ * The fast path of a string value (v untouched so far): 1 done, v set
+ * as the general path would set it (kept, or retyped with in's bytes or
+ * none: out_ref relies on that); 0 not sure, for the general path; -1
+ * rejected by a check (pattern, const) the general path would make the
+ * same way on the same string, with fl saying why.
+ */
+static inline int
+fast_value(struct dmo_clean *c, const struct fast *f, struct cur *v,
+    struct failure *fl)
+{
+	const struct dmo_prop *p = f->p;
+	const struct eff *e = f->e;
+	const char *s = v->v;
+	size_t n = v->n, i;
+	struct fnum num;
+
+	if (n == 0) {
+		if (!f->empty_null)
+			return 0;
+		v->t = DMO_NULL;
+		v->rules |= R_NULL;
+		return 1;
+	}
+	if (n <= e->nullmax && is_null_token(e, s, n))
+		return 0;
+	switch (f->kind) {
+	case FK_NONE:
+		return 0;
+	case FK_INT:
+		/* What dmo_coerce_integer keeps as it is. */
+		i = s[0] == '-';
+		if (n - i > 18 || n == i || (s[i] == '0' && n - i > 1) ||
+		    (i == 1 && s[1] == '0'))
+			return 0;
+		{
+			int neg = (int)i;
+			unsigned long long u = 0;
+			long long sv;
+
+			for (; i < n; i++) {
+				unsigned d = (unsigned char)s[i] - '0';
+
+				if (d > 9)
+					return 0;
+				u = u * 10 + d;
+			}
+			/* Integer bounds always have the scaled form. */
+			sv = neg ? -(long long)u : (long long)u;
+			if (sv < f->lo || sv > f->hi)
+				return 0;
+		}
+		v->t = DMO_NUMBER;
+		v->rules |= R_INTEGER;
+		return 1;
+	case FK_NUM: {
+		/* A JSON number without exponent: kept by dmo_coerce_number. */
+		size_t dot, fd;
+
+		i = s[0] == '-';
+		if (f->scaled) {
+			/* "-?(0|[1-9]D*).D{scale}" in units of 10^-scale. */
+			size_t sc = (size_t)f->scale, k;
+			unsigned long long u = 0;
+			long long sv;
+
+			if (n < i + sc + 2 || s[n - sc - 1] != '.' ||
+			    n - sc - 1 - i > 18 - sc ||
+			    (s[i] == '0' && n - sc - 1 - i > 1))
+				return 0;
+			for (k = i; k < n; k++) {
+				unsigned d = (unsigned char)s[k] - '0';
+
+				if (k == n - sc - 1)
+					continue;
+				if (d > 9)
+					return 0;
+				u = u * 10 + d;
+			}
+			sv = i ? -(long long)u : (long long)u;
+			if (sv < f->lo || sv > f->hi)
+				return 0;
+			v->t = DMO_NUMBER;
+			v->rules |= R_NUMBER;
+			return 1;
+		}
+		num.neg = (int)i;
+		num.ip = num.fp = 0;
+		if (i == n || (s[i] == '0' && i + 1 < n && s[i + 1] != '.'))
+			return 0;
+		for (dot = i; dot < n && (unsigned)(s[dot] - '0') <= 9;
+		    dot++)
+			num.ip = num.ip * 10 + (unsigned)(s[dot] - '0');
+		if (dot == i || dot - i > 18)
+			return 0;
+		fd = 0;
+		if (dot < n) {
+			if (s[dot] != '.' || n - dot - 1 > 18 || n - dot < 2)
+				return 0;
+			for (i = dot + 1; i < n; i++) {
+				unsigned d = (unsigned char)s[i] - '0';
+
+				if (d > 9)
+					return 0;
+				num.fp += d * p10[17 - fd++];
+			}
+		}
+		/* x-dmo-scale: exactly that many decimals is kept as is. */
+		if (p->scale > 0 && fd != (size_t)p->scale)
+			return 0;
+		if (num.ip == 0 && num.fp == 0)
+			num.neg = 0;
+		if (!fast_range(f, &num))
+			return 0;
+		v->t = DMO_NUMBER;
+		v->rules |= R_NUMBER;
+		return 1;
+	}
+	case FK_BOOL:
+		if (n == 4 && memcmp(s, "true", 4) == 0)
+			v->t = DMO_TRUE;
+		else if (n == 5 && memcmp(s, "false", 5) == 0)
+			v->t = DMO_FALSE;
+		else
+			return 0;
+		v->v = "";
+		v->n = 0;
+		v->rules |= R_BOOLEAN;
+		return 1;
+	case FK_DT:
+		if (!dmo_dt_is_canonical_utc(s, n))
+			return 0;
+		break;
+	case FK_EMAIL:
+		/* Valid, ASCII, no capitals or spaces: nothing to trim or map. */
+		if (!dmo_format_email_lower(s, n))
+			return 0;
+		break;
+	case FK_TEXT:
+		/* Bytes that trimming would look at, at either end. */
+		if (e->trim && ((unsigned char)s[0] <= ' ' ||
+		    (unsigned char)s[0] == 0xc2 ||
+		    (unsigned char)s[n - 1] <= ' ' ||
+		    (unsigned char)s[n - 1] == 0xa0))
+			return 0;
+		/* ASCII that the case map keeps is in NFC already. */
+		if (f->txbad != 0 && text_scan(s, n, f->txbad) != 0)
+			return 0;
+		switch (p->format) {
+		case DMO_SF_EMAIL:
+			if (!dmo_format_email(s, n))
+				return 0;
+			break;
+		case DMO_SF_URI:
+			if (!dmo_format_uri(s, n))
+				return 0;
+			break;
+		case DMO_SF_UUID:
+			if (!dmo_format_uuid(s, n))
+				return 0;
+			break;
+		case DMO_SF_IPV4:
+			if (!dmo_format_ipv4(s, n))
+				return 0;
+			break;
+		default:
+			break;
+		}
+		break;
+	}
+	/* A string kept as it is: the checks that remain are the same. */
+	if (!f->rest)
+		return 1;
+	if (f->rest_here) {
+		/* A code point is 1 to 4 bytes: often the bytes decide. */
+		if ((p->maxlen < 0 || n <= (size_t)p->maxlen) &&
+		    (p->minlen < 0 || n / 4 >= (size_t)p->minlen) &&
+		    (f->eslot == NULL || in_enum(f, p, s, n)))
+			return 1;
+		/* Not sure, or not so: the general path says which. */
+		return 0;
+	}
+	{
+		/* A copy, so that v need not live in memory. */
+		struct cur w = *v;
+
+		if (check_value(c, p, &w, fl) != 0)
+			return -1;
+	}
+	return 1;
+}
+
 /* Clean one value: 0 keep, 1 drop the field, -1 reject. */
 static int
 clean_value(struct dmo_clean *c, long k, long fill, struct cur *v,
@@ -960,6 +1670,87 @@ reject(struct dmo_clean *c, const struct dmo_record *in, const char *name,
 	return 1;
 }
 
+/*
+ * Field i by the general path (and any field the fast path is not
+ * sure of).  0, or 1 when the record is rejected.
+ */
+static int
+one_field(struct dmo_clean *c, const struct dmo_record *in,
+    struct dmo_record *out, int setmode, int byref, size_t *oi, size_t i,
+    dmo_clean_change_fn fn, int *diff, struct dmo_clean_fail *fail,
+    struct dmo_err *err)
+{
+	struct plan *p = &c->plan;
+	struct failure f;
+	struct cur v;
+	const char *name = p->names.p + p->noff[i];
+	int rc;
+
+	v.t = dmo_record_type(in, i);
+	v.v = dmo_record_value(in, i, &v.n);
+	v.rules = 0;
+	if (p->prop[i] < 0 && c->s != NULL && !c->s->additional) {
+		f.reason = DMO_REASON_EXTRA_FIELD;
+		snprintf(f.msg, sizeof(f.msg), "not in the schema "
+		    "(additionalProperties is false)");
+		return reject(c, in, name, p->nlen[i], v.t, v.v, v.n,
+		    &f, fail, err);
+	}
+	if (v.t != DMO_STRING && p->prop[i] < 0 && p->fill[i] < 0 &&
+	    !c->o.drop_empty_fields && c->xeff.casemap <= 0) {
+		/* Nothing applies to it: copied as it is. */
+		if (byref)
+			(*oi)++;
+		else
+			out_put(out, setmode, oi, name, p->nlen[i],
+			    v.t, v.v, v.n);
+		return 0;
+	}
+	rc = clean_value(c, p->prop[i], p->fill[i], &v, &f);
+	if (rc < 0) {
+		const char *ov;
+		size_t on;
+
+		ov = dmo_record_value(in, i, &on);
+		return reject(c, in, name, p->nlen[i],
+		    dmo_record_type(in, i), ov, on, &f, fail, err);
+	}
+	if (v.rules == 0 && rc == 0) {
+		if (byref)
+			out_set(out, in, oi, i, &v);
+		else
+			out_put(out, setmode, oi, name, p->nlen[i],
+			    v.t, v.v, v.n);
+		return 0;
+	}
+	{
+		size_t on;
+		const char *ov = dmo_record_value(in, i, &on);
+		enum dmo_type ot = dmo_record_type(in, i);
+
+		if (rc == 0 && ot == v.t && on == v.n &&
+		    memcmp(ov, v.v, on) == 0) {
+			/* Rules ran but changed nothing in the end. */
+			if (byref)
+				(*oi)++;
+			else
+				out_put(out, setmode, oi, name,
+				    p->nlen[i], v.t, v.v, v.n);
+			return 0;
+		}
+		*diff = 1;
+		if (fn != NULL)
+			pend(c, rc == 1 ? SIZE_MAX : *oi, name,
+			    p->nlen[i], (int)ot, ov, on, v.rules);
+		if (rc == 0 && byref)
+			out_set(out, in, oi, i, &v);
+		else if (rc == 0)
+			out_put(out, setmode, oi, name, p->nlen[i],
+			    v.t, v.v, v.n);
+	}
+	return 0;
+}
+
 int
 dmo_clean_record(struct dmo_clean *c, const struct dmo_record *in,
     struct dmo_record *out, int *changed, dmo_clean_change_fn fn, void *arg,
@@ -968,7 +1759,7 @@ dmo_clean_record(struct dmo_clean *c, const struct dmo_record *in,
 	struct plan *p = &c->plan;
 	struct failure f;
 	size_t i, j, nl, oi = 0;
-	int diff, setmode = !c->o.drop_empty_fields;
+	int diff, setmode = !c->o.drop_empty_fields, byref = 0;
 
 	if (p->shape != in->shape || p->prop == NULL || in->shape == 0)
 		make_plan(c, in);
@@ -984,7 +1775,38 @@ dmo_clean_record(struct dmo_clean *c, const struct dmo_record *in,
 		else
 			setmode = 0;	/* names clash: appended, rejected */
 	}
-	if (setmode)
+	if (setmode && in->data.p != NULL && in->n == p->n &&
+	    out->nnames == p->on && p->defs_ok) {
+		/*
+		 * By reference: out starts as a copy of in's value bytes and
+		 * slots, one memcpy each, so that a value kept as it is, or
+		 * only retyped ("7" to 7, "" to null), costs nothing more;
+		 * values that change are appended (out_set).
+		 */
+		size_t dl = in->data.len;
+
+		byref = 1;
+		out->frame = NULL;
+		out->data.len = 0;
+		dmo_buf_grow(&out->data, dl + p->defs.len);
+		memcpy(out->data.p, in->data.p, dl);
+		if (p->defs.len > 0)
+			memcpy(out->data.p + dl, p->defs.p, p->defs.len);
+		out->data.len = dl + p->defs.len;
+		if (out->valcap < p->on) {
+			out->valcap = p->on;
+			out->val = dmo_xreallocarray(out->val, out->valcap,
+			    sizeof(*out->val));
+		}
+		if (in->n > 0)
+			memcpy(out->val, in->val, in->n * sizeof(*in->val));
+		/* Defaults for the properties absent (p->on - in->n). */
+		for (j = 0; j < p->ndefs; j++) {
+			out->val[in->n + j] = p->defval[j];
+			out->val[in->n + j].off += dl;
+		}
+		out->n = p->on;
+	} else if (setmode)
 		dmo_record_reset_values(out);
 	else
 		dmo_record_reset(out);
@@ -996,70 +1818,67 @@ dmo_clean_record(struct dmo_clean *c, const struct dmo_record *in,
 		    "(under names of x-dmo-from)", c->s->props[p->dup].name);
 		return reject(c, in, NULL, 0, -1, NULL, 0, &f, fail, err);
 	}
-	for (i = 0; i < in->n; i++) {
-		struct cur v;
-		const char *name = p->names.p + p->noff[i];
-		int rc;
+	if (byref) {
+		/* The hot loop: fast paths inline, the rest in one_field. */
+		const struct dmo_val *iv = in->val;
+		const char *base = in->data.p;
+		const struct fast *const *fz = p->fz;
+		struct dmo_val *ov = out->val;	/* not reallocated here */
+		size_t n = in->n;
 
-		v.t = dmo_record_type(in, i);
-		v.v = dmo_record_value(in, i, &v.n);
-		v.rules = 0;
-		if (p->prop[i] < 0 && c->s != NULL && !c->s->additional) {
-			f.reason = DMO_REASON_EXTRA_FIELD;
-			snprintf(f.msg, sizeof(f.msg), "not in the schema "
-			    "(additionalProperties is false)");
-			return reject(c, in, name, p->nlen[i], v.t, v.v, v.n,
-			    &f, fail, err);
-		}
-		if (v.t != DMO_STRING && p->prop[i] < 0 && p->fill[i] < 0 &&
-		    !c->o.drop_empty_fields && c->xeff.casemap <= 0) {
-			/* Nothing applies to it: copied as it is. */
-			out_put(out, setmode, &oi, name, p->nlen[i], v.t, v.v,
-			    v.n);
-			continue;
-		}
-		rc = clean_value(c, p->prop[i], p->fill[i], &v, &f);
-		if (rc < 0) {
-			const char *ov;
-			size_t on;
+		/* Here out's value i is field i: oi is i (set for one_field). */
+		for (i = 0; i < n; i++) {
+			if (fz[i] != NULL && iv[i].type == DMO_STRING) {
+				struct cur v;
+				int rc;
 
-			ov = dmo_record_value(in, i, &on);
-			return reject(c, in, name, p->nlen[i],
-			    dmo_record_type(in, i), ov, on, &f, fail, err);
-		}
-		if (v.rules == 0 && rc == 0) {
-			out_put(out, setmode, &oi, name, p->nlen[i], v.t, v.v,
-			    v.n);
-			continue;
-		}
-		{
-			size_t on;
-			const char *ov = dmo_record_value(in, i, &on);
-			enum dmo_type ot = dmo_record_type(in, i);
-
-			if (rc == 0 && ot == v.t && on == v.n &&
-			    memcmp(ov, v.v, on) == 0) {
-				/* Rules ran but changed nothing in the end. */
-				out_put(out, setmode, &oi, name, p->nlen[i],
-				    v.t, v.v, v.n);
-				continue;
+				v.t = DMO_STRING;
+				v.v = base + iv[i].off;
+				v.n = iv[i].len;
+				v.rules = 0;
+				rc = fast_value(c, fz[i], &v, &f);
+				if (rc > 0) {
+					/* Kept as it is, or retyped. */
+					if (v.rules == 0)
+						continue;
+					diff = 1;
+					if (fn != NULL)
+						pend(c, i, p->names.p +
+						    p->noff[i], p->nlen[i],
+						    DMO_STRING, base + iv[i].off,
+						    iv[i].len, v.rules);
+					out_ref(&ov[i], &iv[i], &v);
+					continue;
+				}
+				if (rc < 0)
+					return reject(c, in, p->names.p +
+					    p->noff[i], p->nlen[i], DMO_STRING,
+					    base + iv[i].off, iv[i].len, &f,
+					    fail, err);
 			}
-			diff = 1;
-			if (fn != NULL)
-				pend(c, rc == 1 ? SIZE_MAX : oi, name,
-				    p->nlen[i], (int)ot, ov, on, v.rules);
-			if (rc == 0)
-				out_put(out, setmode, &oi, name, p->nlen[i],
-				    v.t, v.v, v.n);
+			oi = i;
+			if (one_field(c, in, out, setmode, byref, &oi, i, fn,
+			    &diff, fail, err) != 0)
+				return 1;
 		}
-	}
+		oi = n;
+	} else
+		for (i = 0; i < in->n; i++)
+			if (one_field(c, in, out, setmode, byref, &oi, i, fn,
+			    &diff, fail, err) != 0)
+				return 1;
 	/* Properties not in the record: defaults, or required. */
-	if (c->s != NULL)
-		for (j = 0; j < c->s->nprops; j++) {
-			const struct dmo_prop *q = &c->s->props[j];
+	if (byref) {
+		/* The defaults are in out already. */
+		for (j = 0; fn != NULL && j < p->ndefs; j++)
+			pend(c, oi + j, p->onames.p + p->ospans[oi + j].off,
+			    p->ospans[oi + j].len, -1, "", 0, R_DEFAULT);
+		if (p->ndefs > 0)
+			diff = 1;
+	} else if (c->s != NULL)
+		for (j = 0; j < p->nabsent; j++) {
+			const struct dmo_prop *q = &c->s->props[p->absent[j]];
 
-			if (p->seen[j])
-				continue;
 			if (q->has_default) {
 				nl = strlen(q->name);
 				if (fn != NULL)

@@ -1,6 +1,10 @@
 /* coerce.c - text to typed values, locale-independent, and the checks. */
 /* SPDX-License-Identifier: BSD-2-Clause */
+#include <stdint.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "coerce.h"
 #include "value.h"
@@ -205,46 +209,160 @@ email_init(void)
 	email_class['-'] = 3;
 }
 
-static int
-atext(int c)
+#ifdef __SSE2__
+/*
+ * An address as bit masks (bit i for byte i) of '.', '-', '@', and '_'
+ * or '+' (local part only); bad collects bytes that are none of these
+ * nor letters, digits or bytes of 0x80 or more; caps capitals and bytes
+ * of 0x80 or more.
+ */
+struct emask {
+	uint64_t	 dot, dash, at, us;
+	__m128i		 bad, caps;
+};
+
+static inline void
+email16(const char *p, int shift, struct emask *m)
 {
-	return email_class[c] & 1;
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+	__m128i l = _mm_sub_epi8(_mm_or_si128(x, _mm_set1_epi8(0x20)),
+	    _mm_set1_epi8('a'));
+	__m128i d = _mm_sub_epi8(x, _mm_set1_epi8('0'));
+	__m128i u = _mm_sub_epi8(x, _mm_set1_epi8('A'));
+	__m128i k25 = _mm_set1_epi8(25);
+	__m128i dot = _mm_cmpeq_epi8(x, _mm_set1_epi8('.'));
+	__m128i dash = _mm_cmpeq_epi8(x, _mm_set1_epi8('-'));
+	__m128i at = _mm_cmpeq_epi8(x, _mm_set1_epi8('@'));
+	__m128i us = _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('_')),
+	    _mm_cmpeq_epi8(x, _mm_set1_epi8('+')));
+	__m128i ok = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(l,
+	    k25), l), _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d)),
+	    _mm_or_si128(_mm_or_si128(dot, dash), _mm_or_si128(at, us)));
+	/* Bytes of 0x80 or more are letters here (and not capitals'). */
+	__m128i hi = _mm_cmplt_epi8(x, _mm_setzero_si128());
+
+	m->bad = _mm_or_si128(m->bad, _mm_andnot_si128(_mm_or_si128(ok, hi),
+	    _mm_set1_epi8(-1)));
+	m->caps = _mm_or_si128(m->caps, _mm_or_si128(hi, _mm_cmpeq_epi8(
+	    _mm_min_epu8(u, k25), u)));
+	m->dot |= (uint64_t)(unsigned)_mm_movemask_epi8(dot) << shift;
+	m->dash |= (uint64_t)(unsigned)_mm_movemask_epi8(dash) << shift;
+	m->at |= (uint64_t)(unsigned)_mm_movemask_epi8(at) << shift;
+	m->us |= (uint64_t)(unsigned)_mm_movemask_epi8(us) << shift;
 }
 
+/*
+ * An address of 1 to 64 bytes of letters, digits, bytes of 0x80 or
+ * more and ". - _ + @", decided by masks: 1 valid, 0 not, -1 other
+ * bytes (for the byte loop).  The rules are dmo_format_email's.  With
+ * nocaps, -1 also for capitals and bytes of 0x80 or more.
+ */
+static int
+email_masks(const char *p, size_t n, int nocaps)
+{
+	struct emask m;
+	uint64_t dom;
+	size_t i;
+	int a;
+
+	m.dot = m.dash = m.at = m.us = 0;
+	m.bad = m.caps = _mm_setzero_si128();
+	if (n < 16) {
+		/* Padded with a letter: no class, nothing bad. */
+		char tmp[16];
+
+		memset(tmp, 'a', sizeof(tmp));
+		memcpy(tmp, p, n);
+		email16(tmp, 0, &m);
+	} else {
+		for (i = 0; i + 16 <= n; i += 16)
+			email16(p + i, (int)i, &m);
+		if (i < n)
+			email16(p + n - 16, (int)(n - 16), &m);	/* overlaps */
+	}
+	if (_mm_movemask_epi8(m.bad) != 0 ||
+	    (nocaps && _mm_movemask_epi8(m.caps) != 0))
+		return -1;
+	if (m.at == 0 || (m.at & (m.at - 1)) != 0)
+		return 0;			/* no '@', or two */
+	a = __builtin_ctzll(m.at);
+	/* The bytes after '@' (to n - 1: no class above n). */
+	dom = ~((m.at << 1) - 1);
+	if ((size_t)a == n - 1)
+		dom = 0;
+	if (a == 0 || dom == 0 || (m.dot & 1) || (m.dot >> (a - 1) & 1) ||
+	    (m.dot >> (a + 1) & 1) || (m.dot >> (n - 1) & 1) ||
+	    (m.dot & (m.dot >> 1)) != 0 || (m.us & dom) != 0)
+		return 0;
+	/* A label neither starts nor ends with '-'. */
+	if ((m.dash & dom & (((m.dot | m.at) << 1) | (m.dot >> 1))) != 0 ||
+	    (m.dash >> (n - 1) & 1))
+		return 0;
+	return 1;
+}
+#endif
+
+int
+dmo_format_email_lower(const char *p, size_t n)
+{
+#ifdef __SSE2__
+	if (n >= 1 && n <= 64)
+		return email_masks(p, n, 1) == 1;
+#endif
+	(void)p;
+	(void)n;
+	return 0;
+}
+
+/*
+ * One pass: the local part up to the first '@' (a second '@' is no
+ * domain byte), then the domain's labels.
+ */
 int
 dmo_format_email(const char *p, size_t n)
 {
-	const char *at = memchr(p, '@', n);
-	size_t i, llen, label = 0;
+	size_t i, at, label = 0;
+	unsigned char c;
 
+#ifdef __SSE2__
+	int rc;
+
+	if (n >= 16 && n <= 64 && (rc = email_masks(p, n, 0)) >= 0)
+		return rc;
+#endif
 	email_init();
-	if (at == NULL || memchr(at + 1, '@', n - (size_t)(at - p) - 1))
+	if (n == 0 || p[0] == '.')
 		return 0;
-	llen = (size_t)(at - p);
-	if (llen == 0 || llen > 64 || p[0] == '.' || p[llen - 1] == '.')
-		return 0;
-	for (i = 0; i < llen; i++) {
-		unsigned char c = (unsigned char)p[i];
-
-		if (c == '.' ? p[i + 1] == '.' : !atext(c))
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)p[i];
+		if (email_class[c] & 1)
+			continue;
+		if (c != '.')
+			break;
+		if (i + 1 < n && p[i + 1] == '.')
 			return 0;
 	}
+	if (i == n || p[i] != '@')
+		return 0;
+	at = i;
+	if (at == 0 || at > 64 || p[at - 1] == '.')
+		return 0;
 	/* Domain: dot-separated labels of letters, digits and hyphens. */
-	if (llen + 1 >= n || n - llen - 1 > 253)
+	if (at + 1 >= n || n - at - 1 > 253)
 		return 0;
-	for (i = llen + 1; i <= n; i++) {
-		unsigned char c = i < n ? (unsigned char)p[i] : '.';
-
-		if (c == '.') {
-			if (label == 0 || label > 63 || p[i - 1] == '-')
+	for (i = at + 1; i < n; i++) {
+		c = (unsigned char)p[i];
+		if (email_class[c] & 2) {
+			if (c == '-' && label == 0)
 				return 0;
-			label = 0;
-		} else if ((email_class[c] & 2) && (c != '-' || label > 0))
 			label++;
-		else
+			continue;
+		}
+		if (c != '.' || label == 0 || label > 63 || p[i - 1] == '-')
 			return 0;
+		label = 0;
 	}
-	return 1;
+	return label > 0 && label <= 63 && p[n - 1] != '-';
 }
 
 int

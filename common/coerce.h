@@ -72,6 +72,12 @@ int	 dmo_coerce_bool(const char *p, size_t n, const char *const *tlist,
 
 /* Formats: 1 valid, 0 not (dmo-schema(5) says exactly what each takes). */
 int	 dmo_format_email(const char *p, size_t n);
+/*
+ * For an address that lower-casing keeps (ASCII without capitals): 1
+ * when it is one and dmo_format_email says valid; 0 not sure (other
+ * bytes, capitals, invalid): then ask dmo_format_email.  A fast path.
+ */
+int	 dmo_format_email_lower(const char *p, size_t n);
 int	 dmo_format_uri(const char *p, size_t n);
 int	 dmo_format_uuid(const char *p, size_t n);
 int	 dmo_format_ipv4(const char *p, size_t n);

@@ -383,6 +383,61 @@ dmo_dt_parse_iso(const char *p, size_t n, int want_date,
 	return dmo_dt_check(t, why);
 }
 
+/*
+ * Eight bytes against a layout, a word at a time: pat holds '0' where
+ * the layout has a digit and the literal byte elsewhere, add 0x76 for a
+ * digit (it lifts 10 and more to 0x80) and 0x7f for a literal (it lifts
+ * anything but 0).  On a match, b[] gets the digits' values.
+ */
+static inline int
+layout8(const char *p, const char *pat, const char *add, unsigned char *b)
+{
+	uint64_t w, t, x, a;
+
+	memcpy(&w, p, 8);
+	memcpy(&x, pat, 8);
+	memcpy(&a, add, 8);
+	t = w ^ x;
+	memcpy(b, &t, 8);
+	return (((t + a) | t) & 0x8080808080808080ULL) == 0;
+}
+
+int
+dmo_dt_is_canonical_utc(const char *p, size_t n)
+{
+	static const unsigned char mdays[13] = { 0, 31, 28, 31, 30, 31, 30,
+	    31, 31, 30, 31, 30, 31 };
+	unsigned char d0[8], d1[8], d2[8];
+	unsigned y, m, d;
+	size_t i;
+
+	if (n < 20 || n > 30 || n == 21 || p[n - 1] != 'Z')
+		return 0;
+	/* "YYYY-MM-", "DDThh:mm" and (from p + 11) "hh:mm:ss". */
+	if (!layout8(p, "0000-00-", "\x76\x76\x76\x76\x7f\x76\x76\x7f", d0) ||
+	    !layout8(p + 8, "00T00:00", "\x76\x76\x7f\x76\x76\x7f\x76\x76",
+	    d1) ||
+	    !layout8(p + 11, "00:00:00", "\x76\x76\x7f\x76\x76\x7f\x76\x76",
+	    d2))
+		return 0;
+	if (n > 20) {
+		/* ".f" to ".fffffffff" between the seconds and the Z. */
+		if (p[19] != '.')
+			return 0;
+		for (i = 20; i < n - 1; i++)
+			if ((unsigned)(p[i] - '0') > 9)
+				return 0;
+	}
+	y = d0[0] * 1000u + d0[1] * 100u + d0[2] * 10u + d0[3];
+	m = d0[5] * 10u + d0[6];
+	d = d1[0] * 10u + d1[1];
+	if (y < 1 || m < 1 || m > 12 || d < 1 || (d > mdays[m] &&
+	    !(m == 2 && d == 29 && dmo_dt_leap((int)y))))
+		return 0;
+	/* Hour 0-23, minute and second 0-59 (no leap second). */
+	return d2[0] * 10u + d2[1] <= 23 && d2[3] <= 5 && d2[6] <= 5;
+}
+
 static int
 name_at(const char *p, size_t n, size_t *i, const char *const *names,
     int count)

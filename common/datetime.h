@@ -36,6 +36,17 @@ int	 dmo_dt_parse_iso(const char *p, size_t n, int want_date,
 	    struct dmo_datetime *, const char **why);
 
 /*
+ * Is p[0..n) a UTC date-time in the one layout dmo writes,
+ * "YYYY-MM-DDThh:mm:ssZ" or "YYYY-MM-DDThh:mm:ss.fZ" with 1 to 9 fraction
+ * digits, and a valid instant (year 1-9999, a day the month has, hour
+ * 0-23, no leap second)?  1 yes, 0 no.  Fixed positions, no parse: for
+ * dmo-clean, which keeps such text as it is.  For every text it says 1
+ * to, dmo_dt_parse_iso succeeds and dmo_dt_put_iso writes the same text
+ * back; a 0 says nothing (other layouts may still parse).
+ */
+int	 dmo_dt_is_canonical_utc(const char *p, size_t n);
+
+/*
  * Parse by a strptime-like format (dmo-schema(5)): %Y %m %d %e %H %I %M
  * %S %f %p %y %b %B %h %a %A %j %z %Z %s %F %T %D %R %% and literal text; a
  * space in the format matches one or more spaces.  English month and day

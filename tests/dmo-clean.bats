@@ -225,6 +225,51 @@ schema() {
 	    'field '\''t'\'': not a date-time (no date): "12:00:00"')"
 }
 
+@test "dmo-clean: a date-time in UTC is kept only in RFC 3339's layout; a comma becomes a point" {
+	schema '"t":{"type":"string","format":"date-time"}'
+	printf '%s\n' t 2024-06-01T12:00:00.5Z '"2024-06-01T12:00:00,5Z"' \
+	    2024-06-01t12:00:00z '2024-06-01 12:00:00Z' \
+	    2024-06-01T12:00:00.0000000000Z >in.csv
+	run -0 dmo-clean -s s.json -C c.ndjson in.csv
+	assert_output "$(printf '{"t":"%s"}\n' 2024-06-01T12:00:00.5Z \
+	    2024-06-01T12:00:00.5Z 2024-06-01T12:00:00Z 2024-06-01T12:00:00Z \
+	    2024-06-01T12:00:00.000000000Z)"
+	run -0 jq -c '[.before, .rule]' c.ndjson
+	assert_output "$(printf '%s\n' '["2024-06-01T12:00:00,5Z","date-time"]' \
+	    '["2024-06-01t12:00:00z","date-time"]' \
+	    '["2024-06-01 12:00:00Z","date-time"]' \
+	    '["2024-06-01T12:00:00.0000000000Z","date-time"]')"
+}
+
+@test "dmo-clean: values the fast paths keep or retype come out as the general rules say" {
+	# The bench schema on text values: canonical ones take the fast
+	# paths, the others the general path; both in one stream, binary.
+	cp "$REPO/bench/clean.schema.json" s.json
+	printf '%s\n' \
+	    '{"id":"1","name":"Ann Lee","email":"ann@example.com","city":"Osaka","amount":"1.50","qty":"0","ts":"2024-02-29T23:59:59Z","active":"true","note":"ok"}' \
+	    '{"id":"007","name":" Ann  Lee ","email":"Ann@Example.COM","city":"Osaka","amount":"1.5","qty":"+3","ts":"2024-02-29T23:59:59+01:00","active":"yes","note":"a\u00a0 b"}' \
+	    '{"id":"2","name":"","email":"","city":"","amount":"","qty":"","ts":"2024-01-01T00:00:00.250Z","active":"false","note":"","currency":"USD"}' \
+	    '{"id":"3","name":"Ann","email":"ann@example.com","city":"Osaka ","amount":"1.50","qty":"3","ts":"2024-01-01T00:00:00Z","active":"true","note":"n"}' \
+	    '{"id":"4","name":"Ann","email":"ann@example.com","city":"Osaka","amount":"-0.01","qty":"3","ts":"2024-01-01T00:00:00Z","active":"true","note":"n"}' \
+	    >in.ndjson
+	DMO_WIRE=binary dmo-extract in.ndjson >in.bin
+	run -1 --separate-stderr dmo-clean -s s.json --rejects r.ndjson in.ndjson
+	want=$output
+	run -1 --separate-stderr dmo-clean -s s.json --rejects r.ndjson in.bin
+	assert_output "$want"
+	assert_output '{"id":1,"name":"Ann Lee","email":"ann@example.com","city":"Osaka","amount":1.50,"qty":0,"ts":"2024-02-29T23:59:59Z","active":true,"note":"ok","currency":"EUR"}
+{"id":7,"name":"Ann Lee","email":"ann@example.com","city":"Osaka","amount":1.50,"qty":3,"ts":"2024-02-29T22:59:59Z","active":true,"note":"a b","currency":"EUR"}
+{"id":2,"name":null,"email":null,"city":null,"amount":null,"qty":null,"ts":"2024-01-01T00:00:00.250Z","active":false,"note":null,"currency":"USD"}'
+	run -0 jq -r '.code + " " + .field' r.ndjson
+	assert_output "ENUM city
+RANGE amount"
+	# Binary frames out, back to NDJSON: the same records.
+	DMO_WIRE=binary dmo-clean -s s.json --rejects r2.ndjson in.bin \
+	    >out.bin || [ $? -eq 1 ]
+	run -0 dmo-load <out.bin
+	assert_output "$(dmo-clean -s s.json --rejects r3.ndjson in.ndjson)"
+}
+
 @test "dmo-clean: named time zones: DST gaps move on, overlaps take the earlier, or reject" {
 	schema '"t":{"type":"string","format":"date-time","x-dmo-timezone":"Europe/London","x-dmo-formats":"%Y-%m-%d %H:%M"}'
 	printf '%s\n' t '2024-01-15 12:00' '2024-07-15 12:00' '2024-03-31 01:30' '2024-10-27 01:30' >in.csv
