@@ -338,6 +338,110 @@ zero_byte(uint64_t v)
 	return (v - ONES) & ~v & HIGHS;
 }
 
+/*
+ * Stop masks: bit i set when p[i] is the delimiter or the quote, for up
+ * to 64 bytes at a time, so that finding the next field costs a count of
+ * trailing zeros.  SSE2 is part of x86-64; elsewhere a byte loop.  The
+ * mask never looks past p + n: a short tail is loaded so that it ends at
+ * p + n (from at most 15 bytes before p, within the segment, when from
+ * is that far back) or copied out.
+ */
+#if defined(__SSE2__)
+#include <emmintrin.h>
+
+struct stopper {
+	__m128i	d;
+	__m128i	q;
+};
+
+static inline void
+stopper_init(struct stopper *st, int delim, int quote)
+{
+	st->d = _mm_set1_epi8((char)delim);
+	st->q = _mm_set1_epi8((char)(quote >= 0 ? quote : delim));
+}
+
+static inline uint64_t
+stop16(const struct stopper *st, const unsigned char *p)
+{
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+
+	return (uint64_t)(unsigned)_mm_movemask_epi8(_mm_or_si128(
+	    _mm_cmpeq_epi8(v, st->d), _mm_cmpeq_epi8(v, st->q)));
+}
+
+/* The mask of p[0..n), 0 < n <= 64; p - from bytes before p are ours. */
+static inline uint64_t
+stop_mask(const struct stopper *st, const unsigned char *p, size_t n,
+    size_t from)
+{
+	uint64_t m = 0;
+	size_t i;
+
+	for (i = 0; i + 16 <= n; i += 16)
+		m |= stop16(st, p + i) << i;
+	if (i < n) {
+		size_t r = n - i;
+
+		if (i + from >= 16 - r)
+			m |= stop16(st, p + n - 16) >> (16 - r) << i;
+		else {
+			unsigned char t[16];
+
+			memset(t, 0, sizeof(t));
+			memcpy(t, p + i, r);
+			m |= (stop16(st, t) & ((1u << r) - 1)) << i;
+		}
+	}
+	return m;
+}
+#else
+struct stopper {
+	unsigned char	d;
+	unsigned char	q;
+};
+
+static inline void
+stopper_init(struct stopper *st, int delim, int quote)
+{
+	st->d = (unsigned char)delim;
+	st->q = (unsigned char)(quote >= 0 ? quote : delim);
+}
+
+static inline uint64_t
+stop_mask(const struct stopper *st, const unsigned char *p, size_t n,
+    size_t from)
+{
+	uint64_t m = 0;
+	size_t i;
+
+	(void)from;
+	for (i = 0; i < n; i++)
+		if (p[i] == st->d || p[i] == st->q)
+			m |= UINT64_C(1) << i;
+	return m;
+}
+#endif
+
+/*
+ * The length of the longest valid UTF-8 prefix of p[0..n): ASCII, the
+ * common case, 16 bytes at a time, and dmo_utf8_check from the first
+ * block with a byte over 0x7f (sequences cannot start before it).
+ */
+static inline size_t
+utf8_prefix(const char *p, size_t n)
+{
+	size_t i = 0;
+
+#if defined(__SSE2__)
+	for (; i + 16 <= n; i += 16)
+		if (_mm_movemask_epi8(_mm_loadu_si128(
+		    (const __m128i *)(const void *)(p + i))) != 0)
+			break;
+#endif
+	return i == n ? n : i + dmo_utf8_check(p + i, n - i);
+}
+
 /* The first delimiter or quote in q[0..e-q), or e. */
 static inline const unsigned char *
 find_stop(const struct csv *s, const unsigned char *q,
@@ -363,6 +467,120 @@ find_stop(const struct csv *s, const unsigned char *q,
 }
 
 /*
+ * Field k of a data row, p[0..len), whose copy is at data[off..off+len)
+ * with a NUL after it (scan_body): the value points at the copy, no
+ * bytes move.  What store() does, less the copy; a value that must
+ * change (invalid UTF-8 replaced) goes through store().
+ */
+static inline void
+store_at(struct csv *s, size_t k, const char *v, size_t len, size_t off)
+{
+	long slot = s->colslot[k];
+	struct dmo_val *x;
+	enum dmo_type t;
+
+	if (slot < 0)
+		return;
+	x = &s->rec->val[slot];
+	if (len == 0) {
+		x->type = s->infer ? DMO_NULL : DMO_STRING;
+		x->off = off;
+		x->len = 0;
+		return;
+	}
+	if (!s->rec_ok && s->utf8 != DMO_UTF8_KEEP &&
+	    dmo_utf8_check(v, len) < len) {
+		store(s, k, v, len, 0);
+		return;
+	}
+	t = s->infer ? dmo_infer(v, len) : DMO_STRING;
+	x->type = t;
+	/* record.h: null, false and true hold no bytes: point at the NUL. */
+	if (t <= DMO_TRUE) {
+		x->off = off + len;
+		x->len = 0;
+	} else {
+		x->off = off;
+		x->len = len;
+	}
+}
+
+/*
+ * scan() for a data row.  The segment is copied into the record's bytes
+ * once, and each unquoted field becomes a slice of the copy, the byte
+ * after it (delimiter or line end) turned into its NUL: one memcpy a
+ * row instead of one a field.  Fields from libcsv, if the row gets
+ * there, are appended after the copy as before.
+ */
+static size_t
+scan_body(struct csv *s, const char *p, size_t n, const unsigned char *e)
+{
+	struct dmo_buf *d = &s->rec->data;
+	struct dmo_val *val = s->rec->val, *x;
+	const long *colslot = s->colslot;
+	const unsigned char *f = (const unsigned char *)p;
+	const unsigned char *w = f, *q;
+	size_t base, nf = s->nf, ncols = s->ncols, len;
+	/* Most fields are stored as they are: no check, no inference. */
+	int plain = !s->infer && (s->rec_ok || s->utf8 == DMO_UTF8_KEEP);
+	struct stopper st;
+	char *dp;
+	uint64_t m;
+	long slot;
+
+	dmo_buf_grow(d, n + 1);
+	base = d->len;
+	dp = d->p + base;
+	memcpy(dp, p, n);
+	d->len = base + n + 1;
+	stopper_init(&st, s->delim, s->quote);
+	m = stop_mask(&st, w, (size_t)(e - w) < 64 ? (size_t)(e - w) : 64, 0);
+	for (;;) {
+		while (m == 0) {
+			w += 64;
+			if (w >= e)
+				break;
+			m = stop_mask(&st, w, (size_t)(e - w) < 64 ?
+			    (size_t)(e - w) : 64, (size_t)(w - (const
+			    unsigned char *)p));
+		}
+		if (m != 0) {
+			q = w + __builtin_ctzll(m);
+			m &= m - 1;
+		} else
+			q = e;
+		if (q < e && (int)*q == s->quote) {
+			s->nf = nf;
+			return (size_t)(f - (const unsigned char *)p);
+		}
+		/* The delimiter or the line end becomes the NUL. */
+		dp[q - (const unsigned char *)p] = '\0';
+		len = (size_t)(q - f);
+		if (nf < ncols && (slot = colslot[nf]) >= 0) {
+			if (plain && len > 0) {
+				x = &val[slot];
+				x->type = DMO_STRING;
+				x->off = base + (size_t)(f -
+				    (const unsigned char *)p);
+				x->len = len;
+			} else if (!s->bad) {
+				/* store() may append to d: find it again. */
+				store_at(s, nf, (const char *)f, len, base +
+				    (size_t)(f - (const unsigned char *)p));
+				dp = d->p + base;
+			}
+		}
+		nf++;
+		if (q == e)
+			break;
+		f = q + 1;
+	}
+	s->nf = nf;
+	on_row(0, s);
+	return n;
+}
+
+/*
  * The fast path, at the start of a row.  Fields without quotes are split
  * here, as libcsv would split them (at the delimiter, the row ending at
  * the segment's CR or LF, an empty field null), and the rest of the row
@@ -383,6 +601,8 @@ scan(struct csv *s, const char *p, size_t n)
 	/* CR and LF can only end a segment. */
 	while (e[-1] == '\n' || e[-1] == '\r')
 		e--;
+	if (s->phase == PH_BODY)
+		return scan_body(s, p, n, e);
 	for (;;) {
 		const unsigned char *q = find_stop(s, f, e);
 
@@ -815,7 +1035,7 @@ parse_row(struct csv *s)
 			s->lineno++;
 			if (s->len > s->max)
 				return line_too_long(s);
-			s->line_ok = dmo_utf8_check(s->line, s->len) == s->len;
+			s->line_ok = utf8_prefix(s->line, s->len) == s->len;
 			if (row_pending(s))
 				s->rec_ok &= s->line_ok;
 		}
