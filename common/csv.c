@@ -12,6 +12,7 @@
 
 #include "exitcode.h"
 #include "formatimpl.h"
+#include "utf8fast.h"
 #include "value.h"
 
 /*
@@ -422,25 +423,6 @@ stop_mask(const struct stopper *st, const unsigned char *p, size_t n,
 	return m;
 }
 #endif
-
-/*
- * The length of the longest valid UTF-8 prefix of p[0..n): ASCII, the
- * common case, 16 bytes at a time, and dmo_utf8_check from the first
- * block with a byte over 0x7f (sequences cannot start before it).
- */
-static inline size_t
-utf8_prefix(const char *p, size_t n)
-{
-	size_t i = 0;
-
-#if defined(__SSE2__)
-	for (; i + 16 <= n; i += 16)
-		if (_mm_movemask_epi8(_mm_loadu_si128(
-		    (const __m128i *)(const void *)(p + i))) != 0)
-			break;
-#endif
-	return i == n ? n : i + dmo_utf8_check(p + i, n - i);
-}
 
 /* The first delimiter or quote in q[0..e-q), or e. */
 static inline const unsigned char *
@@ -1035,7 +1017,7 @@ parse_row(struct csv *s)
 			s->lineno++;
 			if (s->len > s->max)
 				return line_too_long(s);
-			s->line_ok = utf8_prefix(s->line, s->len) == s->len;
+			s->line_ok = dmo_utf8_check_fast(s->line, s->len) == s->len;
 			if (row_pending(s))
 				s->rec_ok &= s->line_ok;
 		}

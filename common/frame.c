@@ -13,6 +13,7 @@
 #include "formatimpl.h"
 #include "io.h"
 #include "record.h"
+#include "utf8fast.h"
 #include "value.h"
 
 /*
@@ -731,52 +732,11 @@ static const char *const kind[] = {
 	"null", "false", "true", "number", "string", "array", "object"
 };
 
-/*
- * The length of the longest UTF-8 prefix of p[0..n): plain ASCII, the
- * common case, is seen here a word at a time (the last word overlapping)
- * without a call; anything else goes to dmo_utf8_check.
- */
-#define HIGHBITS	0x8080808080808080ULL
-
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
+/* The length of the longest UTF-8 prefix of p[0..n). */
 static inline size_t
 utf8_ok(const unsigned char *p, size_t n)
 {
-	uint64_t w, acc = 0;
-	size_t i = 0;
-
-#if defined(__SSE2__)
-	/* Whole payloads come here too: 16 bytes at a time. */
-	for (; i + 16 <= n; i += 16)
-		if (_mm_movemask_epi8(_mm_loadu_si128(
-		    (const __m128i *)(const void *)(p + i))) != 0)
-			return i + dmo_utf8_check((const char *)p + i, n - i);
-	if (i == n)
-		return n;
-	if (n >= 16) {
-		/* The tail, as the last 16 bytes (ASCII before it). */
-		if (_mm_movemask_epi8(_mm_loadu_si128(
-		    (const __m128i *)(const void *)(p + n - 16))) == 0)
-			return n;
-		return i + dmo_utf8_check((const char *)p + i, n - i);
-	}
-#endif
-	if (n - i >= 8) {
-		for (; i + 8 <= n; i += 8) {
-			memcpy(&w, p + i, 8);
-			acc |= w;
-		}
-		memcpy(&w, p + n - 8, 8);
-		acc |= w;
-	} else
-		for (; i < n; i++)
-			acc |= p[i];
-	if ((acc & HIGHBITS) == 0)
-		return n;
-	return dmo_utf8_check((const char *)p, n);
+	return dmo_utf8_check_fast((const char *)p, n);
 }
 
 /*
