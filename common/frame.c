@@ -810,6 +810,17 @@ decode_fast(struct frame_reader *st, struct dmo_record *rec,
 	allok = utf8_ok(payload, len) == len;
 	q = dp;
 	e = dp + len;
+	/* Most values: short strings in a valid payload. */
+	if (allok)
+		for (; val < vend && e - q >= 2 && q[0] == DMO_STRING &&
+		    q[1] < 0x80 && q[1] <= e - q - 2; val++) {
+			vlen = q[1];
+			*q = '\0';	/* the previous value's NUL */
+			val->type = DMO_STRING;
+			val->off = (size_t)(q + 2 - dp);
+			val->len = vlen;
+			q += 2 + vlen;
+		}
 	for (; val < vend; val++) {
 		if (q == e)
 			return -1;
@@ -1239,12 +1250,12 @@ measure(const struct dmo_record *rec)
 
 /*
  * Encode rec's values at p, which has room for bound(rec) bytes and
- * COPY_SLACK more.  A short value is moved as one 16-byte word when its
- * record's buffer has 16 bytes from its start (bytes past the value are
- * copied too, and overwritten by what follows or left past the end of
- * the frame): no call and no branch on its length.
+ * COPY_SLACK more.  A short value is moved as 32 bytes when its record's
+ * buffer has 32 bytes from its start (bytes past the value are copied
+ * too, and overwritten by what follows or left past the end of the
+ * frame): two SSE moves, no call and no branch on its length.
  */
-#define COPY_SLACK	16
+#define COPY_SLACK	32
 
 static unsigned char *
 encode_values(unsigned char *p, const struct dmo_record *rec)
@@ -1256,16 +1267,26 @@ encode_values(unsigned char *p, const struct dmo_record *rec)
 	if (rec->n == 0)
 		return p;	/* val may be NULL: no arithmetic on it */
 	for (vend = val + rec->n; val < vend; val++) {
+		vl = val->len;
+		/* Most values: short strings. */
+		if (val->type == DMO_STRING && vl <= COPY_SLACK &&
+		    cap >= COPY_SLACK && val->off <= cap - COPY_SLACK) {
+			p[0] = DMO_STRING;
+			p[1] = (unsigned char)vl;
+			memcpy(p + 2, data + val->off, COPY_SLACK);
+			p += 2 + vl;
+			continue;
+		}
 		*p++ = (unsigned char)val->type;
 		if (val->type <= DMO_TRUE)
 			continue;
-		vl = val->len;
 		if (vl < 0x80)
 			*p++ = (unsigned char)vl;
 		else
 			p = varint_put(p, vl);
-		if (vl <= 16 && cap >= 16 && val->off <= cap - 16)
-			memcpy(p, data + val->off, 16);
+		if (vl <= COPY_SLACK && cap >= COPY_SLACK &&
+		    val->off <= cap - COPY_SLACK)
+			memcpy(p, data + val->off, COPY_SLACK);
 		else
 			memcpy(p, data + val->off, vl);
 		p += vl;
