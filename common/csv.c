@@ -500,11 +500,14 @@ scan_body(struct csv *s, const char *p, size_t n, const unsigned char *e)
 	struct dmo_buf *d = &s->rec->data;
 	struct dmo_val *val = s->rec->val, *x;
 	const long *colslot = s->colslot;
-	const unsigned char *f = (const unsigned char *)p;
-	const unsigned char *w = f, *q;
+	const unsigned char *u = (const unsigned char *)p;
+	size_t fo = 0, qo, eo = (size_t)(e - u), wo = 0;
 	size_t base, nf = s->nf, ncols = s->ncols, len;
 	/* Most fields are stored as they are: no check, no inference. */
 	int plain = !s->infer && (s->rec_ok || s->utf8 == DMO_UTF8_KEEP);
+	/* Without duplicate names, column k is value k. */
+	int direct = !s->hasdups;
+	int quote = s->quote;
 	struct stopper st;
 	char *dp;
 	uint64_t m;
@@ -515,47 +518,49 @@ scan_body(struct csv *s, const char *p, size_t n, const unsigned char *e)
 	dp = d->p + base;
 	memcpy(dp, p, n);
 	d->len = base + n + 1;
-	stopper_init(&st, s->delim, s->quote);
-	m = stop_mask(&st, w, (size_t)(e - w) < 64 ? (size_t)(e - w) : 64, 0);
+	stopper_init(&st, s->delim, quote);
+	m = stop_mask(&st, u, eo < 64 ? eo : 64, 0);
 	for (;;) {
 		while (m == 0) {
-			w += 64;
-			if (w >= e)
+			wo += 64;
+			if (wo >= eo)
 				break;
-			m = stop_mask(&st, w, (size_t)(e - w) < 64 ?
-			    (size_t)(e - w) : 64, (size_t)(w - (const
-			    unsigned char *)p));
+			m = stop_mask(&st, u + wo, eo - wo < 64 ? eo - wo : 64,
+			    wo);
 		}
 		if (m != 0) {
-			q = w + __builtin_ctzll(m);
+			qo = wo + (size_t)__builtin_ctzll(m);
 			m &= m - 1;
+			if (u[qo] == quote) {
+				s->nf = nf;
+				return fo;
+			}
 		} else
-			q = e;
-		if (q < e && (int)*q == s->quote) {
-			s->nf = nf;
-			return (size_t)(f - (const unsigned char *)p);
-		}
+			qo = eo;
 		/* The delimiter or the line end becomes the NUL. */
-		dp[q - (const unsigned char *)p] = '\0';
-		len = (size_t)(q - f);
-		if (nf < ncols && (slot = colslot[nf]) >= 0) {
+		dp[qo] = '\0';
+		len = qo - fo;
+		if (plain && len > 0 && direct && nf < ncols) {
+			x = &val[nf];
+			x->type = DMO_STRING;
+			x->off = base + fo;
+			x->len = len;
+		} else if (nf < ncols && (slot = colslot[nf]) >= 0) {
 			if (plain && len > 0) {
 				x = &val[slot];
 				x->type = DMO_STRING;
-				x->off = base + (size_t)(f -
-				    (const unsigned char *)p);
+				x->off = base + fo;
 				x->len = len;
 			} else if (!s->bad) {
 				/* store() may append to d: find it again. */
-				store_at(s, nf, (const char *)f, len, base +
-				    (size_t)(f - (const unsigned char *)p));
+				store_at(s, nf, p + fo, len, base + fo);
 				dp = d->p + base;
 			}
 		}
 		nf++;
-		if (q == e)
+		if (qo == eo)
 			break;
-		f = q + 1;
+		fo = qo + 1;
 	}
 	s->nf = nf;
 	on_row(0, s);
