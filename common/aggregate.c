@@ -550,25 +550,29 @@ num_parse(const char *p, size_t n, struct num *x)
 	 * bits, with no 128-bit multiply a digit.  Anything else is read
 	 * again below, from the start.
 	 */
-	if (i < n && (p[i] == '-' || p[i] == '+'))
-		neg = p[i++] == '-';
-	for (; i < n; i++) {
-		unsigned c = (unsigned)(unsigned char)p[i] - '0';
+	{
+		const unsigned char *s = (const unsigned char *)p, *e = s + n;
+		const unsigned char *d0;
+		int scale = 0;
 
-		if (c <= 9) {
-			u = u * 10 + c;
-			digits++;
-			x->scale += point;
-		} else if (p[i] == '.' && !point)
-			point = 1;
-		else
-			break;
-	}
-	if (i == n && digits > 0 && digits <= 18 &&
-	    (!point || x->scale > 0)) {
-		x->dec = 1;
-		x->m = neg ? -(i128)u : (i128)u;
-		return 0;
+		if (s < e && (*s == '-' || *s == '+'))
+			neg = *s++ == '-';
+		for (d0 = s; s < e && (unsigned)(*s - '0') <= 9; s++)
+			u = u * 10 + (unsigned)(*s - '0');
+		digits = (size_t)(s - d0);
+		if (s < e && *s == '.') {
+			for (d0 = ++s; s < e && (unsigned)(*s - '0') <= 9; s++)
+				u = u * 10 + (unsigned)(*s - '0');
+			scale = (int)(s - d0);
+			digits += (size_t)scale;
+			point = scale == 0;	/* "1." is not plain */
+		}
+		if (s == e && digits > 0 && digits <= 18 && !point) {
+			x->dec = 1;
+			x->scale = scale;
+			x->m = neg ? -(i128)u : (i128)u;
+			return 0;
+		}
 	}
 	i = digits = 0;
 	neg = point = 0;
@@ -624,7 +628,7 @@ num_double(struct num *x)
 }
 
 /* The text of value i: booleans hold no bytes, so spell them. */
-static const char *
+static inline const char *
 text(const struct dmo_record *r, size_t i, size_t *n)
 {
 	switch (dmo_record_type(r, i)) {
@@ -679,6 +683,13 @@ sum_add(struct sumacc *s, struct num *x)
 {
 	i128 m = x->m, v = s->v;
 
+	/* Money in a column keeps one scale: one checked add. */
+	if (!s->inexact && x->dec && x->scale == s->scale &&
+	    !__builtin_add_overflow(v, m, &v)) {
+		s->v = v;
+		return;
+	}
+	v = s->v;
 	if (!s->inexact && x->dec) {
 		if (x->scale > s->scale) {
 			if (scale_up(&v, x->scale - s->scale) == 0 &&
