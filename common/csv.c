@@ -1405,6 +1405,14 @@ sniff_counts(const char *p, size_t n, int d, int q, size_t *counts)
 }
 
 static int
+cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int
 sniff_delim(const char *p, size_t n, int q)
 {
 	static const char cands[] = ",\t;|";
@@ -1417,14 +1425,16 @@ sniff_delim(const char *p, size_t n, int q)
 		size_t r = sniff_counts(p, n, cands[c], q, counts);
 		size_t i, j, m = 0, k = 0;
 
-		/* The most frequent field count (the larger on ties). */
-		for (i = 0; i < r; i++) {
-			size_t f = 0;
-
-			for (j = 0; j < r; j++)
-				f += counts[j] == counts[i];
-			if (f > k || (f == k && counts[i] > m)) {
-				k = f;
+		/*
+		 * The most frequent field count (the larger on ties): runs
+		 * of the sorted counts, not a count of each against all.
+		 */
+		qsort(counts, r, sizeof(counts[0]), cmp_size);
+		for (i = 0; i < r; i = j) {
+			for (j = i + 1; j < r && counts[j] == counts[i]; j++)
+				continue;
+			if (j - i >= k) {
+				k = j - i;
 				m = counts[i];
 			}
 		}
