@@ -978,7 +978,7 @@ test_lengths(void)
 	static const size_t lens[] = { 0, 1, 2, 15, 16, 17, 30, 31, 32, 33,
 	    34, 126, 127, 128, 129, 300, 70000 };
 	enum { NL = sizeof(lens) / sizeof(lens[0]) };
-	static char names[NL][2][8];
+	static char names[NL][2][24];
 	struct field f[2 * NL + 3];
 	const struct field *recs[4];
 	const char *path = th_path("lengths.dmo");

@@ -89,10 +89,62 @@ test_random(void)
 	CHECK(all, "utf8fast: 20000 random texts agree with dmo_utf8_check");
 }
 
+/*
+ * Every pair of bytes, and every lead byte with every second byte and
+ * chosen third and fourth ones, in ASCII at offsets on both sides of a
+ * 16-byte block boundary, against dmo_utf8_check.
+ */
+static void
+test_exhaustive(void)
+{
+	static const unsigned char sel[] = { 0x00, 0x41, 0x7f, 0x80, 0x8f,
+	    0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc2, 0xdf, 0xe0, 0xed, 0xf0, 0xf4,
+	    0xf5, 0xff };
+	static const size_t offs[] = { 0, 13, 14, 15, 16, 29 };
+	char buf[48];
+	size_t o, a, b, c, d, bad = 0;
+
+	for (o = 0; o < sizeof(offs) / sizeof(offs[0]); o++)
+		for (a = 0; a < 256; a++)
+			for (b = 0; b < 256; b++) {
+				memset(buf, 'x', sizeof(buf));
+				buf[offs[o]] = (char)a;
+				buf[offs[o] + 1] = (char)b;
+				if (dmo_utf8_check_fast(buf, offs[o] + 2) !=
+				    dmo_utf8_check(buf, offs[o] + 2) ||
+				    dmo_utf8_check_fast(buf, sizeof(buf)) !=
+				    dmo_utf8_check(buf, sizeof(buf)))
+					bad++;
+			}
+	CHECK_EQ(bad, 0, "utf8fast: every byte pair, across block bounds");
+	for (o = 13; o <= 15; o += 2)
+		for (a = 0xc0; a < 256; a++)
+			for (b = 0; b < 256; b++)
+				for (c = 0; c < sizeof(sel); c++)
+					for (d = 0; d < sizeof(sel); d++) {
+						memset(buf, 'x', sizeof(buf));
+						buf[o] = (char)a;
+						buf[o + 1] = (char)b;
+						buf[o + 2] = (char)sel[c];
+						buf[o + 3] = (char)sel[d];
+						if (dmo_utf8_check_fast(buf,
+						    o + 3) != dmo_utf8_check(buf,
+						    o + 3) ||
+						    dmo_utf8_check_fast(buf,
+						    sizeof(buf)) !=
+						    dmo_utf8_check(buf,
+						    sizeof(buf)))
+							bad++;
+					}
+	CHECK_EQ(bad, 0, "utf8fast: every lead and second byte, chosen "
+	    "third and fourth ones");
+}
+
 int
 main(void)
 {
 	test_cases();
 	test_random();
+	test_exhaustive();
 	return done();
 }
