@@ -1263,6 +1263,8 @@ encode_values(unsigned char *p, const struct dmo_record *rec)
 	const struct dmo_val *val = rec->val, *vend;
 	const char *data = rec->data.p;
 	size_t vl, cap = rec->data.cap;
+	/* Values that start this far in have 32 bytes to move. */
+	size_t far = cap >= COPY_SLACK ? cap - COPY_SLACK + 1 : 0;
 
 	if (rec->n == 0)
 		return p;	/* val may be NULL: no arithmetic on it */
@@ -1270,7 +1272,7 @@ encode_values(unsigned char *p, const struct dmo_record *rec)
 		vl = val->len;
 		/* Most values: short strings. */
 		if (val->type == DMO_STRING && vl <= COPY_SLACK &&
-		    cap >= COPY_SLACK && val->off <= cap - COPY_SLACK) {
+		    val->off < far) {
 			p[0] = DMO_STRING;
 			p[1] = (unsigned char)vl;
 			memcpy(p + 2, data + val->off, COPY_SLACK);
@@ -1284,8 +1286,7 @@ encode_values(unsigned char *p, const struct dmo_record *rec)
 			*p++ = (unsigned char)vl;
 		else
 			p = varint_put(p, vl);
-		if (vl <= COPY_SLACK && cap >= COPY_SLACK &&
-		    val->off <= cap - COPY_SLACK)
+		if (vl <= COPY_SLACK && val->off < far)
 			memcpy(p, data + val->off, COPY_SLACK);
 		else
 			memcpy(p, data + val->off, vl);

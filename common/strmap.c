@@ -70,7 +70,7 @@ dmo_strmap_release(struct dmo_strmap *m)
 	memset(m, 0, sizeof(*m));
 }
 
-static long
+static inline long
 probe(const struct dmo_strmap *m, const char *p, size_t n, size_t h,
     size_t *at)
 {
@@ -118,7 +118,7 @@ rehash(struct dmo_strmap *m)
 size_t
 dmo_strmap_intern(struct dmo_strmap *m, const char *p, size_t n, int *added)
 {
-	size_t h = hash(p, n), at;
+	size_t h = hash(p, n), at = 0;
 	long k;
 
 	*added = 0;
