@@ -539,10 +539,43 @@ num_parse(const char *p, size_t n, struct num *x)
 	size_t i = 0, digits = 0;
 	int neg = 0, point = 0, other = 0;
 	i128 m = 0;
+	uint64_t u = 0;
 
 	x->p = p;
 	x->n = n;
 	x->hasd = 0;
+	x->scale = 0;
+	/*
+	 * The usual lexeme ("143.29", "-7"): up to 18 digits add up in 64
+	 * bits, with no 128-bit multiply a digit.  Anything else is read
+	 * again below, from the start.
+	 */
+	{
+		const unsigned char *s = (const unsigned char *)p, *e = s + n;
+		const unsigned char *d0;
+		int scale = 0;
+
+		if (s < e && (*s == '-' || *s == '+'))
+			neg = *s++ == '-';
+		for (d0 = s; s < e && (unsigned)(*s - '0') <= 9; s++)
+			u = u * 10 + (unsigned)(*s - '0');
+		digits = (size_t)(s - d0);
+		if (s < e && *s == '.') {
+			for (d0 = ++s; s < e && (unsigned)(*s - '0') <= 9; s++)
+				u = u * 10 + (unsigned)(*s - '0');
+			scale = (int)(s - d0);
+			digits += (size_t)scale;
+			point = scale == 0;	/* "1." is not plain */
+		}
+		if (s == e && digits > 0 && digits <= 18 && !point) {
+			x->dec = 1;
+			x->scale = scale;
+			x->m = neg ? -(i128)u : (i128)u;
+			return 0;
+		}
+	}
+	i = digits = 0;
+	neg = point = 0;
 	x->scale = 0;
 	if (i < n && (p[i] == '-' || p[i] == '+'))
 		neg = p[i++] == '-';
@@ -595,7 +628,7 @@ num_double(struct num *x)
 }
 
 /* The text of value i: booleans hold no bytes, so spell them. */
-static const char *
+static inline const char *
 text(const struct dmo_record *r, size_t i, size_t *n)
 {
 	switch (dmo_record_type(r, i)) {
@@ -650,6 +683,13 @@ sum_add(struct sumacc *s, struct num *x)
 {
 	i128 m = x->m, v = s->v;
 
+	/* Money in a column keeps one scale: one checked add. */
+	if (!s->inexact && x->dec && x->scale == s->scale &&
+	    !__builtin_add_overflow(v, m, &v)) {
+		s->v = v;
+		return;
+	}
+	v = s->v;
 	if (!s->inexact && x->dec) {
 		if (x->scale > s->scale) {
 			if (scale_up(&v, x->scale - s->scale) == 0 &&
@@ -717,14 +757,17 @@ acc_add(const struct def *d, struct acc *c, const struct dmo_record *r,
 	}
 	if (absent(r, d->idx))
 		return;
+	c->n++;
+	if (d->fn == F_COUNTF)
+		return;
+	if (d->fn == F_SUM || d->fn == F_MEAN) {
+		/* x holds the number, read when the record was checked. */
+		sum_add(&c->u.s, x);
+		return;
+	}
 	t = dmo_record_type(r, (size_t)d->idx);
 	p = text(r, (size_t)d->idx, &n);
-	c->n++;
 	switch (d->fn) {
-	case F_SUM:
-	case F_MEAN:
-		sum_add(&c->u.s, x);
-		break;
 	case F_STDDEV:
 	case F_VAR:
 		/*
@@ -1228,6 +1271,7 @@ dmo_agg_add(struct dmo_agg *a, const struct dmo_record *r,
 	int iso = 0, rc = 0;
 	struct acc *acc;
 	uint32_t l32;
+	char *kp;
 
 	if (r->shape != a->shape || a->shape == 0)
 		resolve(a, r);
@@ -1284,9 +1328,12 @@ dmo_agg_add(struct dmo_agg *a, const struct dmo_record *r,
 		}
 		p = text(r, (size_t)gi, &n);
 		l32 = (uint32_t)n;
-		dmo_buf_addc(&a->key, 1);
-		dmo_buf_add(&a->key, &l32, 4);
-		dmo_buf_add(&a->key, p, n);
+		dmo_buf_grow(&a->key, 5 + n);
+		kp = a->key.p + a->key.len;
+		kp[0] = 1;
+		memcpy(kp + 1, &l32, 4);
+		memcpy(kp + 5, p, n);
+		a->key.len += 5 + n;
 		tp[i] = (unsigned char)dmo_record_type(r, (size_t)gi);
 	}
 	tp[a->ngroup] = 0;

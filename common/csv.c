@@ -12,6 +12,7 @@
 
 #include "exitcode.h"
 #include "formatimpl.h"
+#include "utf8fast.h"
 #include "value.h"
 
 /*
@@ -338,6 +339,91 @@ zero_byte(uint64_t v)
 	return (v - ONES) & ~v & HIGHS;
 }
 
+/*
+ * Stop masks: bit i set when p[i] is the delimiter or the quote, for up
+ * to 64 bytes at a time, so that finding the next field costs a count of
+ * trailing zeros.  SSE2 is part of x86-64; elsewhere a byte loop.  The
+ * mask never looks past p + n: a short tail is loaded so that it ends at
+ * p + n (from at most 15 bytes before p, within the segment, when from
+ * is that far back) or copied out.
+ */
+#if defined(__SSE2__)
+#include <emmintrin.h>
+
+struct stopper {
+	__m128i	d;
+	__m128i	q;
+};
+
+static inline void
+stopper_init(struct stopper *st, int delim, int quote)
+{
+	st->d = _mm_set1_epi8((char)delim);
+	st->q = _mm_set1_epi8((char)(quote >= 0 ? quote : delim));
+}
+
+static inline uint64_t
+stop16(const struct stopper *st, const unsigned char *p)
+{
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+
+	return (uint64_t)(unsigned)_mm_movemask_epi8(_mm_or_si128(
+	    _mm_cmpeq_epi8(v, st->d), _mm_cmpeq_epi8(v, st->q)));
+}
+
+/* The mask of p[0..n), 0 < n <= 64; p - from bytes before p are ours. */
+static inline uint64_t
+stop_mask(const struct stopper *st, const unsigned char *p, size_t n,
+    size_t from)
+{
+	uint64_t m = 0;
+	size_t i;
+
+	for (i = 0; i + 16 <= n; i += 16)
+		m |= stop16(st, p + i) << i;
+	if (i < n) {
+		size_t r = n - i;
+
+		if (i + from >= 16 - r)
+			m |= stop16(st, p + n - 16) >> (16 - r) << i;
+		else {
+			unsigned char t[16];
+
+			memset(t, 0, sizeof(t));
+			memcpy(t, p + i, r);
+			m |= (stop16(st, t) & ((1u << r) - 1)) << i;
+		}
+	}
+	return m;
+}
+#else
+struct stopper {
+	unsigned char	d;
+	unsigned char	q;
+};
+
+static inline void
+stopper_init(struct stopper *st, int delim, int quote)
+{
+	st->d = (unsigned char)delim;
+	st->q = (unsigned char)(quote >= 0 ? quote : delim);
+}
+
+static inline uint64_t
+stop_mask(const struct stopper *st, const unsigned char *p, size_t n,
+    size_t from)
+{
+	uint64_t m = 0;
+	size_t i;
+
+	(void)from;
+	for (i = 0; i < n; i++)
+		if (p[i] == st->d || p[i] == st->q)
+			m |= UINT64_C(1) << i;
+	return m;
+}
+#endif
+
 /* The first delimiter or quote in q[0..e-q), or e. */
 static inline const unsigned char *
 find_stop(const struct csv *s, const unsigned char *q,
@@ -363,6 +449,125 @@ find_stop(const struct csv *s, const unsigned char *q,
 }
 
 /*
+ * Field k of a data row, p[0..len), whose copy is at data[off..off+len)
+ * with a NUL after it (scan_body): the value points at the copy, no
+ * bytes move.  What store() does, less the copy; a value that must
+ * change (invalid UTF-8 replaced) goes through store().
+ */
+static inline void
+store_at(struct csv *s, size_t k, const char *v, size_t len, size_t off)
+{
+	long slot = s->colslot[k];
+	struct dmo_val *x;
+	enum dmo_type t;
+
+	if (slot < 0)
+		return;
+	x = &s->rec->val[slot];
+	if (len == 0) {
+		x->type = s->infer ? DMO_NULL : DMO_STRING;
+		x->off = off;
+		x->len = 0;
+		return;
+	}
+	if (!s->rec_ok && s->utf8 != DMO_UTF8_KEEP &&
+	    dmo_utf8_check(v, len) < len) {
+		store(s, k, v, len, 0);
+		return;
+	}
+	t = s->infer ? dmo_infer(v, len) : DMO_STRING;
+	x->type = t;
+	/* record.h: null, false and true hold no bytes: point at the NUL. */
+	if (t <= DMO_TRUE) {
+		x->off = off + len;
+		x->len = 0;
+	} else {
+		x->off = off;
+		x->len = len;
+	}
+}
+
+/*
+ * scan() for a data row.  The segment is copied into the record's bytes
+ * once, and each unquoted field becomes a slice of the copy, the byte
+ * after it (delimiter or line end) turned into its NUL: one memcpy a
+ * row instead of one a field.  Fields from libcsv, if the row gets
+ * there, are appended after the copy as before.
+ */
+static size_t
+scan_body(struct csv *s, const char *p, size_t n, const unsigned char *e)
+{
+	struct dmo_buf *d = &s->rec->data;
+	struct dmo_val *val = s->rec->val, *x;
+	const long *colslot = s->colslot;
+	const unsigned char *u = (const unsigned char *)p;
+	size_t fo = 0, qo, eo = (size_t)(e - u), wo = 0;
+	size_t base, nf = s->nf, ncols = s->ncols, len;
+	/* Most fields are stored as they are: no check, no inference. */
+	int plain = !s->infer && (s->rec_ok || s->utf8 == DMO_UTF8_KEEP);
+	/* Without duplicate names, column k is value k. */
+	int direct = !s->hasdups;
+	int quote = s->quote;
+	struct stopper st;
+	char *dp;
+	uint64_t m;
+	long slot;
+
+	dmo_buf_grow(d, n + 1);
+	base = d->len;
+	dp = d->p + base;
+	memcpy(dp, p, n);
+	d->len = base + n + 1;
+	stopper_init(&st, s->delim, quote);
+	m = stop_mask(&st, u, eo < 64 ? eo : 64, 0);
+	for (;;) {
+		while (m == 0) {
+			wo += 64;
+			if (wo >= eo)
+				break;
+			m = stop_mask(&st, u + wo, eo - wo < 64 ? eo - wo : 64,
+			    wo);
+		}
+		if (m != 0) {
+			qo = wo + (size_t)__builtin_ctzll(m);
+			m &= m - 1;
+			if (u[qo] == quote) {
+				s->nf = nf;
+				return fo;
+			}
+		} else
+			qo = eo;
+		/* The delimiter or the line end becomes the NUL. */
+		dp[qo] = '\0';
+		len = qo - fo;
+		if (plain && len > 0 && direct && nf < ncols) {
+			x = &val[nf];
+			x->type = DMO_STRING;
+			x->off = base + fo;
+			x->len = len;
+		} else if (nf < ncols && (slot = colslot[nf]) >= 0) {
+			if (plain && len > 0) {
+				x = &val[slot];
+				x->type = DMO_STRING;
+				x->off = base + fo;
+				x->len = len;
+			} else if (!s->bad) {
+				/* store() may append to d: find it again. */
+				store_at(s, nf, p + fo, len, base + fo);
+				dp = d->p + base;
+			}
+		}
+		nf++;
+		if (qo == eo)
+			break;
+		fo = qo + 1;
+	}
+	s->nf = nf;
+	on_row(0, s);
+	return n;
+}
+
+/*
  * The fast path, at the start of a row.  Fields without quotes are split
  * here, as libcsv would split them (at the delimiter, the row ending at
  * the segment's CR or LF, an empty field null), and the rest of the row
@@ -383,6 +588,8 @@ scan(struct csv *s, const char *p, size_t n)
 	/* CR and LF can only end a segment. */
 	while (e[-1] == '\n' || e[-1] == '\r')
 		e--;
+	if (s->phase == PH_BODY)
+		return scan_body(s, p, n, e);
 	for (;;) {
 		const unsigned char *q = find_stop(s, f, e);
 
@@ -815,7 +1022,7 @@ parse_row(struct csv *s)
 			s->lineno++;
 			if (s->len > s->max)
 				return line_too_long(s);
-			s->line_ok = dmo_utf8_check(s->line, s->len) == s->len;
+			s->line_ok = dmo_utf8_check_fast(s->line, s->len) == s->len;
 			if (row_pending(s))
 				s->rec_ok &= s->line_ok;
 		}
@@ -1198,6 +1405,14 @@ sniff_counts(const char *p, size_t n, int d, int q, size_t *counts)
 }
 
 static int
+cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int
 sniff_delim(const char *p, size_t n, int q)
 {
 	static const char cands[] = ",\t;|";
@@ -1210,14 +1425,16 @@ sniff_delim(const char *p, size_t n, int q)
 		size_t r = sniff_counts(p, n, cands[c], q, counts);
 		size_t i, j, m = 0, k = 0;
 
-		/* The most frequent field count (the larger on ties). */
-		for (i = 0; i < r; i++) {
-			size_t f = 0;
-
-			for (j = 0; j < r; j++)
-				f += counts[j] == counts[i];
-			if (f > k || (f == k && counts[i] > m)) {
-				k = f;
+		/*
+		 * The most frequent field count (the larger on ties): runs
+		 * of the sorted counts, not a count of each against all.
+		 */
+		qsort(counts, r, sizeof(counts[0]), cmp_size);
+		for (i = 0; i < r; i = j) {
+			for (j = i + 1; j < r && counts[j] == counts[i]; j++)
+				continue;
+			if (j - i >= k) {
+				k = j - i;
 				m = counts[i];
 			}
 		}

@@ -13,6 +13,7 @@
 #include "formatimpl.h"
 #include "io.h"
 #include "record.h"
+#include "utf8fast.h"
 #include "value.h"
 
 /*
@@ -731,32 +732,11 @@ static const char *const kind[] = {
 	"null", "false", "true", "number", "string", "array", "object"
 };
 
-/*
- * The length of the longest UTF-8 prefix of p[0..n): plain ASCII, the
- * common case, is seen here a word at a time (the last word overlapping)
- * without a call; anything else goes to dmo_utf8_check.
- */
-#define HIGHBITS	0x8080808080808080ULL
-
+/* The length of the longest UTF-8 prefix of p[0..n). */
 static inline size_t
 utf8_ok(const unsigned char *p, size_t n)
 {
-	uint64_t w, acc = 0;
-	size_t i;
-
-	if (n >= 8) {
-		for (i = 0; i + 8 <= n; i += 8) {
-			memcpy(&w, p + i, 8);
-			acc |= w;
-		}
-		memcpy(&w, p + n - 8, 8);
-		acc |= w;
-	} else
-		for (i = 0; i < n; i++)
-			acc |= p[i];
-	if ((acc & HIGHBITS) == 0)
-		return n;
-	return dmo_utf8_check((const char *)p, n);
+	return dmo_utf8_check_fast((const char *)p, n);
 }
 
 /*
@@ -797,55 +777,91 @@ fieldname(const struct frame_reader *st, size_t i)
 
 /*
  * The common case, kept tight: rec already holds the schema's names and
- * every value is good.  Values go straight into their slots.  Returns 0,
- * or -1 at anything else (a bad or invalid UTF-8 value, damage), for the
- * general code to go over the frame again and say what is wrong.
+ * every value is good.  The payload is copied into rec's bytes whole and
+ * decoded in place: each value is a slice of the copy, and the tag byte
+ * after it (or one byte past the end) becomes its NUL; a null or a
+ * boolean points at its own tag byte, zeroed.  One memcpy a record, not
+ * one a value.
+ *
+ * UTF-8 is checked once over the whole payload: every value sits between
+ * ASCII bytes (the last byte of its length varint before it, the next
+ * tag or the end after it), and a valid UTF-8 text cut at ASCII bytes
+ * gives valid pieces, so when the payload is valid every value is.  When
+ * it is not (a bad value, or a long value's varint), each value is
+ * checked as before.  Numbers are checked one by one in any case.
+ *
+ * Returns 0, or -1 at anything else (a bad or invalid UTF-8 value,
+ * damage), for the general code to go over the frame again and say
+ * what is wrong.
  */
 static int
 decode_fast(struct frame_reader *st, struct dmo_record *rec,
-    const unsigned char *q, const unsigned char *end)
+    const unsigned char *payload, const unsigned char *end)
 {
 	struct dmo_val *val = rec->val;
 	struct dmo_val *vend = st->schema.n > 0 ? val + st->schema.n : val;
-	char *dp = rec->data.p;
-	size_t dl = 0, where;
+	size_t len = (size_t)(end - payload), where;
+	unsigned char *dp = (unsigned char *)rec->data.p, *q, *e;
+	int allok;
 	uint64_t vlen;
 	int tag;
 
+	memcpy(dp, payload, len);
+	allok = utf8_ok(payload, len) == len;
+	q = dp;
+	e = dp + len;
+	/* Most values: short strings in a valid payload. */
+	if (allok)
+		for (; val < vend && e - q >= 2 && q[0] == DMO_STRING &&
+		    q[1] < 0x80 && q[1] <= e - q - 2; val++) {
+			vlen = q[1];
+			*q = '\0';	/* the previous value's NUL */
+			val->type = DMO_STRING;
+			val->off = (size_t)(q + 2 - dp);
+			val->len = vlen;
+			q += 2 + vlen;
+		}
 	for (; val < vend; val++) {
-		if (q == end)
+		if (q == e)
 			return -1;
-		tag = *q++;
+		tag = *q;
+		*q++ = '\0';	/* the previous value's NUL */
 		val->type = (enum dmo_type)tag;
-		val->off = dl;
-		if (tag > DMO_TRUE) {
-			if (tag > DMO_OBJECT)
+		if (tag <= DMO_TRUE) {
+			val->off = (size_t)(q - 1 - dp);
+			val->len = 0;
+			continue;
+		}
+		if (tag > DMO_OBJECT)
+			return -1;
+		if (q < e && *q < 0x80)
+			vlen = *q++;
+		else {
+			const unsigned char *c = q;
+
+			if (varint_get(&c, e, &vlen) != VARINT_OK)
 				return -1;
-			if (q < end && *q < 0x80)
-				vlen = *q++;
-			else if (varint_get(&q, end, &vlen) != VARINT_OK)
+			q = dp + (c - dp);
+		}
+		if (vlen > (uint64_t)(e - q))
+			return -1;
+		if (tag == DMO_NUMBER) {
+			if (!dmo_number_valid((const char *)q, vlen))
 				return -1;
-			if (vlen > (uint64_t)(end - q))
-				return -1;
-			if (tag == DMO_NUMBER) {
-				if (!dmo_number_valid((const char *)q, vlen))
-					return -1;
-			} else if (utf8_ok(q, vlen) != vlen)
-				return -1;
-			copy(dp + dl, q, vlen);
-			if (tag >= DMO_ARRAY && json_check(&st->stack, dp + dl,
-			    vlen, tag == DMO_ARRAY ? '[' : '{', &where) < 0)
-				return -1;
-			q += vlen;
-			dl += vlen;
-		} else
-			vlen = 0;
+		} else if (!allok && utf8_ok(q, vlen) != vlen)
+			return -1;
+		if (tag >= DMO_ARRAY && json_check(&st->stack,
+		    (const char *)q, vlen, tag == DMO_ARRAY ? '[' : '{',
+		    &where) < 0)
+			return -1;
+		val->off = (size_t)(q - dp);
 		val->len = vlen;
-		dp[dl++] = '\0';
+		q += vlen;
 	}
-	if (q != end)
+	if (q != e)
 		return -1;
-	rec->data.len = dl;
+	*e = '\0';
+	rec->data.len = len + 1;
 	rec->n = st->schema.n;
 	return 0;
 }
@@ -1233,35 +1249,66 @@ measure(const struct dmo_record *rec)
 }
 
 /*
- * Encode rec's values at p, not past lim.  Returns the end, or NULL when
- * they do not fit.
+ * Encode rec's values at p, which has room for bound(rec) bytes and
+ * COPY_SLACK more.  A short value is moved as 32 bytes when its record's
+ * buffer has 32 bytes from its start (bytes past the value are copied
+ * too, and overwritten by what follows or left past the end of the
+ * frame): two SSE moves, no call and no branch on its length.
  */
+#define COPY_SLACK	32
+
 static unsigned char *
-encode_values(unsigned char *p, const unsigned char *lim,
-    const struct dmo_record *rec)
+encode_values(unsigned char *p, const struct dmo_record *rec)
 {
 	const struct dmo_val *val = rec->val, *vend;
-	size_t vl, room;
+	const char *data = rec->data.p;
+	size_t vl, cap = rec->data.cap;
+	/* Values that start this far in have 32 bytes to move. */
+	size_t far = cap >= COPY_SLACK ? cap - COPY_SLACK + 1 : 0;
 
 	if (rec->n == 0)
 		return p;	/* val may be NULL: no arithmetic on it */
 	for (vend = val + rec->n; val < vend; val++) {
-		room = (size_t)(lim - p);
-		if (val->type <= DMO_TRUE) {
-			if (room < 1)
-				return NULL;
-			*p++ = (unsigned char)val->type;
+		vl = val->len;
+		/* Most values: short strings. */
+		if (val->type == DMO_STRING && vl <= COPY_SLACK &&
+		    val->off < far) {
+			p[0] = DMO_STRING;
+			p[1] = (unsigned char)vl;
+			memcpy(p + 2, data + val->off, COPY_SLACK);
+			p += 2 + vl;
 			continue;
 		}
-		vl = val->len;
-		if (vl >= room || 1 + varint_len(vl) > room - vl)
-			return NULL;
 		*p++ = (unsigned char)val->type;
-		p = varint_put(p, vl);
-		copy(p, rec->data.p + val->off, vl);
+		if (val->type <= DMO_TRUE)
+			continue;
+		if (vl < 0x80)
+			*p++ = (unsigned char)vl;
+		else
+			p = varint_put(p, vl);
+		if (vl <= COPY_SLACK && val->off < far)
+			memcpy(p, data + val->off, COPY_SLACK);
+		else
+			memcpy(p, data + val->off, vl);
 		p += vl;
 	}
 	return p;
+}
+
+/*
+ * At least the payload size of rec's record frame: every value at most
+ * a tag, a longest varint and its bytes.  Summing the lengths costs
+ * little and holds however the values share bytes.
+ */
+static uint64_t
+bound(const struct dmo_record *rec)
+{
+	uint64_t total = (uint64_t)rec->n * (1 + VARINT_MAX);
+	size_t i;
+
+	for (i = 0; i < rec->n; i++)
+		total += rec->val[i].len;
+	return total;
 }
 
 static int
@@ -1280,13 +1327,8 @@ frame_writer_write(struct dmo_writer *w, const struct dmo_record *rec,
 	unsigned char *p, *start;
 	uint64_t total;
 
-	/*
-	 * Through the record API each value is a slice of data followed by
-	 * a NUL, so the values need at most data.len bytes, and the frame
-	 * at most this: room for it is reserved, and the record written in
-	 * one pass.  A huge record is measured first.
-	 */
-	total = (uint64_t)rec->n * (1 + VARINT_MAX) + rec->data.len;
+	/* The frame is at most this: room for it is reserved, one pass. */
+	total = bound(rec);
 	if (total > FRAME_MAXLEN && (total = measure(rec)) > FRAME_MAXLEN)
 		return too_large(rec, total, err);
 	if (!st->open)
@@ -1307,17 +1349,8 @@ frame_writer_write(struct dmo_writer *w, const struct dmo_record *rec,
 		goto done;
 	}
 	start = (unsigned char *)dmo_out_reserve(w->out,
-	    FRAME_HDR + (size_t)total);
-	p = encode_values(start + FRAME_HDR, start + FRAME_HDR + total, rec);
-	if (p == NULL) {
-		/* Values that share bytes: not made through the API. */
-		if ((total = measure(rec)) > FRAME_MAXLEN)
-			return too_large(rec, total, err);
-		start = (unsigned char *)dmo_out_reserve(w->out,
-		    FRAME_HDR + (size_t)total);
-		p = encode_values(start + FRAME_HDR, start + FRAME_HDR +
-		    total, rec);
-	}
+	    FRAME_HDR + (size_t)total + COPY_SLACK);
+	p = encode_values(start + FRAME_HDR, rec);
 done:
 	start[0] = T_RECORD;
 	le32_put(start + 1, (uint32_t)(p - start - FRAME_HDR));

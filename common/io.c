@@ -1,5 +1,11 @@
 /* io.c - buffered byte input and output, flushed before any wait. */
 /* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * F_SETPIPE_SZ (Linux) is declared only with _GNU_SOURCE: without it
+ * dmo_io_grow_pipe compiled to nothing, pipes kept their 64 KiB, and
+ * two programs in a pipeline took turns instead of running side by side.
+ */
+#define _GNU_SOURCE
 #include <sys/stat.h>
 
 #include <errno.h>

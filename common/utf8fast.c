@@ -1,0 +1,102 @@
+/* utf8fast.c - UTF-8 checks that skip ASCII 16 bytes at a time. */
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include "utf8fast.h"
+
+/*
+ * The well-formed sequences (Unicode, table 3-7), as value.c's seq():
+ * the length of the valid sequence at s[0] (s[0] >= 0x80), or 0 when it
+ * is invalid.
+ */
+static inline size_t
+seq(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+	size_t len, i;
+
+	if (c < 0xc2)
+		return 0;	/* continuation byte, or overlong C0/C1 */
+	if (c < 0xe0)
+		len = 2;
+	else if (c < 0xf0) {
+		len = 3;
+		if (c == 0xe0)
+			lo = 0xa0;	/* overlong */
+		else if (c == 0xed)
+			hi = 0x9f;	/* surrogates */
+	} else if (c < 0xf5) {
+		len = 4;
+		if (c == 0xf0)
+			lo = 0x90;	/* overlong */
+		else if (c == 0xf4)
+			hi = 0x8f;	/* past U+10FFFF */
+	} else
+		return 0;
+	if (n < len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < len; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return len;
+}
+
+/* The offset of the first byte over 0x7f in s[i..n), or n. */
+static inline size_t
+skip_ascii(const unsigned char *s, size_t i, size_t n)
+{
+#if defined(__SSE2__)
+	while (n - i >= 16) {
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_loadu_si128(
+		    (const __m128i *)(const void *)(s + i)));
+
+		if (m != 0)
+			return i + (size_t)__builtin_ctz(m);
+		i += 16;
+	}
+	if (i < n && n >= 16) {
+		/* The tail: the last 16 bytes, from i on. */
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_loadu_si128(
+		    (const __m128i *)(const void *)(s + n - 16))) >>
+		    (16 - (n - i));
+
+		return m != 0 ? i + (size_t)__builtin_ctz(m) : n;
+	}
+#else
+	while (n - i >= 8) {
+		uint64_t w;
+
+		memcpy(&w, s + i, 8);
+		if ((w & UINT64_C(0x8080808080808080)) != 0)
+			break;
+		i += 8;
+	}
+#endif
+	while (i < n && s[i] < 0x80)
+		i++;
+	return i;
+}
+
+size_t
+dmo_utf8_check_fast(const char *p, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)p;
+	size_t i = 0, k;
+
+	for (;;) {
+		i = skip_ascii(s, i, n);
+		if (i == n)
+			return n;
+		/* A run of sequences (a word in Greek, a CJK text). */
+		do {
+			if ((k = seq(s + i, n - i)) == 0)
+				return i;
+			i += k;
+		} while (i < n && s[i] >= 0x80);
+	}
+}
