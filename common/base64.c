@@ -2,6 +2,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include <limits.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "base64.h"
 
@@ -52,10 +53,38 @@ dmo_b64url_len(size_t n)
 	return n / 3 * 4 + (n % 3 == 0 ? 0 : n % 3 + 1);
 }
 
+/*
+ * base64url digit x (0..63) as a constant expression, and the table of
+ * digit pairs it builds: each 12 bits of input become two characters in
+ * one lookup.  Ciphertexts are encoded once a value, so this halves the
+ * lookups of the hottest loop of dmo-encrypt; encode() remains the
+ * reference it is tested against.
+ */
+#define U(x)	((x) < 26 ? 'A' + (x) : (x) < 52 ? 'a' + (x) - 26 : \
+	(x) < 62 ? '0' + (x) - 52 : (x) == 62 ? '-' : '_')
+#define P1(h, l)	{ (char)U(h), (char)U(l) }
+#define P4(h, l)	P1(h, l), P1(h, l + 1), P1(h, l + 2), P1(h, l + 3)
+#define P16(h, l)	P4(h, l), P4(h, l + 4), P4(h, l + 8), P4(h, l + 12)
+#define P64(h)		P16(h, 0), P16(h, 16), P16(h, 32), P16(h, 48)
+#define Q4(h)		P64(h), P64(h + 1), P64(h + 2), P64(h + 3)
+#define Q16(h)		Q4(h), Q4(h + 4), Q4(h + 8), Q4(h + 12)
+
+static const char url_pairs[4096][2] = {
+	Q16(0), Q16(16), Q16(32), Q16(48)
+};
+
 void
 dmo_b64url_encode(const void *in, size_t n, char *out)
 {
-	(void)encode(url_digits, 0, in, n, out);
+	const unsigned char *p = in;
+	uint32_t v;
+
+	for (; n >= 3; n -= 3, p += 3, out += 4) {
+		v = (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
+		memcpy(out, url_pairs[v >> 12], 2);
+		memcpy(out + 2, url_pairs[v & 0xfff], 2);
+	}
+	(void)encode(url_digits, 0, p, n, out);
 }
 
 /* The value of base64 digit c (url: the URL-safe alphabet), or -1. */
