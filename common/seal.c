@@ -62,6 +62,12 @@ struct dmo_sealer {
 	struct dmo_gcm		*gcm;
 	uint8_t			 salt[SALT];
 	struct dmo_nonce	 nonce;
+	unsigned long		 gen;		/* data keys derived so far */
+	/* Parallel sealing (seal.h): the parent, and the nonce window. */
+	struct dmo_sealer	*parent;
+	int			 window;
+	uint64_t		 win_next;
+	uint64_t		 win_end;
 	struct dmo_hmac		*hmac;
 	struct dmo_buf		 aad[2];	/* the last of each mode */
 	struct dmo_buf		 bin;
@@ -75,11 +81,23 @@ dmo_nonce_init(struct dmo_nonce *n)
 	n->next = 0;
 }
 
+/* Nonce number c: 4 zero bytes, then c as 64 bits big-endian. */
+static void
+nonce_put(uint8_t iv[12], uint64_t c)
+{
+	int i;
+
+	memset(iv, 0, 4);
+	for (i = 11; i >= 4; i--) {
+		iv[i] = (uint8_t)c;
+		c >>= 8;
+	}
+}
+
 int
 dmo_nonce_next(struct dmo_nonce *n, uint8_t iv[12], struct dmo_err *err)
 {
 	uint64_t c = n->next;
-	int i;
 
 	if (c >= DMO_NONCE_LIMIT) {
 		dmo_err_set(err, DMO_EXIT_CRYPTO, NULL, "nonce counter "
@@ -87,11 +105,7 @@ dmo_nonce_next(struct dmo_nonce *n, uint8_t iv[12], struct dmo_err *err)
 		return -1;
 	}
 	n->next = c + 1;
-	memset(iv, 0, 4);
-	for (i = 11; i >= 4; i--) {
-		iv[i] = (uint8_t)c;
-		c >>= 8;
-	}
+	nonce_put(iv, c);
 	return 0;
 }
 
@@ -125,6 +139,7 @@ derive(struct dmo_sealer *s, struct dmo_err *err)
 	s->gcm = dmo_gcm_new(dk, err);
 	dmo_crypto_wipe(dk, sizeof(dk));
 	dmo_nonce_init(&s->nonce);
+	s->gen++;
 	return s->gcm != NULL ? 0 : -1;
 }
 
@@ -158,6 +173,62 @@ dmo_sealer_new(const struct dmo_keyset *ks, const char *context,
 	s->d = dmo_xcalloc(ks->n, sizeof(*s->d));
 	(void)err;
 	return s;
+}
+
+struct dmo_sealer *
+dmo_sealer_helper(struct dmo_sealer *parent, struct dmo_err *err)
+{
+	struct dmo_sealer *s = dmo_sealer_new(parent->ks, parent->ctx, err);
+
+	if (s != NULL)
+		s->parent = parent;
+	return s;
+}
+
+int
+dmo_sealer_sync(struct dmo_sealer *s, struct dmo_err *err)
+{
+	struct dmo_sealer *p = s->parent;
+
+	if (p == NULL || p->gcm == NULL || s->gen == p->gen)
+		return 0;
+	memcpy(s->salt, p->salt, SALT);
+	if (derive(s, err) != 0)
+		return -1;
+	s->gen = p->gen;
+	return 0;
+}
+
+int
+dmo_sealer_reserve(struct dmo_sealer *s, uint64_t n, uint64_t *first,
+    struct dmo_err *err)
+{
+	if (n > DMO_NONCE_LIMIT) {
+		dmo_err_set(err, DMO_EXIT_CRYPTO, NULL, "too many nonces "
+		    "asked for at once");
+		return -1;
+	}
+	/* A new data key rather than a window that would cross the limit. */
+	if ((s->gcm == NULL || s->nonce.next + n > DMO_NONCE_LIMIT) &&
+	    rekey(s, err) != 0)
+		return -1;
+	*first = s->nonce.next;
+	s->nonce.next += n;
+	return 0;
+}
+
+void
+dmo_sealer_window(struct dmo_sealer *s, uint64_t first, uint64_t n)
+{
+	s->window = 1;
+	s->win_next = first;
+	s->win_end = first + n;
+}
+
+void
+dmo_sealer_no_window(struct dmo_sealer *s)
+{
+	s->window = 0;
 }
 
 static void
@@ -289,7 +360,23 @@ seal_one(struct dmo_sealer *s, enum dmo_seal_mode mode, const char *name,
 	if (mode == DMO_SEAL_RANDOM) {
 		uint8_t *iv = b + KID + SALT;
 
-		if (s->gcm == NULL && rekey(s, err) != 0)
+		if (s->window) {
+			/* Reserved by the parent: never past the window. */
+			if (s->win_next >= s->win_end || s->gcm == NULL) {
+				dmo_err_set(err, DMO_EXIT_CRYPTO, NULL,
+				    "no nonce reserved for this value");
+				rc = -1;
+			} else {
+				nonce_put(iv, s->win_next++);
+				memcpy(b + KID, s->salt, SALT);
+				rc = dmo_gcm_seal(s->gcm, iv, &aad, 1, pt,
+				    1 + vlen, b + hdr, err);
+			}
+		} else if (s->parent != NULL) {
+			dmo_err_set(err, DMO_EXIT_CRYPTO, NULL,
+			    "no nonce reserved for this value");
+			rc = -1;
+		} else if (s->gcm == NULL && rekey(s, err) != 0)
 			rc = -1;
 		else if (dmo_nonce_next(&s->nonce, iv, err) != 0 &&
 		    (rekey(s, err) != 0 ||

@@ -416,6 +416,95 @@ test_examples(const char *man)
 	    "example: dmo-keyset(5) shows their bytes");
 }
 
+/*
+ * Parallel sealing (seal.h): a parent and a helper with nonce windows
+ * seal exactly what one sealer seals with the same salt, value by value
+ * in the same order; a window is never overrun; a helper without one
+ * seals nothing randomised; a reservation that would cross the nonce
+ * limit draws a new salt instead.
+ */
+static void
+test_helpers(void)
+{
+	struct dmo_keyset ks;
+	struct dmo_key k;
+	struct dmo_err err;
+	struct dmo_buf one = DMO_BUF_INIT, two = DMO_BUF_INIT;
+	struct dmo_sealer *serial, *parent, *helper, *s;
+	uint8_t salt[16], bin[200];
+	uint64_t first;
+	char v[32];
+	int i, same = 1;
+	long n;
+
+	memset(&k, 0, sizeof(k));
+	k.id = 0x01020304;
+	strcpy(k.idhex, "01020304");
+	for (i = 0; i < 32; i++)
+		k.secret[i] = (uint8_t)(i * 3);
+	memset(salt, 0x5a, sizeof(salt));
+	ks.keys = &k;
+	ks.n = 1;
+	ks.log2n = 0;
+	serial = dmo_sealer_new(&ks, "ctx", &err);
+	parent = dmo_sealer_new(&ks, "ctx", &err);
+	if (dmo_sealer_set_salt(serial, salt, &err) != 0 ||
+	    dmo_sealer_set_salt(parent, salt, &err) != 0 ||
+	    (helper = dmo_sealer_helper(parent, &err)) == NULL ||
+	    dmo_sealer_sync(helper, &err) != 0)
+		bail("helpers: %s", err.msg);
+	/* Values 0..99, two fields each; odd records go to the helper. */
+	CHECK(dmo_sealer_reserve(parent, 100, &first, &err) == 0 &&
+	    first == 0, "helpers: the first reservation starts at nonce 0");
+	for (i = 0; i < 100; i++) {
+		snprintf(v, sizeof(v), "value %d", i);
+		one.len = two.len = 0;
+		s = i % 2 ? helper : parent;
+		dmo_sealer_window(s, first + (uint64_t)i, 1);
+		if (dmo_seal(serial, DMO_SEAL_RANDOM, S("f"), DMO_STRING, v,
+		    strlen(v), &one, &err) != 0 ||
+		    dmo_seal(serial, DMO_SEAL_DETERM, S("g"), DMO_STRING, v,
+		    strlen(v), &one, &err) != 0 ||
+		    dmo_seal(s, DMO_SEAL_RANDOM, S("f"), DMO_STRING, v,
+		    strlen(v), &two, &err) != 0 ||
+		    dmo_seal(s, DMO_SEAL_DETERM, S("g"), DMO_STRING, v,
+		    strlen(v), &two, &err) != 0 ||
+		    one.len != two.len || memcmp(one.p, two.p, one.len) != 0)
+			same = 0;
+	}
+	CHECK(same, "helpers: parent and helper seal what one sealer seals");
+	two.len = 0;
+	CHECK(dmo_seal(helper, DMO_SEAL_RANDOM, S("f"), DMO_STRING, S("x"),
+	    &two, &err) == -1 && err.code == 4,
+	    "helpers: a window is never overrun");
+	CHECK(dmo_seal(helper, DMO_SEAL_DETERM, S("f"), DMO_STRING, S("x"),
+	    &two, &err) == 0, "helpers: deterministic sealing needs no nonce");
+	dmo_sealer_free(helper);
+	helper = dmo_sealer_helper(parent, &err);
+	CHECK(dmo_seal(helper, DMO_SEAL_RANDOM, S("f"), DMO_STRING, S("x"),
+	    &two, &err) == -1 && err.code == 4,
+	    "helpers: no window, nothing randomised");
+	/* The rest of this data key's nonces, then one more: a new salt. */
+	dmo_sealer_no_window(parent);
+	CHECK(dmo_sealer_reserve(parent, DMO_NONCE_LIMIT - 100, &first,
+	    &err) == 0 && first == 100 &&
+	    dmo_sealer_reserve(parent, 1, &first, &err) == 0 && first == 0 &&
+	    dmo_sealer_sync(helper, &err) == 0,
+	    "helpers: past the limit a reservation starts a new data key");
+	dmo_sealer_window(helper, first, 1);
+	two.len = 0;
+	CHECK(dmo_seal(helper, DMO_SEAL_RANDOM, S("f"), DMO_STRING, S("x"),
+	    &two, &err) == 0 && (n = dmo_b64url_decode(two.p + 6, two.len - 6,
+	    bin)) > 36 && memcmp(bin + 4, salt, 16) != 0 &&
+	    memcmp(bin + 20, "\0\0\0\0\0\0\0\0\0\0\0", 12) == 0,
+	    "helpers: the helper follows the new salt from nonce 0");
+	dmo_sealer_free(helper);
+	dmo_sealer_free(parent);
+	dmo_sealer_free(serial);
+	dmo_buf_release(&one);
+	dmo_buf_release(&two);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -436,5 +525,6 @@ main(int argc, char **argv)
 	test_kdf_mac();
 	test_b64();
 	test_nonces();
+	test_helpers();
 	return done();
 }
