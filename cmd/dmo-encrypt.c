@@ -910,7 +910,7 @@ worker_main(void *arg)
 
 /* Compute the batch in every thread, then write it in order. */
 static void
-batch_flush(struct enc *E)
+batch_run(struct enc *E)
 {
 	struct pool *P = E->pool;
 	struct dmo_err err;
@@ -919,8 +919,6 @@ batch_flush(struct enc *E)
 	size_t i, vlen;
 	int k;
 
-	if (P == NULL || P->nslots == 0)
-		return;
 	if (E->nonces > 0 && dmo_sealer_reserve(E->hand.sealer,
 	    (uint64_t)E->nonces * P->nslots, &first, &err) != 0)
 		die(E, &err);
@@ -958,6 +956,14 @@ batch_flush(struct enc *E)
 	}
 	P->nslots = 0;
 	P->bytes = 0;
+}
+
+/* Write the batch, if there is one (called once a record: inline). */
+static inline void
+batch_flush(struct enc *E)
+{
+	if (E->pool != NULL && E->pool->nslots > 0)
+		batch_run(E);
 }
 
 /* The input is about to block: write what the batch holds. */
