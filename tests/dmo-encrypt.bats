@@ -555,11 +555,13 @@ mixed() {
 	# A record reaches the output while the input is still open.
 	mkfifo in out
 	dmo-encrypt --threads 4 -k k.key -e x <in >out &
-	BGPIDS+=("$!")
+	pid=$!
+	BGPIDS+=("$pid")
 	exec 7>in 8<out
 	printf '{"x":"v"}\n' >&7
 	read -r line <&8
 	exec 7>&- 8<&-
+	wait "$pid"
 	[[ $line == '{"x":"dmo1r:'* ]]
 }
 
