@@ -124,30 +124,54 @@ value(int c, int url)
 	return -1;
 }
 
+/* The value of each byte as a base64url digit, -1 for the others. */
+#define D(c)	((c) >= 'A' && (c) <= 'Z' ? (c) - 'A' : \
+	(c) >= 'a' && (c) <= 'z' ? (c) - 'a' + 26 : \
+	(c) >= '0' && (c) <= '9' ? (c) - '0' + 52 : \
+	(c) == '-' ? 62 : (c) == '_' ? 63 : -1)
+#define D4(c)	D(c), D(c + 1), D(c + 2), D(c + 3)
+#define D16(c)	D4(c), D4(c + 4), D4(c + 8), D4(c + 12)
+#define D64(c)	D16(c), D16(c + 16), D16(c + 32), D16(c + 48)
+
+static const signed char url_values[256] = {
+	D64(0), D64(64), D64(128), D64(192)
+};
+
+/*
+ * Four digits to three bytes a step from the table; an invalid byte
+ * makes one of the values negative, and so their OR.  The last two or
+ * three digits must leave their unused low bits zero (canonical form).
+ */
 long
 dmo_b64url_decode(const char *s, size_t n, uint8_t *out)
 {
+	const unsigned char *p = (const unsigned char *)s;
 	uint8_t *o = out;
-	uint32_t v = 0;
-	size_t i;
-	int bits = 0, d;
+	int a, b, c, d;
 
 	if (n % 4 == 1 || n > (size_t)LONG_MAX / 4 * 3)
 		return -1;
-	for (i = 0; i < n; i++) {
-		if ((d = value((unsigned char)s[i], 1)) < 0)
+	for (; n >= 4; n -= 4, p += 4, o += 3) {
+		a = url_values[p[0]];
+		b = url_values[p[1]];
+		c = url_values[p[2]];
+		d = url_values[p[3]];
+		if ((a | b | c | d) < 0)
 			return -1;
-		v = v << 6 | (uint32_t)d;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			*o++ = (uint8_t)(v >> bits);
-			v &= (1u << bits) - 1;
-		}
+		o[0] = (uint8_t)(a << 2 | b >> 4);
+		o[1] = (uint8_t)(b << 4 | c >> 2);
+		o[2] = (uint8_t)(c << 6 | d);
 	}
-	/* Canonical form only: the unused low bits are zero. */
-	if (v != 0)
-		return -1;
+	if (n >= 2) {
+		a = url_values[p[0]];
+		b = url_values[p[1]];
+		c = n == 3 ? url_values[p[2]] : 0;
+		if ((a | b | c) < 0 || (n == 2 ? b & 15 : c & 3) != 0)
+			return -1;
+		*o++ = (uint8_t)(a << 2 | b >> 4);
+		if (n == 3)
+			*o++ = (uint8_t)(b << 4 | c >> 2);
+	}
 	return (long)(o - out);
 }
 

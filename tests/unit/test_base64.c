@@ -136,6 +136,44 @@ test_url(void)
 	dmo_buf_release(&b);
 }
 
+/*
+ * The base64url decoder's table against the alphabet: every byte value
+ * at every position of texts of 8, 7 and 6 digits is accepted exactly
+ * when it is a digit and, last of a short group, leaves no bits set
+ * that encode nothing.
+ */
+static void
+test_url_bad(void)
+{
+	static const char digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789-_";
+	char text[8];
+	uint8_t out[8];
+	size_t len, pos;
+	int c, ok = 1, want, d;
+
+	for (len = 6; len <= 8; len++)
+		for (pos = 0; pos < len; pos++)
+			for (c = 0; c < 256; c++) {
+				memcpy(text, "AbC-_wEA", 8);
+				text[pos] = (char)c;
+				d = c != 0 && strchr(digits, c) != NULL ?
+				    (int)(strchr(digits, c) - digits) : -1;
+				want = d >= 0;
+				if (want && pos == len - 1 && len == 6)
+					want = (d & 15) == 0;
+				if (want && pos == len - 1 && len == 7)
+					want = (d & 3) == 0;
+				if ((dmo_b64url_decode(text, len, out) >= 0) !=
+				    want) {
+					printf("# len %zu pos %zu byte %d\n",
+					    len, pos, c);
+					ok = 0;
+				}
+			}
+	CHECK(ok, "b64url: every byte at every place, accepted as it must be");
+}
+
 int
 main(void)
 {
@@ -143,5 +181,6 @@ main(void)
 	test_bytes();
 	test_bad();
 	test_url();
+	test_url_bad();
 	return done();
 }
