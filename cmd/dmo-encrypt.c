@@ -861,7 +861,7 @@ process(struct enc *E)
 #define BATCH_RECORDS	1024
 #define BATCH_BYTES	((size_t)4 << 20)
 #define CHUNK		32
-#define SLOT_KEEP	((size_t)1 << 20)	/* bigger buffers are freed */
+#define SLOT_KEEP	((size_t)16 << 10)	/* bigger buffers are freed */
 
 static void
 work(struct pool *P, struct hand *h)
