@@ -858,10 +858,10 @@ process(struct enc *E)
  * input is about to block (dmo_io_on_wait), so records still reach the
  * next program without waiting for a full batch.
  */
-#define BATCH_RECORDS	1024
+#define BATCH_RECORDS	4096
 #define BATCH_BYTES	((size_t)4 << 20)
 #define CHUNK		32
-#define SLOT_KEEP	((size_t)16 << 10)	/* bigger buffers are freed */
+#define SLOT_KEEP	((size_t)4 << 10)	/* bigger buffers are freed */
 
 static void
 work(struct pool *P, struct hand *h)
