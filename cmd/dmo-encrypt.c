@@ -5,6 +5,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +65,7 @@ static const char help[] =
     "      --rotate              add a new primary key to the keyset of -k\n"
     "      --stats FILE          write a JSON run summary to FILE\n"
     "      --stream MODE         encrypt or decrypt a whole byte stream\n"
+    "      --threads N           threads that compute values (default: online CPUs)\n"
     "      --work-factor N       --keygen --protect: scrypt cost 2^N (15-20, default 17)\n"
     "  -v, --verbose             print the run summary on stderr\n"
     "  -h, --help                print this help and exit\n"
@@ -89,6 +93,7 @@ enum {
 	OPT_ROLE,
 	OPT_ROTATE,
 	OPT_STREAM,
+	OPT_THREADS,
 	OPT_WORK_FACTOR
 };
 
@@ -122,10 +127,22 @@ static const struct option longopts[] = {
 	{ "role",		required_argument,	NULL, OPT_ROLE },
 	{ "rotate",		no_argument,		NULL, OPT_ROTATE },
 	{ "stream",		required_argument,	NULL, OPT_STREAM },
+	{ "threads",		required_argument,	NULL, OPT_THREADS },
 	{ "work-factor",	required_argument,	NULL, OPT_WORK_FACTOR },
 	DMO_COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
+
+#define DMO_THREADS_MAX	256
+
+/* The default thread count: the CPUs online, at most 64. */
+static int
+online_cpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > 64 ? 64 : (int)n;
+}
 
 /* A field rule from the command line, in the order given. */
 struct rule {
@@ -149,6 +166,48 @@ struct change {
 	int		 drop;
 };
 
+/* What a thread needs to compute new values: its sealer and buffers. */
+struct hand {
+	struct dmo_sealer	*sealer;
+	struct dmo_buf		 scratch;
+	struct dmo_buf		 tmp;
+	struct change		*chg;
+	size_t			 chgcap;
+};
+
+/* A record of the batch (see batch_flush) and what became of it. */
+struct slot {
+	struct dmo_record	 rec;
+	uint64_t		 nonce;		/* the first of its window */
+	int			 failed;
+	size_t			 bad;		/* the field at fault */
+	struct dmo_err		 err;
+};
+
+struct pool;
+
+struct worker {
+	struct pool		*pool;
+	struct hand		 hand;
+	pthread_t		 tid;
+};
+
+struct pool {
+	struct enc		*E;
+	int			 n;		/* threads, this one included */
+	struct worker		*w;		/* w[1..n): the helpers */
+	struct slot		*slots;
+	size_t			 nslots;
+	size_t			 bytes;		/* of values in the batch */
+	atomic_size_t		 next;		/* the next record to take */
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 go;
+	pthread_cond_t		 done;
+	unsigned long		 round;
+	int			 busy;		/* helpers still at it */
+	int			 quit;
+};
+
 struct enc {
 	struct dmo_run		 run;
 	struct dmo_read_opts	 ropts;
@@ -165,7 +224,9 @@ struct enc {
 	char			 mask_char[8];
 	int			 mask_digits;
 	struct dmo_keyset	*ks;
-	struct dmo_sealer	*sealer;
+	struct hand		 hand;		/* this thread's */
+	int			 threads;
+	struct pool		*pool;
 	struct dmo_writer	*w;
 	struct dmo_out		*out;
 	struct dmo_record	 rec;
@@ -174,10 +235,8 @@ struct enc {
 	struct field_plan	*plan;
 	size_t			 nplan;
 	int			 any_drop;
-	struct change		*chg;
-	size_t			 chgcap;
-	struct dmo_buf		 scratch;
-	struct dmo_buf		 tmp;
+	int			 active;	/* some field is not passed */
+	unsigned		 nonces;	/* fields that may need one */
 };
 
 static void __attribute__((noreturn))
@@ -494,6 +553,8 @@ plan_shape(struct enc *E, const struct dmo_record *r)
 		E->nplan = n;
 	}
 	E->any_drop = 0;
+	E->active = 0;
+	E->nonces = 0;
 	for (i = 0; i < n; i++) {
 		const char *name = dmo_record_name(r, i, NULL);
 		struct field_plan *p = &E->plan[i];
@@ -515,6 +576,11 @@ plan_shape(struct enc *E, const struct dmo_record *r)
 			p->forbidden = 1;
 		if (p->act == DMO_ACT_DROP)
 			E->any_drop = 1;
+		if (p->act != DMO_ACT_PASS)
+			E->active = 1;
+		/* A rewrapped value is randomised again if it was. */
+		if (p->act == DMO_ACT_ENCRYPT || p->act == DMO_ACT_REWRAP)
+			E->nonces++;
 	}
 	E->shape = r->shape;
 }
@@ -525,7 +591,7 @@ plan_shape(struct enc *E, const struct dmo_record *r)
  * more than mask_keep of them is masked whole: nothing is shown.
  */
 static void
-mask(struct enc *E, const char *v, size_t len, struct dmo_buf *out)
+mask(const struct enc *E, const char *v, size_t len, struct dmo_buf *out)
 {
 	size_t i, clen, total = 0, seen = 0, mlen = strlen(E->mask_char);
 	int unit, hide;
@@ -563,32 +629,36 @@ mask(struct enc *E, const char *v, size_t len, struct dmo_buf *out)
 }
 
 static void
-reject(struct enc *E, struct dmo_err *err, size_t i, const char *v,
-    size_t vlen)
+reject(struct enc *E, struct dmo_record *r, struct dmo_err *err, size_t i,
+    const char *v, size_t vlen)
 {
 	char why[sizeof(err->msg)];
 
 	memcpy(why, err->msg, sizeof(why));
-	dmo_err_set(err, err->code, &E->rec.loc, "field '%.100s': %.300s: %s",
-	    dmo_record_name(&E->rec, i, NULL), why, dmo_quote(v, vlen));
-	dmo_run_reject(&E->run, err, &E->rec, NULL, 0);
+	dmo_err_set(err, err->code, &r->loc, "field '%.100s': %.300s: %s",
+	    dmo_record_name(r, i, NULL), why, dmo_quote(v, vlen));
+	dmo_run_reject(&E->run, err, r, NULL, 0);
 	if (err->code == DMO_EXIT_CRYPTO)
 		dmo_run_status(&E->run, DMO_EXIT_CRYPTO);
 }
 
-/* Compute the new value of field i into scratch.  0, 1 (no change), -1. */
+/*
+ * Compute the new value of field i of r into h->scratch.  0, 1 (no
+ * change), -1.  E is only read: worker threads call this too.
+ */
 static int
-apply(struct enc *E, size_t i, struct change *c, struct dmo_err *err)
+apply(const struct enc *E, struct hand *h, const struct dmo_record *r,
+    size_t i, struct change *c, struct dmo_err *err)
 {
 	const struct field_plan *p = &E->plan[i];
-	enum dmo_type t = dmo_record_type(&E->rec, i), ot;
+	enum dmo_type t = dmo_record_type(r, i), ot;
 	enum dmo_seal_mode mode;
 	size_t nlen, vlen;
-	const char *name = dmo_record_name(&E->rec, i, &nlen);
-	const char *v = dmo_record_value(&E->rec, i, &vlen);
+	const char *name = dmo_record_name(r, i, &nlen);
+	const char *v = dmo_record_value(r, i, &vlen);
 
 	c->i = i;
-	c->off = E->scratch.len;
+	c->off = h->scratch.len;
 	c->type = DMO_STRING;
 	c->drop = 0;
 	switch (p->act) {
@@ -596,15 +666,15 @@ apply(struct enc *E, size_t i, struct change *c, struct dmo_err *err)
 		return 1;
 	case DMO_ACT_ENCRYPT:
 	case DMO_ACT_DETERM:
-		if (dmo_seal(E->sealer, p->act == DMO_ACT_ENCRYPT ?
+		if (dmo_seal(h->sealer, p->act == DMO_ACT_ENCRYPT ?
 		    DMO_SEAL_RANDOM : DMO_SEAL_DETERM, name, nlen, t, v, vlen,
-		    &E->scratch, err) != 0)
+		    &h->scratch, err) != 0)
 			return -1;
 		break;
 	case DMO_ACT_PSEUDO:
 		if (t == DMO_NULL)
 			return 1;
-		if (dmo_seal_pseudonym(E->sealer, t, v, vlen, &E->scratch,
+		if (dmo_seal_pseudonym(h->sealer, t, v, vlen, &h->scratch,
 		    err) != 0)
 			return -1;
 		break;
@@ -615,7 +685,7 @@ apply(struct enc *E, size_t i, struct change *c, struct dmo_err *err)
 			v = t == DMO_TRUE ? "true" : "false";
 			vlen = strlen(v);
 		}
-		mask(E, v, vlen, &E->scratch);
+		mask(E, v, vlen, &h->scratch);
 		break;
 	case DMO_ACT_REDACT:
 		c->type = DMO_NULL;
@@ -635,8 +705,8 @@ apply(struct enc *E, size_t i, struct change *c, struct dmo_err *err)
 			    "dmo-encrypt ciphertext (a %s)", dmo_type_name(t));
 			return -1;
 		}
-		if (dmo_seal_open(E->sealer, name, nlen, v, vlen, &c->type,
-		    &mode, &E->scratch, err) != 0)
+		if (dmo_seal_open(h->sealer, name, nlen, v, vlen, &c->type,
+		    &mode, &h->scratch, err) != 0)
 			return -1;
 		break;
 	case DMO_ACT_REWRAP:
@@ -645,19 +715,62 @@ apply(struct enc *E, size_t i, struct change *c, struct dmo_err *err)
 			    "dmo-encrypt ciphertext (a %s)", dmo_type_name(t));
 			return -1;
 		}
-		E->tmp.len = 0;
-		if (dmo_seal_open(E->sealer, name, nlen, v, vlen, &ot, &mode,
-		    &E->tmp, err) != 0)
+		h->tmp.len = 0;
+		if (dmo_seal_open(h->sealer, name, nlen, v, vlen, &ot, &mode,
+		    &h->tmp, err) != 0)
 			return -1;
-		if (dmo_seal(E->sealer, mode, name, nlen, ot, E->tmp.p,
-		    E->tmp.len, &E->scratch, err) != 0) {
-			dmo_crypto_wipe(E->tmp.p, E->tmp.len);
+		if (dmo_seal(h->sealer, mode, name, nlen, ot, h->tmp.p,
+		    h->tmp.len, &h->scratch, err) != 0) {
+			dmo_crypto_wipe(h->tmp.p, h->tmp.len);
 			return -1;
 		}
-		dmo_crypto_wipe(E->tmp.p, E->tmp.len);
+		dmo_crypto_wipe(h->tmp.p, h->tmp.len);
 		break;
 	}
-	c->len = E->scratch.len - c->off;
+	c->len = h->scratch.len - c->off;
+	return 0;
+}
+
+/*
+ * The new values of r by the plan, set in r (dropped fields keep their
+ * value; emit leaves them out).  0, or -1 with err set and *bad the
+ * field at fault, r unchanged.  Worker threads call this too.
+ */
+static int
+compute(const struct enc *E, struct hand *h, struct dmo_record *r,
+    size_t *bad, struct dmo_err *err)
+{
+	size_t i, n = dmo_record_count(r), nchg = 0;
+	int rc, decrypted = 0;
+
+	if (n > h->chgcap) {
+		free(h->chg);
+		h->chg = dmo_xcalloc(n, sizeof(*h->chg));
+		h->chgcap = n;
+	}
+	h->scratch.len = 0;
+	for (i = 0; i < n; i++) {
+		if (E->plan[i].act == DMO_ACT_PASS)
+			continue;
+		rc = apply(E, h, r, i, &h->chg[nchg], err);
+		if (rc < 0) {
+			dmo_crypto_wipe(h->scratch.p, h->scratch.len);
+			*bad = i;
+			return -1;
+		}
+		if (rc == 0) {
+			if (E->plan[i].act == DMO_ACT_DECRYPT)
+				decrypted = 1;
+			nchg++;
+		}
+	}
+	for (i = 0; i < nchg; i++)
+		if (!h->chg[i].drop)
+			dmo_record_set(r, h->chg[i].i, h->chg[i].type,
+			    h->scratch.p + h->chg[i].off, h->chg[i].len);
+	/* The record holds the plaintext now; no second copy lingers. */
+	if (decrypted)
+		dmo_crypto_wipe(h->scratch.p, h->scratch.len);
 	return 0;
 }
 
@@ -667,48 +780,16 @@ write_failed(struct enc *E, const struct dmo_err *err)
 	die(E, err);
 }
 
+/* Write r, without its dropped fields. */
 static void
-process(struct enc *E)
+emit(struct enc *E, struct dmo_record *r)
 {
-	struct dmo_record *r = &E->rec;
 	const struct dmo_record *w = r;
 	struct dmo_err err;
-	size_t i, n = dmo_record_count(r), nchg = 0;
-	int rc, decrypted = 0;
+	size_t i, n = dmo_record_count(r);
+	int rc;
 
-	if (r->shape != E->shape || E->plan == NULL)
-		plan_shape(E, r);
-	if (n > E->chgcap) {
-		free(E->chg);
-		E->chg = dmo_xcalloc(n, sizeof(*E->chg));
-		E->chgcap = n;
-	}
-	E->scratch.len = 0;
-	for (i = 0; i < n; i++) {
-		if (E->plan[i].act == DMO_ACT_PASS)
-			continue;
-		rc = apply(E, i, &E->chg[nchg], &err);
-		if (rc < 0) {
-			size_t vlen;
-			const char *v = dmo_record_value(r, i, &vlen);
-
-			dmo_crypto_wipe(E->scratch.p, E->scratch.len);
-			reject(E, &err, i, v, vlen);
-			return;
-		}
-		if (rc == 0) {
-			if (E->plan[i].act == DMO_ACT_DECRYPT)
-				decrypted = 1;
-			nchg++;
-		}
-	}
-	for (i = 0; i < nchg; i++)
-		if (!E->chg[i].drop)
-			dmo_record_set(r, E->chg[i].i, E->chg[i].type,
-			    E->scratch.p + E->chg[i].off, E->chg[i].len);
 	if (E->any_drop) {
-		size_t j = 0;
-
 		dmo_record_reset(&E->outrec);
 		for (i = 0; i < n; i++) {
 			size_t nl, vl;
@@ -719,19 +800,16 @@ process(struct enc *E)
 				continue;
 			dmo_record_add(&E->outrec, nm, nl,
 			    dmo_record_type(r, i), v, vl);
-			j++;
 		}
 		E->outrec.loc = r->loc;
 		E->outrec.recno = r->recno;
 		if (dmo_record_finish(&E->outrec, DMO_DUP_FIRST, &err) != 0) {
-			reject(E, &err, 0, "", 0);
+			reject(E, r, &err, 0, "", 0);
 			return;
 		}
 		w = &E->outrec;
 	}
 	rc = dmo_writer_write(E->w, w, &err);
-	if (decrypted)
-		dmo_crypto_wipe(E->scratch.p, E->scratch.len);
 	if (rc == 0)
 		E->run.out++;
 	else if (rc == -1) {
@@ -740,6 +818,269 @@ process(struct enc *E)
 		dmo_run_reject(&E->run, &err, r, NULL, 0);
 	} else
 		write_failed(E, &err);
+}
+
+/* One record, in this thread. */
+static void
+process(struct enc *E)
+{
+	struct dmo_err err;
+	size_t bad, vlen;
+	const char *v;
+
+	if (compute(E, &E->hand, &E->rec, &bad, &err) != 0) {
+		v = dmo_record_value(&E->rec, bad, &vlen);
+		reject(E, &E->rec, &err, bad, v, vlen);
+		return;
+	}
+	emit(E, &E->rec);
+}
+
+/*
+ * Parallel sealing (--threads).  Records whose shape has fields to
+ * protect are gathered into a batch (BATCH_RECORDS, or BATCH_BYTES of
+ * values); the batch is computed by every thread at once, each taking
+ * CHUNK records at a time, and then written in order by this thread,
+ * rejects included, so the output is what one thread writes.  Nonces
+ * stay in record order: before the batch runs this thread reserves the
+ * batch's nonces of the run's data key (seal.h) and gives each record a
+ * window of its own, one nonce per field that may be sealed randomised.
+ * Helper threads use helper sealers, which share the data key.
+ *
+ * Records are not copied into the batch: the record just read is
+ * swapped with the batch slot's, so the reader gets back a record with
+ * the same names and shape (the binary reader's fast path needs that;
+ * a slot of another shape is made alike by one copy first).
+ *
+ * The batch is written before anything that must keep its place: a
+ * control frame, a bad record, a record of a shape with nothing to
+ * protect (it goes through as is), the end of a file, and whenever the
+ * input is about to block (dmo_io_on_wait), so records still reach the
+ * next program without waiting for a full batch.
+ */
+#define BATCH_RECORDS	4096
+#define BATCH_BYTES	((size_t)4 << 20)
+#define CHUNK		32
+#define SLOT_KEEP	((size_t)4 << 10)	/* bigger buffers are freed */
+
+static void
+work(struct pool *P, struct hand *h)
+{
+	const struct enc *E = P->E;
+	struct slot *s;
+	size_t i, end;
+
+	for (;;) {
+		i = atomic_fetch_add(&P->next, CHUNK);
+		if (i >= P->nslots)
+			return;
+		end = i + CHUNK < P->nslots ? i + CHUNK : P->nslots;
+		for (; i < end; i++) {
+			s = &P->slots[i];
+			dmo_sealer_window(h->sealer, s->nonce, E->nonces);
+			s->failed = compute(E, h, &s->rec, &s->bad,
+			    &s->err) != 0;
+		}
+	}
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct pool *P = w->pool;
+	unsigned long seen = 0;
+
+	pthread_mutex_lock(&P->mu);
+	for (;;) {
+		while (P->round == seen && !P->quit)
+			pthread_cond_wait(&P->go, &P->mu);
+		if (P->quit)
+			break;
+		seen = P->round;
+		pthread_mutex_unlock(&P->mu);
+		work(P, &w->hand);
+		pthread_mutex_lock(&P->mu);
+		if (--P->busy == 0)
+			pthread_cond_signal(&P->done);
+	}
+	pthread_mutex_unlock(&P->mu);
+	return NULL;
+}
+
+/* Compute the batch in every thread, then write it in order. */
+static void
+batch_run(struct enc *E)
+{
+	struct pool *P = E->pool;
+	struct dmo_err err;
+	struct slot *s;
+	uint64_t first = 0;
+	size_t i, vlen;
+	int k;
+
+	if (E->nonces > 0 && dmo_sealer_reserve(E->hand.sealer,
+	    (uint64_t)E->nonces * P->nslots, &first, &err) != 0)
+		die(E, &err);
+	for (i = 0; i < P->nslots; i++)
+		P->slots[i].nonce = first + (uint64_t)i * E->nonces;
+	for (k = 1; k < P->n; k++)
+		if (dmo_sealer_sync(P->w[k].hand.sealer, &err) != 0)
+			die(E, &err);
+	atomic_store(&P->next, 0);
+	pthread_mutex_lock(&P->mu);
+	P->busy = P->n - 1;
+	P->round++;
+	pthread_cond_broadcast(&P->go);
+	pthread_mutex_unlock(&P->mu);
+	work(P, &E->hand);
+	pthread_mutex_lock(&P->mu);
+	while (P->busy > 0)
+		pthread_cond_wait(&P->done, &P->mu);
+	pthread_mutex_unlock(&P->mu);
+	dmo_sealer_no_window(E->hand.sealer);
+	for (i = 0; i < P->nslots; i++) {
+		s = &P->slots[i];
+		if (s->failed) {
+			const char *v = dmo_record_value(&s->rec, s->bad,
+			    &vlen);
+
+			reject(E, &s->rec, &s->err, s->bad, v, vlen);
+		} else
+			emit(E, &s->rec);
+		if (s->rec.data.cap > SLOT_KEEP) {
+			dmo_crypto_wipe(s->rec.data.p, s->rec.data.cap);
+			dmo_record_release(&s->rec);
+			dmo_record_init(&s->rec);
+		}
+	}
+	P->nslots = 0;
+	P->bytes = 0;
+}
+
+/* Write the batch, if there is one (called once a record: inline). */
+static inline void
+batch_flush(struct enc *E)
+{
+	if (E->pool != NULL && E->pool->nslots > 0)
+		batch_run(E);
+}
+
+/* The input is about to block: write what the batch holds. */
+static void
+batch_on_wait(void *arg)
+{
+	struct enc *E = arg;
+	struct dmo_err err;
+
+	if (E->pool == NULL || E->pool->nslots == 0)
+		return;
+	batch_flush(E);
+	if (dmo_out_flush(E->out, &err) != 0)
+		write_failed(E, &err);
+}
+
+static void
+pool_start(struct enc *E)
+{
+	struct pool *P = dmo_xcalloc(1, sizeof(*P));
+	struct dmo_err err;
+	int k;
+
+	P->E = E;
+	P->n = E->threads;
+	P->w = dmo_xcalloc((size_t)P->n, sizeof(*P->w));
+	P->slots = dmo_xcalloc(BATCH_RECORDS, sizeof(*P->slots));
+	pthread_mutex_init(&P->mu, NULL);
+	pthread_cond_init(&P->go, NULL);
+	pthread_cond_init(&P->done, NULL);
+	atomic_init(&P->next, 0);
+	E->pool = P;
+	for (k = 1; k < P->n; k++) {
+		P->w[k].pool = P;
+		if ((P->w[k].hand.sealer = dmo_sealer_helper(E->hand.sealer,
+		    &err)) == NULL)
+			die(E, &err);
+		if (pthread_create(&P->w[k].tid, NULL, worker_main,
+		    &P->w[k]) != 0) {
+			/* Fewer threads, same output. */
+			dmo_sealer_free(P->w[k].hand.sealer);
+			P->w[k].hand.sealer = NULL;
+			P->n = k;
+			break;
+		}
+	}
+	dmo_io_on_wait(batch_on_wait, E);
+}
+
+static void
+hand_release(struct hand *h)
+{
+	dmo_crypto_wipe(h->scratch.p, h->scratch.cap);
+	dmo_buf_release(&h->scratch);
+	dmo_crypto_wipe(h->tmp.p, h->tmp.cap);
+	dmo_buf_release(&h->tmp);
+	free(h->chg);
+	h->chg = NULL;
+	h->chgcap = 0;
+}
+
+static void
+pool_stop(struct enc *E)
+{
+	struct pool *P = E->pool;
+	size_t i;
+	int k;
+
+	if (P == NULL)
+		return;
+	pthread_mutex_lock(&P->mu);
+	P->quit = 1;
+	pthread_cond_broadcast(&P->go);
+	pthread_mutex_unlock(&P->mu);
+	for (k = 1; k < P->n; k++) {
+		pthread_join(P->w[k].tid, NULL);
+		dmo_sealer_free(P->w[k].hand.sealer);
+		hand_release(&P->w[k].hand);
+	}
+	for (i = 0; i < BATCH_RECORDS; i++) {
+		dmo_crypto_wipe(P->slots[i].rec.data.p,
+		    P->slots[i].rec.data.cap);
+		dmo_record_release(&P->slots[i].rec);
+	}
+	pthread_mutex_destroy(&P->mu);
+	pthread_cond_destroy(&P->go);
+	pthread_cond_destroy(&P->done);
+	free(P->slots);
+	free(P->w);
+	free(P);
+	E->pool = NULL;
+}
+
+/* Add the record just read to the batch (see above). */
+static void
+batch_add(struct enc *E)
+{
+	struct pool *P;
+	struct dmo_record t;
+	struct slot *s;
+
+	if (E->pool == NULL)
+		pool_start(E);
+	P = E->pool;
+	s = &P->slots[P->nslots++];
+	if (s->rec.shape != E->rec.shape) {
+		dmo_record_copy(&s->rec, &E->rec);
+		s->rec.shape = E->rec.shape;	/* the same names */
+	}
+	t = s->rec;
+	s->rec = E->rec;
+	E->rec = t;
+	/* Its frame is the reader's, gone by the time it is written. */
+	s->rec.frame = NULL;
+	P->bytes += s->rec.data.len;
+	if (P->nslots == BATCH_RECORDS || P->bytes >= BATCH_BYTES)
+		batch_flush(E);
 }
 
 static void
@@ -757,8 +1098,20 @@ encrypt_one(struct enc *E, const char *path)
 		dmo_run_tick(&E->run);
 		if (rc == DMO_READ_RECORD) {
 			E->run.in++;
-			process(E);
-		} else if (rc == DMO_READ_CONTROL) {
+			if (E->rec.shape != E->shape || E->plan == NULL) {
+				batch_flush(E);
+				plan_shape(E, &E->rec);
+			}
+			if (E->threads > 1 && E->active && E->hand.sealer != NULL)
+				batch_add(E);
+			else {
+				batch_flush(E);
+				process(E);
+			}
+			continue;
+		}
+		batch_flush(E);
+		if (rc == DMO_READ_CONTROL) {
 			if (dmo_writer_control(E->w, dmo_reader_control(r),
 			    &err) != 0)
 				write_failed(E, &err);
@@ -767,6 +1120,8 @@ encrypt_one(struct enc *E, const char *path)
 		else
 			dmo_run_error(&E->run, &err);
 	}
+	/* Its records name the reader's source: written before it goes. */
+	batch_flush(E);
 	E->run.bytes_in += dmo_reader_bytes(r);
 	dmo_reader_free(r);
 }
@@ -809,6 +1164,7 @@ main(int argc, char *argv[])
 	E.key_fd = E.pass_fd = -1;
 	E.mask_keep = 4;
 	strcpy(E.mask_char, "*");
+	E.threads = online_cpus();
 	while ((ch = getopt_long(argc, argv, "Bc:D:d:e:hk:m:p:r:vV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
@@ -909,6 +1265,15 @@ main(int argc, char *argv[])
 		case OPT_STREAM:
 			stream = optarg;
 			break;
+		case OPT_THREADS:
+			if (dmo_parse_ull(optarg, &ull) != 0 || ull < 1 ||
+			    ull > DMO_THREADS_MAX)
+				dmo_usage_error(&E.run, "option '--threads': "
+				    "not a number from 1 to %d: %s",
+				    DMO_THREADS_MAX,
+				    dmo_quote(optarg, strlen(optarg)));
+			E.threads = (int)ull;
+			break;
 		case OPT_WORK_FACTOR:
 			if (dmo_parse_ull(optarg, &ull) != 0 ||
 			    ull < DMO_SCRYPT_MIN_LOG2N ||
@@ -957,7 +1322,7 @@ main(int argc, char *argv[])
 
 		E.ks = load_keys(&E, pass, &passlen);
 		dmo_crypto_wipe(pass, sizeof(pass));
-		E.sealer = dmo_sealer_new(E.ks, E.context, &err);
+		E.hand.sealer = dmo_sealer_new(E.ks, E.context, &err);
 	}
 	dmo_io_grow_pipe(STDOUT_FILENO);
 	E.out = dmo_out_new(STDOUT_FILENO, "<stdout>");
@@ -976,17 +1341,14 @@ main(int argc, char *argv[])
 	E.run.bytes_out = E.out->bytes;
 	dmo_writer_free(E.w);
 	dmo_out_free(E.out);
+	pool_stop(&E);
 	dmo_record_release(&E.rec);
 	dmo_record_release(&E.outrec);
-	dmo_sealer_free(E.sealer);
+	dmo_sealer_free(E.hand.sealer);
+	hand_release(&E.hand);
 	dmo_keyset_free(E.ks);
 	dmo_policy_free(E.policy);
-	dmo_crypto_wipe(E.scratch.p, E.scratch.cap);
-	dmo_buf_release(&E.scratch);
-	dmo_crypto_wipe(E.tmp.p, E.tmp.cap);
-	dmo_buf_release(&E.tmp);
 	free(E.plan);
-	free(E.chg);
 	while (E.nrules > 0)
 		free(E.rules[--E.nrules].glob);
 	free(E.rules);

@@ -48,10 +48,18 @@ int	 dmo_crypto_scrypt(const char *pass, size_t passlen, const void *salt,
  * AES-256-GCM with a fixed key: the key schedule is computed once, each
  * call sets a new 96-bit IV.  seal writes ptlen bytes of ciphertext and
  * the 16-byte tag after them; open takes the same and writes ptlen bytes.
+ * The text may be encrypted in place (pt == out, ct == out).
  */
 struct dmo_gcm;
 struct dmo_gcm *dmo_gcm_new(const uint8_t key[DMO_GCM_KEY], struct dmo_err *);
 void	 dmo_gcm_free(struct dmo_gcm *);
+/*
+ * 1 when g calls the provider's functions directly, 0 when it goes
+ * through EVP (see crypto.c); tests set dmo_crypto_evp_only to check
+ * that both agree.
+ */
+int	 dmo_gcm_direct(const struct dmo_gcm *);
+extern int dmo_crypto_evp_only;
 int	 dmo_gcm_seal(struct dmo_gcm *, const uint8_t iv[DMO_GCM_IV],
 	    const struct dmo_iov *aad, size_t naad, const void *pt, size_t ptlen,
 	    uint8_t *out, struct dmo_err *);
@@ -63,7 +71,8 @@ int	 dmo_gcm_open(struct dmo_gcm *, const uint8_t iv[DMO_GCM_IV],
  * AES-SIV (RFC 5297): keylen 32 (AES-128-SIV), 48 or 64 (AES-256-SIV).
  * Each associated data string is one component of the S2V vector.
  * seal writes the 16-byte synthetic IV, then ptlen bytes; open takes the
- * same (ctlen >= 16) and writes ctlen - 16 bytes.
+ * same (ctlen >= 16) and writes ctlen - 16 bytes.  seal may encrypt in
+ * place (pt == out + 16).
  */
 struct dmo_siv;
 struct dmo_siv *dmo_siv_new(const uint8_t *key, size_t keylen,

@@ -59,6 +59,29 @@ void	 dmo_sealer_free(struct dmo_sealer *);
 int	 dmo_sealer_set_salt(struct dmo_sealer *, const uint8_t salt[16],
 	    struct dmo_err *);
 
+/*
+ * Parallel sealing.  A helper shares its parent's keyset, context and
+ * current data key (the same salt) and has its own OpenSSL contexts,
+ * buffers and cache, so that another thread may use it while the parent
+ * is used by its own.  Nonces stay those of one counter: the parent
+ * hands them out in order with dmo_sealer_reserve (n of the current
+ * data key, the first returned; a new salt and data key are drawn first
+ * when fewer than n remain), and a sealer given a window takes the
+ * nonces of its randomised values from [first, first + n) only, failing
+ * (DMO_EXIT_CRYPTO) past it.  A helper without a window seals nothing
+ * randomised.  dmo_sealer_sync makes a helper adopt the parent's data
+ * key after the parent drew a new one; call it (and reserve) while no
+ * other thread uses either sealer.  The parent must outlive its helpers.
+ */
+struct dmo_sealer *dmo_sealer_helper(struct dmo_sealer *parent,
+	    struct dmo_err *);
+int	 dmo_sealer_sync(struct dmo_sealer *, struct dmo_err *);
+int	 dmo_sealer_reserve(struct dmo_sealer *, uint64_t n, uint64_t *first,
+	    struct dmo_err *);
+void	 dmo_sealer_window(struct dmo_sealer *, uint64_t first, uint64_t n);
+/* Back to the parent's own counter (the parent only). */
+void	 dmo_sealer_no_window(struct dmo_sealer *);
+
 enum dmo_seal_mode {
 	DMO_SEAL_RANDOM = 'r',
 	DMO_SEAL_DETERM = 'd'

@@ -40,7 +40,8 @@ _dmo_value()
 	dmo-encrypt:--encrypt|dmo-encrypt:--mask|dmo-encrypt:--pseudonymise|\
 	dmo-encrypt:--redact|dmo-encrypt:--drop|dmo-encrypt:--rewrap|\
 	dmo-encrypt:--disable-key|dmo-encrypt:--key-fd|dmo-encrypt:--mask-char|\
-	dmo-encrypt:--mask-keep|dmo-encrypt:--passphrase-fd|dmo-encrypt:--role)
+	dmo-encrypt:--mask-keep|dmo-encrypt:--passphrase-fd|dmo-encrypt:--role|\
+	dmo-encrypt:--threads)
 		;;			# field names, ids, numbers: free text
 	dmo-profile:--format)
 		COMPREPLY=($(compgen -W 'table json markdown html' -- "$cur")) ;;

@@ -1,5 +1,6 @@
 /* test_base64.c - unit tests for base64 (base64.c). */
 /* SPDX-License-Identifier: BSD-2-Clause */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,11 +89,98 @@ test_bad(void)
 	dmo_buf_release(&b);
 }
 
+/*
+ * The base64url encoder (a table of digit pairs) against the base64
+ * encoder (one digit at a time): the same text but for the alphabet's
+ * last two digits and the padding, for every length up to 300 and bytes
+ * of every value; and it decodes back.
+ */
+static void
+test_url(void)
+{
+	struct dmo_buf b = DMO_BUF_INIT;
+	unsigned char in[300], back[300];
+	char url[401];
+	size_t i, n, len;
+	uint32_t x = 1;
+	int same = 1, round = 1;
+
+	for (i = 0; i < sizeof(in); i++) {
+		x = x * 1103515245 + 12345;
+		in[i] = i < 256 ? (unsigned char)i : (unsigned char)(x >> 16);
+	}
+	for (n = 0; n <= sizeof(in); n++) {
+		const unsigned char *p = in + (n % 7);
+
+		if (n + n % 7 > sizeof(in))
+			p = in;
+		len = dmo_b64url_len(n);
+		memset(url, '!', sizeof(url));
+		dmo_b64url_encode(p, n, url);
+		b.len = 0;
+		dmo_base64_encode(&b, p, n);
+		while (b.len > 0 && b.p[b.len - 1] == '=')
+			b.len--;
+		for (i = 0; i < b.len; i++)
+			b.p[i] = b.p[i] == '+' ? '-' : b.p[i] == '/' ? '_' :
+			    b.p[i];
+		if (b.len != len || (len > 0 && memcmp(url, b.p, len) != 0) ||
+		    url[len] != '!')
+			same = 0;
+		if (dmo_b64url_decode(url, len, back) != (long)n ||
+		    (n > 0 && memcmp(back, p, n) != 0))
+			round = 0;
+	}
+	CHECK(same, "b64url: the pair table agrees with the base64 encoder");
+	CHECK(round, "b64url: every length and byte value round-trips");
+	dmo_buf_release(&b);
+}
+
+/*
+ * The base64url decoder's table against the alphabet: every byte value
+ * at every position of texts of 8, 7 and 6 digits is accepted exactly
+ * when it is a digit and, last of a short group, leaves no bits set
+ * that encode nothing.
+ */
+static void
+test_url_bad(void)
+{
+	static const char digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789-_";
+	char text[8];
+	uint8_t out[8];
+	size_t len, pos;
+	int c, ok = 1, want, d;
+
+	for (len = 6; len <= 8; len++)
+		for (pos = 0; pos < len; pos++)
+			for (c = 0; c < 256; c++) {
+				memcpy(text, "AbC-_wEA", 8);
+				text[pos] = (char)c;
+				d = c != 0 && strchr(digits, c) != NULL ?
+				    (int)(strchr(digits, c) - digits) : -1;
+				want = d >= 0;
+				if (want && pos == len - 1 && len == 6)
+					want = (d & 15) == 0;
+				if (want && pos == len - 1 && len == 7)
+					want = (d & 3) == 0;
+				if ((dmo_b64url_decode(text, len, out) >= 0) !=
+				    want) {
+					printf("# len %zu pos %zu byte %d\n",
+					    len, pos, c);
+					ok = 0;
+				}
+			}
+	CHECK(ok, "b64url: every byte at every place, accepted as it must be");
+}
+
 int
 main(void)
 {
 	test_vectors();
 	test_bytes();
 	test_bad();
+	test_url();
+	test_url_bad();
 	return done();
 }
