@@ -9,6 +9,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "bytes.h"
 #include "clean.h"
 #include "datetime.h"
 #include "exitcode.h"
@@ -1039,23 +1040,6 @@ scan16(struct txacc *a, __m128i x, __m128i pairok, unsigned want)
 	a->x = _mm_or_si128(a->x, x);
 }
 
-static inline uint64_t
-load8(const char *p)
-{
-	uint64_t w;
-
-	memcpy(&w, p, 8);
-	return w;
-}
-
-static inline uint32_t
-load4(const char *p)
-{
-	uint32_t w;
-
-	memcpy(&w, p, 4);
-	return w;
-}
 #endif
 
 static unsigned
@@ -1085,12 +1069,12 @@ text_scan(const char *p, size_t n, unsigned want)
 			scan16(&a, _mm_loadu_si128((const __m128i *)
 			    (const void *)(p + n - 16)), all, want);
 	} else if (n >= 8)
-		scan16(&a, _mm_set_epi64x((long long)load8(p + n - 8),
-		    (long long)load8(p)), _mm_set_epi32(-1, -256, -1, -1),
+		scan16(&a, _mm_set_epi64x((long long)dmo_load64(p + n - 8),
+		    (long long)dmo_load64(p)), _mm_set_epi32(-1, -256, -1, -1),
 		    want);
 	else if (n >= 4)
 		scan16(&a, _mm_set_epi32(0x30303030, 0x30303030,
-		    (int)load4(p + n - 4), (int)load4(p)),
+		    (int)dmo_load32(p + n - 4), (int)dmo_load32(p)),
 		    _mm_set_epi32(-1, -1, -256, -1), want);
 	if (n >= 4) {
 		f |= (_mm_movemask_epi8(a.sq) != 0 ? TX_SQUEEZE : 0) |

@@ -17,6 +17,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "bytes.h"
 #include "value.h"
 
 #define DMO_JSON_ONES	0x0101010101010101ULL
@@ -24,33 +25,6 @@
 
 char	*dmo_json_escape_slow(char *o, const char *p, size_t i, size_t n,
 	    int strict);
-
-static inline uint64_t
-dmo_json_load8(const char *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, 8);
-	return v;
-}
-
-static inline uint32_t
-dmo_json_load4(const char *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, 4);
-	return v;
-}
-
-static inline uint16_t
-dmo_json_load2(const char *p)
-{
-	uint16_t v;
-
-	memcpy(&v, p, 2);
-	return v;
-}
 
 /*
  * The bytes of the word v that need a look when escaping (a control
@@ -147,7 +121,7 @@ dmo_json_escape_inline(char *o, const char *p, size_t n, int strict)
 		return o + n;
 	}
 	if (n >= 8) {
-		uint64_t lo = dmo_json_load8(p), hi = dmo_json_load8(p + n - 8);
+		uint64_t lo = dmo_load64(p), hi = dmo_load64(p + n - 8);
 
 		if (dmo_json_stop16(_mm_set_epi64x((long long)hi, (long long)lo)) != 0)
 			return dmo_json_escape_slow(o, p, 0, n, strict);
@@ -160,12 +134,12 @@ dmo_json_escape_inline(char *o, const char *p, size_t n, int strict)
 		uint64_t v;
 
 		for (; n - i >= 8; i += 8) {
-			if (dmo_json_stop_mask(v = dmo_json_load8(p + i)) != 0)
+			if (dmo_json_stop_mask(v = dmo_load64(p + i)) != 0)
 				return dmo_json_escape_slow(o + i, p, i, n, strict);
 			memcpy(o + i, &v, 8);
 		}
 		if (i < n) {
-			if (dmo_json_stop_mask(v = dmo_json_load8(p + n - 8)) != 0)
+			if (dmo_json_stop_mask(v = dmo_load64(p + n - 8)) != 0)
 				return dmo_json_escape_slow(o + i, p, i, n, strict);
 			memcpy(o + n - 8, &v, 8);
 		}
@@ -173,7 +147,7 @@ dmo_json_escape_inline(char *o, const char *p, size_t n, int strict)
 	}
 #endif
 	if (n >= 4) {
-		uint32_t lo = dmo_json_load4(p), hi = dmo_json_load4(p + n - 4);
+		uint32_t lo = dmo_load32(p), hi = dmo_load32(p + n - 4);
 
 		if (dmo_json_stop_mask(lo | (uint64_t)hi << 32) != 0)
 			return dmo_json_escape_slow(o, p, 0, n, strict);
@@ -182,7 +156,7 @@ dmo_json_escape_inline(char *o, const char *p, size_t n, int strict)
 		return o + n;
 	}
 	if (n >= 2) {
-		uint16_t lo = dmo_json_load2(p), hi = dmo_json_load2(p + n - 2);
+		uint16_t lo = dmo_load16(p), hi = dmo_load16(p + n - 2);
 
 		if (dmo_json_stop_mask(lo | (uint64_t)hi << 16 |
 		    DMO_JSON_ONES * ' ' << 32) != 0)

@@ -15,6 +15,7 @@
 #include "exitcode.h"
 #include "formatimpl.h"
 #include "jsonesc.h"
+#include "utf8fast.h"
 #include "value.h"
 
 #ifdef __SSE2__
@@ -42,77 +43,10 @@ static const unsigned char str_stop[256] = {
 };
 
 /*
- * Eight bytes at a time: does any byte need a look (a control byte, '"',
- * '\\' or a byte with the high bit set)?  The classic "has less than" and
- * "has zero byte" tricks; exact as a yes/no answer.
+ * The reader finds the end of a string's plain run with the escaper's
+ * tests (jsonesc.h): the first byte that needs a look (a control byte,
+ * '"', '\\' or one past ASCII), sixteen or eight bytes at a time.
  */
-#define ONES	0x0101010101010101ULL
-#define HIGHS	0x8080808080808080ULL
-
-static inline int
-stop8(const char *p)
-{
-	uint64_t v, q, b;
-
-	memcpy(&v, p, 8);
-	q = v ^ (ONES * '"');
-	b = v ^ (ONES * '\\');
-	return ((((v - ONES * 0x20) & ~v) | ((q - ONES) & ~q) |
-	    ((b - ONES) & ~b) | v) & HIGHS) != 0;
-}
-
-/*
- * The reader's form of stop8: bit 7 of each byte of the result is set
- * where that byte needs a look.  Some bytes above a flagged one may be
- * flagged too (a borrow runs upward, and only out of a flagged byte),
- * but never one below, so on a little-endian machine the lowest set bit
- * is exactly the first byte to look at: the scan of a short string ends
- * in one step instead of a byte loop.
- */
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define STOP_EXACT	1
-#else
-#define STOP_EXACT	0
-#endif
-
-static inline uint64_t
-stop_mask(uint64_t v)
-{
-	uint64_t q = v ^ (ONES * '"'), b = v ^ (ONES * '\\');
-
-	return (((v - ONES * 0x20) & ~v) | ((q - ONES) & ~q) |
-	    ((b - ONES) & ~b) | v) & HIGHS;
-}
-
-/* Offset of the first flagged byte of a nonzero stop_mask of bytes p. */
-static inline size_t
-stop_at(uint64_t m, const char *p)
-{
-	size_t k = 0;
-
-	if (STOP_EXACT)
-		return (size_t)__builtin_ctzll(m) >> 3;
-	while (str_stop[(unsigned char)p[k]] == 0)
-		k++;
-	return k;
-}
-
-#ifdef __SSE2__
-/*
- * Sixteen bytes at a time where SSE2 is there (every x86-64): a signed
- * compare with 0x20 flags the control bytes and, as negative numbers,
- * the bytes past ASCII.  The bit mask is exact, one bit per byte.
- */
-static inline unsigned
-stop_mask16(__m128i v)
-{
-	__m128i s = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
-	    _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
-
-	s = _mm_or_si128(s, _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
-	return (unsigned)_mm_movemask_epi8(s);
-}
-#endif
 
 /* The first byte at or after p (before end) that str_stop flags. */
 static inline const char *
@@ -120,7 +54,7 @@ scan_plain(const char *p, const char *end)
 {
 #ifdef __SSE2__
 	while (end - p >= 16) {
-		unsigned m = stop_mask16(_mm_loadu_si128((const __m128i *)
+		unsigned m = dmo_json_stop16(_mm_loadu_si128((const __m128i *)
 		    (const void *)p));
 
 		if (m != 0)
@@ -129,11 +63,10 @@ scan_plain(const char *p, const char *end)
 	}
 #endif
 	while (end - p >= 8) {
-		uint64_t v, m;
+		uint64_t m = dmo_json_stop_mask(dmo_load64(p));
 
-		memcpy(&v, p, 8);
-		if ((m = stop_mask(v)) != 0)
-			return p + stop_at(m, p);
+		if (m != 0)
+			return p + dmo_json_first_stop(p, m);
 		p += 8;
 	}
 	while (p < end && str_stop[(unsigned char)*p] == 0)
@@ -154,7 +87,7 @@ copy_plain(const char *p, const char *end, char **op)
 #ifdef __SSE2__
 	while (end - p >= 16) {
 		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-		unsigned m = stop_mask16(v);
+		unsigned m = dmo_json_stop16(v);
 
 		_mm_storeu_si128((__m128i *)(void *)o, v);
 		if (m != 0) {
@@ -168,12 +101,11 @@ copy_plain(const char *p, const char *end, char **op)
 	}
 #endif
 	while (end - p >= 8) {
-		uint64_t v, m;
+		uint64_t v = dmo_load64(p), m = dmo_json_stop_mask(v);
 
-		memcpy(&v, p, 8);
 		memcpy(o, &v, 8);
-		if ((m = stop_mask(v)) != 0) {
-			size_t k = stop_at(m, p);
+		if (m != 0) {
+			size_t k = dmo_json_first_stop(p, m);
 
 			*op = o + k;
 			return p + k;
@@ -197,30 +129,6 @@ static const char unescape[256] = {
 	['n'] = '\n', ['r'] = '\r', ['t'] = '\t',
 };
 
-/* Length of the valid UTF-8 sequence at p (lead byte >= 0x80), or 0. */
-static inline size_t
-utf8_seq(const unsigned char *p, size_t n)
-{
-	unsigned char c = p[0];
-
-	if (c >= 0xc2 && c <= 0xdf)
-		return n >= 2 && (p[1] & 0xc0) == 0x80 ? 2 : 0;
-	if (c >= 0xe0 && c <= 0xef) {
-		if (n < 3 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 ||
-		    (c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f))
-			return 0;
-		return 3;
-	}
-	if (c >= 0xf0 && c <= 0xf4) {
-		if (n < 4 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 ||
-		    (p[3] & 0xc0) != 0x80 || (c == 0xf0 && p[1] < 0x90) ||
-		    (c == 0xf4 && p[1] > 0x8f))
-			return 0;
-		return 4;
-	}
-	return 0;
-}
-
 /*
  * The byte c at p[i], which needs a look: write its escape, or the UTF-8
  * sequence it starts, at *op.  Returns the number of input bytes done,
@@ -233,7 +141,7 @@ escape_one(char **op, const char *p, size_t i, size_t n, unsigned char c,
 	char *o = *op;
 
 	if (c >= 0x80) {
-		size_t cl = utf8_seq((const unsigned char *)p + i, n - i);
+		size_t cl = dmo_utf8_seq((const unsigned char *)p + i, n - i);
 
 		if (cl > 0) {
 			/* Byte by byte: cheaper than memcpy of 2 to 4. */
@@ -347,7 +255,7 @@ dmo_json_escape_slow(char *o, const char *p, size_t i, size_t n, int strict)
 		size_t k;
 
 		if (n - i >= 8) {
-			uint64_t v = dmo_json_load8(p + i), m = dmo_json_stop_mask(v);
+			uint64_t v = dmo_load64(p + i), m = dmo_json_stop_mask(v);
 
 			memcpy(o, &v, 8);
 			if (m == 0) {
@@ -1081,7 +989,7 @@ parse_object(struct parser *ps)
 			o = rec->data.p + off;
 			q = copy_plain(p + 1, end, &o);
 			while (q < end && (unsigned char)*q >= 0x80 &&
-			    (k = utf8_seq((const unsigned char *)q,
+			    (k = dmo_utf8_seq((const unsigned char *)q,
 			    (size_t)(end - q))) > 0) {
 				do
 					*o++ = *q++;

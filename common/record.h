@@ -4,10 +4,9 @@
 #define DMO_RECORD_H
 
 #include <stddef.h>
-#include <stdint.h>
-#include <string.h>
 
 #include "buf.h"
+#include "bytes.h"
 #include "err.h"
 
 /*
@@ -171,30 +170,17 @@ const char *dmo_type_name(enum dmo_type);
 static inline int
 dmo_record_name_eq(const char *a, const char *b, size_t n)
 {
-	uint64_t x, y;
-	uint32_t u, v;
 	size_t i;
 
 	if (n >= 8) {
-		for (i = 0; i + 8 < n; i += 8) {
-			memcpy(&x, a + i, 8);
-			memcpy(&y, b + i, 8);
-			if (x != y)
+		for (i = 0; i + 8 < n; i += 8)
+			if (dmo_load64(a + i) != dmo_load64(b + i))
 				return 0;
-		}
-		memcpy(&x, a + n - 8, 8);
-		memcpy(&y, b + n - 8, 8);
-		return x == y;
+		return dmo_load64(a + n - 8) == dmo_load64(b + n - 8);
 	}
-	if (n >= 4) {
-		memcpy(&u, a, 4);
-		memcpy(&v, b, 4);
-		if (u != v)
-			return 0;
-		memcpy(&u, a + n - 4, 4);
-		memcpy(&v, b + n - 4, 4);
-		return u == v;
-	}
+	if (n >= 4)
+		return dmo_load32(a) == dmo_load32(b) &&
+		    dmo_load32(a + n - 4) == dmo_load32(b + n - 4);
 	for (i = 0; i < n; i++)
 		if (a[i] != b[i])
 			return 0;

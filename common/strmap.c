@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "strmap.h"
 
 /*
@@ -13,24 +14,6 @@
  * overlapping what came before (or, under 8 bytes, two overlapping
  * halves), not with a memcpy of variable length.
  */
-static inline uint64_t
-load64(const char *p)
-{
-	uint64_t w;
-
-	memcpy(&w, p, 8);
-	return w;
-}
-
-static inline uint64_t
-load32(const char *p)
-{
-	uint32_t w;
-
-	memcpy(&w, p, 4);
-	return w;
-}
-
 static size_t
 hash(const char *p, size_t n)
 {
@@ -39,11 +22,12 @@ hash(const char *p, size_t n)
 
 	if (n >= 8) {
 		for (i = 0; i + 8 <= n; i += 8)
-			h = (h ^ load64(p + i)) * 0xff51afd7ed558ccdULL,
+			h = (h ^ dmo_load64(p + i)) * 0xff51afd7ed558ccdULL,
 			h ^= h >> 32;
-		w = i < n ? load64(p + n - 8) : 0;
+		w = i < n ? dmo_load64(p + n - 8) : 0;
 	} else if (n >= 4)
-		w = load32(p) | load32(p + n - 4) << 32;
+		w = (uint64_t)dmo_load32(p) |
+		    (uint64_t)dmo_load32(p + n - 4) << 32;
 	else if (n > 0)
 		w = (uint64_t)(unsigned char)p[0] |
 		    (uint64_t)(unsigned char)p[n / 2] << 8 |

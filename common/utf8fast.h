@@ -16,4 +16,41 @@
  */
 size_t	 dmo_utf8_check_fast(const char *p, size_t n);
 
+/*
+ * The well-formed sequences (Unicode, table 3-7), as value.c's seq():
+ * the length of the valid sequence at s[0] (s[0] >= 0x80), or 0 when it
+ * is invalid.
+ */
+static inline size_t
+dmo_utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+	size_t len, i;
+
+	if (c < 0xc2)
+		return 0;	/* continuation byte, or overlong C0/C1 */
+	if (c < 0xe0)
+		len = 2;
+	else if (c < 0xf0) {
+		len = 3;
+		if (c == 0xe0)
+			lo = 0xa0;	/* overlong */
+		else if (c == 0xed)
+			hi = 0x9f;	/* surrogates */
+	} else if (c < 0xf5) {
+		len = 4;
+		if (c == 0xf0)
+			lo = 0x90;	/* overlong */
+		else if (c == 0xf4)
+			hi = 0x8f;	/* past U+10FFFF */
+	} else
+		return 0;
+	if (n < len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < len; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return len;
+}
+
 #endif
