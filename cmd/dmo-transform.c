@@ -22,6 +22,7 @@
 
 static const char synopsis[] =
     "usage: dmo-transform [-Bv] [-f progfile] [--on-error policy] "
+    "[--lookup source [--on fields]] [--group-by fields] [--agg spec] "
     "[program] [file ...]";
 
 static const char help[] =
@@ -37,7 +38,6 @@ static const char help[] =
     "      --duplicate-keys POLICY  repeated field names: reject, first, last\n"
     "      --invalid-utf8 POLICY  bytes that are not UTF-8: reject, replace\n"
     "      --max-record-size SIZE  longest record read (default 256M)\n"
-    /* options: lookups and aggregates add theirs here */
     "\n"
     "Lookups (before the program; --on, --join, --prefix and --lookup-dups\n"
     "apply to the --lookup they follow):\n"
