@@ -1769,11 +1769,19 @@ dmo_clean_record(struct dmo_clean *c, const struct dmo_record *in,
 	if (setmode && (p->oshape == 0 || out->shape != p->oshape)) {
 		struct dmo_err e;
 
+		/*
+		 * Another out than last time (dmo-clean --threads cleans
+		 * into one record per batch slot): its names are now
+		 * onames, which p->oshape stands for, so it takes that
+		 * shape and writers see one shape, not one per slot.
+		 */
 		if (dmo_record_set_names(out, &p->onames, p->ospans, p->on,
-		    &e) == 0)
-			p->oshape = out->shape;
-		else
+		    &e) != 0)
 			setmode = 0;	/* names clash: appended, rejected */
+		else if (p->oshape != 0)
+			out->shape = p->oshape;
+		else
+			p->oshape = out->shape;
 	}
 	if (setmode && in->data.p != NULL && in->n == p->n &&
 	    out->nnames == p->on && p->defs_ok) {
