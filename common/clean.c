@@ -1751,6 +1751,24 @@ one_field(struct dmo_clean *c, const struct dmo_record *in,
 	return 0;
 }
 
+/* Whether out's names are already the plan's output names. */
+static int
+has_onames(const struct plan *p, const struct dmo_record *out)
+{
+	size_t i, l;
+	const char *a;
+
+	if (out->n != p->on || out->nnames != p->on)
+		return 0;
+	for (i = 0; i < p->on; i++) {
+		a = dmo_record_name(out, i, &l);
+		if (l != p->ospans[i].len ||
+		    memcmp(a, p->onames.p + p->ospans[i].off, l) != 0)
+			return 0;
+	}
+	return 1;
+}
+
 int
 dmo_clean_record(struct dmo_clean *c, const struct dmo_record *in,
     struct dmo_record *out, int *changed, dmo_clean_change_fn fn, void *arg,
@@ -1771,12 +1789,15 @@ dmo_clean_record(struct dmo_clean *c, const struct dmo_record *in,
 
 		/*
 		 * Another out than last time (dmo-clean --threads cleans
-		 * into one record per batch slot): its names are now
-		 * onames, which p->oshape stands for, so it takes that
-		 * shape and writers see one shape, not one per slot.
+		 * into one record per batch slot, in turns with other
+		 * engines): once its names are onames, which p->oshape
+		 * stands for, it takes that shape, so writers see one
+		 * shape, not one per slot.
 		 */
-		if (dmo_record_set_names(out, &p->onames, p->ospans, p->on,
-		    &e) != 0)
+		if (p->oshape != 0 && has_onames(p, out))
+			out->shape = p->oshape;
+		else if (dmo_record_set_names(out, &p->onames, p->ospans,
+		    p->on, &e) != 0)
 			setmode = 0;	/* names clash: appended, rejected */
 		else if (p->oshape != 0)
 			out->shape = p->oshape;

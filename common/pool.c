@@ -23,6 +23,7 @@ struct dmo_pool {
 	int		 busy;		/* helpers still in this run */
 	int		 quit;
 	int		 started;	/* a run to wait for */
+	int		 woke;		/* ... that the helpers work on */
 	/* The run in progress: set before round is raised. */
 	dmo_pool_fn	 fn;
 	void		*arg;
@@ -114,8 +115,10 @@ dmo_pool_start(struct dmo_pool *P, size_t n, size_t chunk, dmo_pool_fn fn,
 	P->chunk = chunk > 0 ? chunk : 1;
 	atomic_store_explicit(&P->next, 0, memory_order_relaxed);
 	P->started = 1;
-	if (P->n == 1 || n == 0)
-		return;		/* dmo_pool_wait does it all */
+	/* One piece or one thread: dmo_pool_wait does it, no hand-over. */
+	P->woke = P->n > 1 && n > P->chunk;
+	if (!P->woke)
+		return;
 	pthread_mutex_lock(&P->mu);
 	P->busy = P->n - 1;
 	P->round++;
@@ -130,7 +133,7 @@ dmo_pool_wait(struct dmo_pool *P)
 		return;
 	P->started = 0;
 	work(P, 0);
-	if (P->n == 1 || P->items == 0)
+	if (!P->woke)
 		return;
 	/* The mutex orders the helpers' writes before what follows. */
 	pthread_mutex_lock(&P->mu);
@@ -143,12 +146,6 @@ void
 dmo_pool_run(struct dmo_pool *P, size_t n, size_t chunk, dmo_pool_fn fn,
     void *arg)
 {
-	if (P->n == 1 || n <= chunk) {
-		/* One piece: no hand-over is worth its cost. */
-		if (n > 0)
-			fn(arg, 0, 0, n);
-		return;
-	}
 	dmo_pool_start(P, n, chunk, fn, arg);
 	dmo_pool_wait(P);
 }
