@@ -116,9 +116,10 @@ struct slot {
 	unsigned long long	 recno;		/* run.in once it counts */
 	int			 rc, changed;
 	struct dmo_clean_fail	 fail;		/* field, value in why */
-	struct dmo_err		 err;
+	struct dmo_err		*err;		/* when rc: kept for the next */
 	struct dmo_buf		 why;
 	struct dmo_buf		 chg;		/* its change log lines */
+	struct dmo_buf		 frame;		/* its binary frame, -B */
 };
 
 struct batch {
@@ -162,6 +163,7 @@ struct clean {
 	struct dmo_record	 jrec;
 	/* --threads: a batch cleaned by the pool, engines[t] for thread t */
 	int			 threads;
+	int			 encode;	/* -B: frames made in the pool */
 	struct dmo_pool		*pool;
 	struct dmo_clean	**engines;
 	struct batch		 batch[2];
@@ -432,13 +434,9 @@ process(struct clean *x)
  * the end of a file, and whenever the input is about to block
  * (dmo_io_on_wait), so records still reach the next program at once.
  */
-#ifndef BATCH_RECORDS
-#define BATCH_RECORDS	1024
-#endif
+#define BATCH_RECORDS	1024	/* two of them in flight stay in L2 and L3 */
 #define BATCH_BYTES	((size_t)1 << 20)
-#ifndef CHUNK
 #define CHUNK		32
-#endif
 #define SLOT_KEEP	((size_t)64 << 10)	/* bigger buffers are freed */
 
 /* Clean slots [begin, end) of the batch in the pool (a pool function). */
@@ -448,6 +446,7 @@ clean_slots(void *arg, int t, size_t begin, size_t end)
 	struct clean *x = arg;
 	struct dmo_clean *engine = x->engines[t];
 	struct chgctx cc;
+	struct dmo_err err;	/* here: a slot has room for one on a reject */
 	struct slot *s;
 	size_t i;
 
@@ -460,8 +459,18 @@ clean_slots(void *arg, int t, size_t begin, size_t end)
 		s->changed = 0;
 		s->rc = dmo_clean_record(engine, &s->rec, &s->res, &s->changed,
 		    x->changes != NULL ? on_change : NULL, &cc, &s->fail,
-		    &s->err);
+		    &err);
+		if (s->rc == 0 && x->encode)
+			/*
+			 * The binary writer copies a record's frame, so the
+			 * pool encodes it too, not this thread (format.h).
+			 */
+			(void)dmo_frame_encode(s->changed ? &s->res : &s->rec,
+			    &s->frame);
 		if (s->rc != 0) {
+			if (s->err == NULL)
+				s->err = dmo_xmalloc(sizeof(*s->err));
+			*s->err = err;
 			/* The engine's pointers last until its next record. */
 			s->why.len = 0;
 			if (s->fail.field != NULL)
@@ -493,6 +502,11 @@ slot_trim(struct slot *s)
 	}
 	if (s->chg.cap > SLOT_KEEP)
 		dmo_buf_release(&s->chg);
+	if (s->frame.cap > SLOT_KEEP) {
+		/* Its record points here: it is gone with the batch. */
+		s->rec.frame = s->res.frame = NULL;
+		dmo_buf_release(&s->frame);
+	}
 }
 
 /* Settle batch b, cleaned, in order; it is then empty. */
@@ -510,7 +524,7 @@ batch_settle(struct clean *x, struct batch *b)
 		x->pending--;
 		x->run.in++;
 		settle(x, &s->rec, &s->res, s->rc, s->changed, &s->fail,
-		    &s->err, &s->chg);
+		    s->err, &s->chg);
 		slot_trim(s);
 	}
 }
@@ -618,6 +632,8 @@ pool_stop(struct clean *x)
 			dmo_record_release(&s->res);
 			dmo_buf_release(&s->why);
 			dmo_buf_release(&s->chg);
+			dmo_buf_release(&s->frame);
+			free(s->err);
 		}
 		free(x->batch[t].slots);
 	}
@@ -638,8 +654,12 @@ batch_add(struct clean *x)
 	t = s->rec;
 	s->rec = x->rec;
 	x->rec = t;
-	/* Its frame is the reader's, gone by the time it is written. */
+	/*
+	 * Its frame is the reader's, gone by the time it is written; the
+	 * one the reader gets back may point at the slot's (-B).
+	 */
 	s->rec.frame = NULL;
+	x->rec.frame = NULL;
 	/* Records read, settled or not, are counted in this order. */
 	s->recno = x->run.in + x->pending + 1;
 	x->pending++;
@@ -1022,6 +1042,7 @@ main(int argc, char *argv[])
 	x.out = dmo_out_new(STDOUT_FILENO, "<stdout>");
 	wopts.format = dmo_wire_format(binary);
 	wopts.header = 1;
+	x.encode = wopts.format == DMO_FMT_BINARY;
 	if ((x.w = dmo_writer_new(x.out, &wopts, &err)) == NULL)
 		dmo_run_write_failed(&x.run, &err);
 	dmo_record_init(&x.rec);

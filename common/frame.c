@@ -1311,6 +1311,24 @@ bound(const struct dmo_record *rec)
 	return total;
 }
 
+int
+dmo_frame_encode(struct dmo_record *rec, struct dmo_buf *b)
+{
+	uint64_t total = bound(rec);
+	unsigned char *p;
+
+	rec->frame = NULL;
+	if (total > FRAME_MAXLEN && (total = measure(rec)) > FRAME_MAXLEN)
+		return -1;
+	b->len = 0;
+	dmo_buf_grow(b, (size_t)total + COPY_SLACK);
+	p = encode_values((unsigned char *)b->p, rec);
+	b->len = (size_t)(p - (unsigned char *)b->p);
+	rec->frame = b->p;
+	rec->framelen = b->len;
+	return 0;
+}
+
 static int
 too_large(const struct dmo_record *rec, uint64_t total, struct dmo_err *err)
 {
