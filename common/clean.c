@@ -1790,13 +1790,21 @@ dmo_clean_record(struct dmo_clean *c, const struct dmo_record *in,
 		/*
 		 * Another out than last time (dmo-clean --threads cleans
 		 * into one record per batch slot, in turns with other
-		 * engines): once its names are onames, which p->oshape
-		 * stands for, it takes that shape, so writers see one
-		 * shape, not one per slot.
+		 * engines): once its names are onames, it and the plan
+		 * take one shape for them, so writers see one shape, not
+		 * one per slot or engine.
 		 */
-		if (p->oshape != 0 && has_onames(p, out))
-			out->shape = p->oshape;
-		else if (dmo_record_set_names(out, &p->onames, p->ospans,
+		if (p->oshape != 0 && out->shape != 0 &&
+		    has_onames(p, out)) {
+			/*
+			 * Both numbers stand for these names: the older
+			 * wins, so engines and slots end up with one.
+			 */
+			if (out->shape < p->oshape)
+				p->oshape = out->shape;
+			else
+				out->shape = p->oshape;
+		} else if (dmo_record_set_names(out, &p->onames, p->ospans,
 		    p->on, &e) != 0)
 			setmode = 0;	/* names clash: appended, rejected */
 		else if (p->oshape != 0)
