@@ -122,6 +122,22 @@ struct slot {
 	struct dmo_buf		 frame;		/* its binary frame, -B */
 };
 
+/*
+ * What the pool's threads read while they clean, apart on cache lines
+ * of its own and not written during a run: the main thread writes
+ * struct clean for every record, and a line it shares with what the
+ * other threads read would go back and forth between CPUs.
+ */
+struct crew {
+	struct dmo_clean	**engines;	/* [thread] */
+	struct slot		*slots;		/* of the batch in the pool */
+	int			 changes;	/* a change log is kept */
+	int			 encode;	/* -B: frames made here */
+};
+
+#define CREW_SIZE	128	/* two cache lines: one and its pair */
+_Static_assert(sizeof(struct crew) <= CREW_SIZE, "struct crew fits");
+
 struct batch {
 	struct slot		*slots;		/* BATCH_RECORDS */
 	size_t			 n, bytes;
@@ -164,6 +180,7 @@ struct clean {
 	/* --threads: a batch cleaned by the pool, engines[t] for thread t */
 	int			 threads;
 	int			 encode;	/* -B: frames made in the pool */
+	struct crew		*crew;
 	struct dmo_pool		*pool;
 	struct dmo_clean	**engines;
 	struct batch		 batch[2];
@@ -443,24 +460,23 @@ process(struct clean *x)
 static void
 clean_slots(void *arg, int t, size_t begin, size_t end)
 {
-	struct clean *x = arg;
-	struct dmo_clean *engine = x->engines[t];
+	const struct crew *w = arg;
+	struct dmo_clean *engine = w->engines[t];
 	struct chgctx cc;
 	struct dmo_err err;	/* here: a slot has room for one on a reject */
 	struct slot *s;
 	size_t i;
 
 	for (i = begin; i < end; i++) {
-		s = &x->fly->slots[i];
+		s = &w->slots[i];
 		s->chg.len = 0;
 		cc.b = &s->chg;
 		cc.recno = s->recno;
 		cc.rec = &s->rec;
 		s->changed = 0;
 		s->rc = dmo_clean_record(engine, &s->rec, &s->res, &s->changed,
-		    x->changes != NULL ? on_change : NULL, &cc, &s->fail,
-		    &err);
-		if (s->rc == 0 && x->encode)
+		    w->changes ? on_change : NULL, &cc, &s->fail, &err);
+		if (s->rc == 0 && w->encode)
 			/*
 			 * The binary writer copies a record's frame, so the
 			 * pool encodes it too, not this thread (format.h).
@@ -554,7 +570,8 @@ batch_ship(struct clean *x)
 	if (b != NULL)
 		dmo_pool_wait(x->pool);
 	x->fly = x->cur;
-	dmo_pool_start(x->pool, x->fly->n, CHUNK, clean_slots, x);
+	x->crew->slots = x->fly->slots;
+	dmo_pool_start(x->pool, x->fly->n, CHUNK, clean_slots, x->crew);
 	if (b != NULL)
 		batch_settle(x, b);
 	else
@@ -596,6 +613,7 @@ batch_on_wait(void *arg)
 static void
 pool_start(struct clean *x)
 {
+	void *mem;
 	int t;
 
 	x->pool = dmo_pool_new(x->threads);
@@ -604,6 +622,12 @@ pool_start(struct clean *x)
 	x->engines[0] = x->engine;
 	for (t = 1; t < x->threads; t++)
 		x->engines[t] = dmo_clean_new(&x->copts);
+	if (posix_memalign(&mem, CREW_SIZE, CREW_SIZE) != 0)
+		mem = dmo_xmalloc(CREW_SIZE);	/* apart or not, it works */
+	x->crew = memset(mem, 0, CREW_SIZE);
+	x->crew->engines = x->engines;
+	x->crew->changes = x->changes != NULL;
+	x->crew->encode = x->encode;
 	for (t = 0; t < 2; t++)
 		x->batch[t].slots = dmo_xcalloc(BATCH_RECORDS,
 		    sizeof(struct slot));
@@ -625,6 +649,7 @@ pool_stop(struct clean *x)
 	for (t = 1; t < x->threads; t++)
 		dmo_clean_free(x->engines[t]);
 	free(x->engines);
+	free(x->crew);
 	for (t = 0; t < 2; t++) {
 		for (i = 0; i < BATCH_RECORDS; i++) {
 			s = &x->batch[t].slots[i];
