@@ -451,8 +451,8 @@ process(struct clean *x)
  * the end of a file, and whenever the input is about to block
  * (dmo_io_on_wait), so records still reach the next program at once.
  */
-#define BATCH_RECORDS	1024	/* two of them in flight stay in L2 and L3 */
-#define BATCH_BYTES	((size_t)1 << 20)
+#define BATCH_RECORDS	2048	/* fewer hand-overs; two stay in the caches */
+#define BATCH_BYTES	((size_t)2 << 20)
 #define CHUNK		32
 #define SLOT_KEEP	((size_t)64 << 10)	/* bigger buffers are freed */
 

@@ -1345,10 +1345,19 @@ frame_writer_write(struct dmo_writer *w, const struct dmo_record *rec,
 	unsigned char *p, *start;
 	uint64_t total;
 
-	/* The frame is at most this: room for it is reserved, one pass. */
-	total = bound(rec);
-	if (total > FRAME_MAXLEN && (total = measure(rec)) > FRAME_MAXLEN)
-		return too_large(rec, total, err);
+	/*
+	 * The frame is at most this: room for it is reserved, one pass.  A
+	 * record with a frame to copy (below) has its size, under the
+	 * limit: its values need not be summed.
+	 */
+	if (rec->frame != NULL)
+		total = rec->framelen;
+	else {
+		total = bound(rec);
+		if (total > FRAME_MAXLEN &&
+		    (total = measure(rec)) > FRAME_MAXLEN)
+			return too_large(rec, total, err);
+	}
 	if (!st->open)
 		write_header(w, st);
 	if (!st->have_schema || rec->shape != st->shape || rec->shape == 0) {
