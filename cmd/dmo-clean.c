@@ -465,7 +465,7 @@ clean_slots(void *arg, int t, size_t begin, size_t end)
 	struct chgctx cc;
 	struct dmo_err err;	/* here: a slot has room for one on a reject */
 	struct slot *s;
-	size_t i;
+	size_t i, voff;
 
 	for (i = begin; i < end; i++) {
 		s = &w->slots[i];
@@ -493,6 +493,7 @@ clean_slots(void *arg, int t, size_t begin, size_t end)
 				dmo_buf_add(&s->why, s->fail.field,
 				    s->fail.flen);
 			dmo_buf_addc(&s->why, '\0');
+			voff = s->why.len;
 			if (s->fail.value != NULL)
 				dmo_buf_add(&s->why, s->fail.value,
 				    s->fail.vlen);
@@ -500,7 +501,7 @@ clean_slots(void *arg, int t, size_t begin, size_t end)
 			if (s->fail.field != NULL)
 				s->fail.field = s->why.p;
 			if (s->fail.value != NULL)
-				s->fail.value = s->why.p + s->fail.flen + 1;
+				s->fail.value = s->why.p + voff;
 		}
 	}
 }
