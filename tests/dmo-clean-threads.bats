@@ -191,3 +191,24 @@ PY
 	run -0 dmo-clean --threads 256 -t people.csv
 	run -0 dmo-clean --threads=1 -t people.csv
 }
+
+@test "dmo-clean --threads: frames the pool encodes are the writer's, for every kind of value" {
+	head -c 3000000 /dev/zero | tr '\0' 'x' >big.txt
+	{
+		for i in $(seq 1 3000); do
+			printf '{"s":" v%d ","n":%d.50,"z":-0,"b":true,"f":false,"u":null,"o":{"k":[1,2]},"e":"","nul":"a\\u0000b","long":"%s","u8":"Zürich \\ud83d\\ude00"}\n' \
+			    "$i" "$i" "$(head -c $((i % 70)) big.txt)"
+		done
+		printf '{"s":"%s","n":1}\n' "$(cat big.txt)"
+		printf '{"s":" last ","n":2}\n'
+	} >in.ndjson
+	both -B -t in.ndjson
+	both -B in.ndjson
+	DMO_WIRE=binary dmo-extract in.ndjson >in.bin
+	both -B -t --case upper in.bin
+	# The frames decode to what one thread writes as NDJSON.
+	dmo-clean --threads 1 -t in.bin >want
+	dmo-clean --threads 4 -B -t in.bin | dmo-clean --threads 1 >got
+	cmp want got
+	[ "$(wc -l <got)" -eq 3002 ]
+}
