@@ -20,7 +20,8 @@ struct dmo_pool {
 	pthread_mutex_t	 mu;
 	pthread_cond_t	 go, done;
 	unsigned long	 round;		/* runs started, under mu */
-	int		 busy;		/* helpers still in this run */
+	int		 open;		/* the run takes helpers, under mu */
+	int		 busy;		/* helpers in this run, under mu */
 	int		 quit;
 	int		 started;	/* a run to wait for */
 	int		 woke;		/* ... that the helpers work on */
@@ -61,10 +62,18 @@ helper_main(void *arg)
 		if (P->quit)
 			break;
 		seen = P->round;
+		/*
+		 * Woken too late: the caller did the run without this
+		 * thread and does not wait for it (a busy machine can keep
+		 * a woken thread off the CPUs for milliseconds).
+		 */
+		if (!P->open)
+			continue;
+		P->busy++;
 		pthread_mutex_unlock(&P->mu);
 		work(P, h->id);
 		pthread_mutex_lock(&P->mu);
-		if (--P->busy == 0)
+		if (--P->busy == 0 && !P->open)
 			pthread_cond_signal(&P->done);
 	}
 	pthread_mutex_unlock(&P->mu);
@@ -109,18 +118,20 @@ void
 dmo_pool_start(struct dmo_pool *P, size_t n, size_t chunk, dmo_pool_fn fn,
     void *arg)
 {
+	chunk = chunk > 0 ? chunk : 1;
+	P->started = 1;
+	/* One piece or one thread: dmo_pool_wait does it, no hand-over. */
+	P->woke = P->n > 1 && n > chunk;
+	if (P->woke)
+		pthread_mutex_lock(&P->mu);
 	P->fn = fn;
 	P->arg = arg;
 	P->items = n;
-	P->chunk = chunk > 0 ? chunk : 1;
+	P->chunk = chunk;
 	atomic_store_explicit(&P->next, 0, memory_order_relaxed);
-	P->started = 1;
-	/* One piece or one thread: dmo_pool_wait does it, no hand-over. */
-	P->woke = P->n > 1 && n > P->chunk;
 	if (!P->woke)
 		return;
-	pthread_mutex_lock(&P->mu);
-	P->busy = P->n - 1;
+	P->open = 1;
 	P->round++;
 	pthread_cond_broadcast(&P->go);
 	pthread_mutex_unlock(&P->mu);
@@ -135,8 +146,13 @@ dmo_pool_wait(struct dmo_pool *P)
 	work(P, 0);
 	if (!P->woke)
 		return;
-	/* The mutex orders the helpers' writes before what follows. */
+	/*
+	 * Every item is taken: wait only for the helpers that took some
+	 * (the mutex orders their writes before what follows), not for
+	 * those not yet on a CPU.
+	 */
 	pthread_mutex_lock(&P->mu);
+	P->open = 0;
 	while (P->busy > 0)
 		pthread_cond_wait(&P->done, &P->mu);
 	pthread_mutex_unlock(&P->mu);
