@@ -9,13 +9,15 @@
 #include "clean.h"
 #include "cli.h"
 #include "dedupe.h"
+#include "io.h"
+#include "pool.h"
 #include "repair.h"
 #include "schema.h"
 #include "value.h"
 
 static const char synopsis[] =
     "usage: dmo-clean [-BDeEStv] [-C file] [-f format] [-k fields] "
-    "[-n token] [-s schema] [file ...]";
+    "[-n token] [-s schema] [--threads n] [file ...]";
 
 static const char help[] =
     "Clean records: coerce and validate them against a schema (JSON Schema\n"
@@ -50,6 +52,7 @@ static const char help[] =
     "      --progress            show progress even when stderr is not a terminal\n"
     "      --rejects FILE        write rejected records with their reasons to FILE (NDJSON)\n"
     "      --stats FILE          write a JSON run summary to FILE\n"
+    "      --threads N           threads that clean records (default: online CPUs)\n"
     "  -v, --verbose             print the run summary on stderr\n"
     "  -h, --help                print this help and exit\n"
     "  -V, --version             print the version and exit\n"
@@ -69,7 +72,8 @@ enum {
 	OPT_DEDUPE_MEMORY,
 	OPT_DEDUPE_APPROX,
 	OPT_DEDUPE_WINDOW,
-	OPT_RAGGED
+	OPT_RAGGED,
+	OPT_THREADS
 };
 
 static const struct option longopts[] = {
@@ -93,6 +97,7 @@ static const struct option longopts[] = {
 	{ "schema",		required_argument,	NULL, 's' },
 	{ "snake-case",		no_argument,		NULL, OPT_SNAKE },
 	{ "squeeze",		no_argument,		NULL, 'S' },
+	{ "threads",		required_argument,	NULL, OPT_THREADS },
 	{ "trim",		no_argument,		NULL, 't' },
 	DMO_COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
@@ -100,6 +105,42 @@ static const struct option longopts[] = {
 
 static const char *const null_defaults[] = {
 	"", "NA", "N/A", "n/a", "NULL", "null", "None", "nil", NULL
+};
+
+/*
+ * A record of a batch (--threads): the record read, its cleaned form,
+ * and what cleaning said, kept until the batch is written in order.
+ */
+struct slot {
+	struct dmo_record	 rec, res;
+	unsigned long long	 recno;		/* run.in once it counts */
+	int			 rc, changed;
+	struct dmo_clean_fail	 fail;		/* field, value in why */
+	struct dmo_err		*err;		/* when rc: kept for the next */
+	struct dmo_buf		 why;
+	struct dmo_buf		 chg;		/* its change log lines */
+	struct dmo_buf		 frame;		/* its binary frame, -B */
+};
+
+/*
+ * What the pool's threads read while they clean, apart on cache lines
+ * of its own and not written during a run: the main thread writes
+ * struct clean for every record, and a line it shares with what the
+ * other threads read would go back and forth between CPUs.
+ */
+struct crew {
+	struct dmo_clean	**engines;	/* [thread] */
+	struct slot		*slots;		/* of the batch in the pool */
+	int			 changes;	/* a change log is kept */
+	int			 encode;	/* -B: frames made here */
+};
+
+#define CREW_SIZE	128	/* two cache lines: one and its pair */
+_Static_assert(sizeof(struct crew) <= CREW_SIZE, "struct crew fits");
+
+struct batch {
+	struct slot		*slots;		/* BATCH_RECORDS */
+	size_t			 n, bytes;
 };
 
 struct clean {
@@ -136,6 +177,16 @@ struct clean {
 	long			 jfield;	/* joined field, or -1 */
 	struct dmo_buf		 jbefore;
 	struct dmo_record	 jrec;
+	/* --threads: a batch cleaned by the pool, engines[t] for thread t */
+	int			 threads;
+	int			 encode;	/* -B: frames made in the pool */
+	struct crew		*crew;
+	struct dmo_pool		*pool;
+	struct dmo_clean	**engines;
+	struct batch		 batch[2];
+	struct batch		*cur;		/* being read */
+	struct batch		*fly;		/* in the pool, or NULL */
+	unsigned long long	 pending;	/* records read, not settled */
 };
 
 /* A list "a,b,c" as a NULL-ended array; empty names are an error. */
@@ -175,8 +226,10 @@ add_null(struct clean *x, const char *tok)
 	l->set = 1;
 }
 
+/* Where a record's change log lines go (a cleaning thread's own). */
 struct chgctx {
-	struct clean		*x;
+	struct dmo_buf		*b;
+	unsigned long long	 recno;
 	const struct dmo_record	*rec;
 };
 
@@ -184,10 +237,10 @@ static void
 on_change(void *arg, const struct dmo_clean_change *ch)
 {
 	struct chgctx *c = arg;
-	struct dmo_buf *b = &c->x->chg;
+	struct dmo_buf *b = c->b;
 	const char *src = c->rec->loc.file != NULL ? c->rec->loc.file : "";
 
-	dmo_buf_printf(b, "{\"record\":%llu,\"source\":", c->x->run.in);
+	dmo_buf_printf(b, "{\"record\":%llu,\"source\":", c->recno);
 	dmo_json_buf_string(b, src, strlen(src));
 	dmo_buf_printf(b, ",\"line\":%lu,\"field\":", c->rec->loc.line);
 	dmo_json_buf_string(b, ch->field, ch->flen);
@@ -286,13 +339,71 @@ drop(struct clean *x, const struct dmo_record *r, const char *code,
 	dmo_run_reject_why(&x->run, &err, &why, r, NULL, 0);
 }
 
+/*
+ * What follows cleaning, in input order on this thread: the reject, or
+ * the empty and duplicate drops, the record written, its change log.
+ * in is the record read, res its cleaned form, chg its change log.
+ */
+static void
+settle(struct clean *x, const struct dmo_record *in,
+    const struct dmo_record *res, int rc, int changed,
+    const struct dmo_clean_fail *fail, struct dmo_err *errp,
+    const struct dmo_buf *chg)
+{
+	struct dmo_err err;
+	const struct dmo_record *r;
+
+	if (rc != 0) {
+		struct dmo_reject_why why;
+
+		why.code = dmo_reason_name(fail->reason);
+		why.field = fail->field;
+		why.flen = fail->flen;
+		why.vtype = fail->vtype;
+		why.value = fail->value;
+		why.vlen = fail->vlen;
+		why.dropped = 0;
+		dmo_run_reject_why(&x->run, errp, &why, in, NULL, 0);
+		return;
+	}
+	r = changed ? res : in;
+	if (x->drop_empty && all_empty(r)) {
+		drop(x, in, "EMPTY", "empty record");
+		return;
+	}
+	if (x->dedupe) {
+		make_key(x, r);
+		rc = dmo_dedupe_check(x->dd, x->key.p != NULL ? x->key.p : "",
+		    x->key.len, &err);
+		if (rc < 0)
+			dmo_run_write_failed(&x->run, &err);
+		if (rc == 1) {
+			drop(x, r, "DUPLICATE", x->keys != NULL ?
+			    "duplicate key" : "duplicate record");
+			return;
+		}
+	}
+	rc = dmo_writer_write(x->w, r, &err);
+	if (rc == 0) {
+		x->run.out++;
+		if (chg->len > 0)
+			dmo_out_write(x->changes, chg->p, chg->len);
+	} else if (rc == -1) {
+		struct dmo_reject_why why = { "READ", NULL, 0, -1, NULL, 0, 0 };
+
+		if (err.loc.file == NULL)
+			err.loc = in->loc;
+		dmo_run_reject_why(&x->run, &err, &why, in, NULL, 0);
+	} else
+		dmo_run_write_failed(&x->run, &err);
+}
+
 static void
 process(struct clean *x)
 {
 	struct dmo_clean_fail fail;
 	struct dmo_err err;
-	struct chgctx cc = { x, &x->rec };
-	const struct dmo_record *r;
+	struct chgctx cc = { &x->chg, x->run.in, &x->rec };
 	int changed = 0, rc;
 
 	x->chg.len = 0;
@@ -314,49 +425,274 @@ process(struct clean *x)
 	}
 	rc = dmo_clean_record(x->engine, &x->rec, &x->res, &changed,
 	    x->changes != NULL ? on_change : NULL, &cc, &fail, &err);
-	if (rc != 0) {
-		struct dmo_reject_why why;
+	settle(x, &x->rec, &x->res, rc, changed, &fail, &err, &x->chg);
+}
 
-		why.code = dmo_reason_name(fail.reason);
-		why.field = fail.field;
-		why.flen = fail.flen;
-		why.vtype = fail.vtype;
-		why.value = fail.value;
-		why.vlen = fail.vlen;
-		why.dropped = 0;
-		dmo_run_reject_why(&x->run, &err, &why, &x->rec, NULL, 0);
-		return;
-	}
-	r = changed ? &x->res : &x->rec;
-	if (x->drop_empty && all_empty(r)) {
-		drop(x, &x->rec, "EMPTY", "empty record");
-		return;
-	}
-	if (x->dedupe) {
-		make_key(x, r);
-		rc = dmo_dedupe_check(x->dd, x->key.p != NULL ? x->key.p : "",
-		    x->key.len, &err);
-		if (rc < 0)
-			dmo_run_write_failed(&x->run, &err);
-		if (rc == 1) {
-			drop(x, r, "DUPLICATE", x->keys != NULL ?
-			    "duplicate key" : "duplicate record");
-			return;
+/*
+ * Parallel cleaning (--threads).  Records read are gathered into a
+ * batch (BATCH_RECORDS, or BATCH_BYTES of values).  A full batch is
+ * handed to the pool, whose helper threads clean it, CHUNK records at a
+ * time, each with an engine of its own (an engine keeps scratch buffers
+ * and plans), while this thread settles the batch before it and reads
+ * the next; then this thread cleans what is left of the batch in the
+ * pool, and settles it.  Settling is everything in input order: the
+ * rejects, drops, dedupe, --max-rejects, the output and the change log
+ * are what one thread makes of the same records.  Cleaning does not
+ * depend on the records before (--fill-down does: it runs on one
+ * thread).
+ *
+ * Records are not copied into a batch: the record just read is swapped
+ * with the batch slot's, so the reader gets back a record with the same
+ * names and shape (the binary reader's fast path needs that; a slot of
+ * another shape is made alike by one copy first).
+ *
+ * Both batches are settled before anything that must keep its place: a
+ * control frame, a bad record, the ragged row held for --ragged join,
+ * the end of a file, and whenever the input is about to block
+ * (dmo_io_on_wait), so records still reach the next program at once.
+ */
+#define BATCH_RECORDS	2048	/* fewer hand-overs; two stay in the caches */
+#define BATCH_BYTES	((size_t)2 << 20)
+#define CHUNK		32
+#define SLOT_KEEP	((size_t)64 << 10)	/* bigger buffers are freed */
+
+/* Clean slots [begin, end) of the batch in the pool (a pool function). */
+static void
+clean_slots(void *arg, int t, size_t begin, size_t end)
+{
+	const struct crew *w = arg;
+	struct dmo_clean *engine = w->engines[t];
+	struct chgctx cc;
+	struct dmo_err err;	/* here: a slot has room for one on a reject */
+	struct slot *s;
+	size_t i, voff;
+
+	for (i = begin; i < end; i++) {
+		s = &w->slots[i];
+		s->chg.len = 0;
+		cc.b = &s->chg;
+		cc.recno = s->recno;
+		cc.rec = &s->rec;
+		s->changed = 0;
+		s->rc = dmo_clean_record(engine, &s->rec, &s->res, &s->changed,
+		    w->changes ? on_change : NULL, &cc, &s->fail, &err);
+		if (s->rc == 0 && w->encode)
+			/*
+			 * The binary writer copies a record's frame, so the
+			 * pool encodes it too, not this thread (format.h).
+			 */
+			(void)dmo_frame_encode(s->changed ? &s->res : &s->rec,
+			    &s->frame);
+		if (s->rc != 0) {
+			if (s->err == NULL)
+				s->err = dmo_xmalloc(sizeof(*s->err));
+			*s->err = err;
+			/* The engine's pointers last until its next record. */
+			s->why.len = 0;
+			if (s->fail.field != NULL)
+				dmo_buf_add(&s->why, s->fail.field,
+				    s->fail.flen);
+			dmo_buf_addc(&s->why, '\0');
+			voff = s->why.len;
+			if (s->fail.value != NULL)
+				dmo_buf_add(&s->why, s->fail.value,
+				    s->fail.vlen);
+			dmo_buf_addc(&s->why, '\0');
+			if (s->fail.field != NULL)
+				s->fail.field = s->why.p;
+			if (s->fail.value != NULL)
+				s->fail.value = s->why.p + voff;
 		}
 	}
-	rc = dmo_writer_write(x->w, r, &err);
-	if (rc == 0) {
-		x->run.out++;
-		if (x->chg.len > 0)
-			dmo_out_write(x->changes, x->chg.p, x->chg.len);
-	} else if (rc == -1) {
-		struct dmo_reject_why why = { "READ", NULL, 0, -1, NULL, 0, 0 };
+}
 
-		if (err.loc.file == NULL)
-			err.loc = x->rec.loc;
-		dmo_run_reject_why(&x->run, &err, &why, &x->rec, NULL, 0);
-	} else
+static void
+slot_trim(struct slot *s)
+{
+	if (s->rec.data.cap > SLOT_KEEP) {
+		dmo_record_release(&s->rec);
+		dmo_record_init(&s->rec);
+	}
+	if (s->res.data.cap > SLOT_KEEP) {
+		dmo_record_release(&s->res);
+		dmo_record_init(&s->res);
+	}
+	if (s->chg.cap > SLOT_KEEP)
+		dmo_buf_release(&s->chg);
+	if (s->frame.cap > SLOT_KEEP) {
+		/* Its record points here: it is gone with the batch. */
+		s->rec.frame = s->res.frame = NULL;
+		dmo_buf_release(&s->frame);
+	}
+}
+
+/* Settle batch b, cleaned, in order; it is then empty. */
+static void
+batch_settle(struct clean *x, struct batch *b)
+{
+	struct slot *s;
+	size_t i, n = b->n;
+
+	/* Empty first: settling may exit (--max-rejects). */
+	b->n = 0;
+	b->bytes = 0;
+	for (i = 0; i < n; i++) {
+		s = &b->slots[i];
+		x->pending--;
+		x->run.in++;
+		settle(x, &s->rec, &s->res, s->rc, s->changed, &s->fail,
+		    s->err, &s->chg);
+		slot_trim(s);
+	}
+}
+
+/* Finish cleaning the batch in the pool, if any, and settle it. */
+static void
+batch_land(struct clean *x)
+{
+	struct batch *b = x->fly;
+
+	if (b == NULL)
+		return;
+	dmo_pool_wait(x->pool);
+	x->fly = NULL;
+	batch_settle(x, b);
+}
+
+/*
+ * The batch being read is full: hand it to the pool, settle the one
+ * before (the pool cleaned it meanwhile), and read into that one.
+ */
+static void
+batch_ship(struct clean *x)
+{
+	struct batch *b = x->fly;
+
+	if (b != NULL)
+		dmo_pool_wait(x->pool);
+	x->fly = x->cur;
+	x->crew->slots = x->fly->slots;
+	dmo_pool_start(x->pool, x->fly->n, CHUNK, clean_slots, x->crew);
+	if (b != NULL)
+		batch_settle(x, b);
+	else
+		b = x->fly == &x->batch[0] ? &x->batch[1] : &x->batch[0];
+	x->cur = b;
+}
+
+/* Settle every record read (called once a record: inline). */
+static inline void
+batch_flush(struct clean *x)
+{
+	if (x->pending > 0) {
+		batch_land(x);
+		if (x->cur->n > 0) {
+			batch_ship(x);
+			batch_land(x);
+		}
+	}
+}
+
+/* The input is about to block: write out what the batches hold. */
+static void
+batch_on_wait(void *arg)
+{
+	struct clean *x = arg;
+	struct dmo_err err;
+
+	if (x->pending == 0)
+		return;
+	batch_flush(x);
+	if (dmo_out_flush(x->out, &err) != 0)
 		dmo_run_write_failed(&x->run, &err);
+	if (x->changes != NULL)
+		(void)dmo_out_flush(x->changes, &err);	/* told at close */
+	if (x->run.rejects != NULL)
+		(void)dmo_out_flush(x->run.rejects, &err);
+}
+
+static void
+pool_start(struct clean *x)
+{
+	void *mem;
+	int t;
+
+	x->pool = dmo_pool_new(x->threads);
+	x->threads = dmo_pool_threads(x->pool);
+	x->engines = dmo_xcalloc((size_t)x->threads, sizeof(*x->engines));
+	x->engines[0] = x->engine;
+	for (t = 1; t < x->threads; t++)
+		x->engines[t] = dmo_clean_new(&x->copts);
+	if (posix_memalign(&mem, CREW_SIZE, CREW_SIZE) != 0)
+		mem = dmo_xmalloc(CREW_SIZE);	/* apart or not, it works */
+	x->crew = memset(mem, 0, CREW_SIZE);
+	x->crew->engines = x->engines;
+	x->crew->changes = x->changes != NULL;
+	x->crew->encode = x->encode;
+	for (t = 0; t < 2; t++)
+		x->batch[t].slots = dmo_xcalloc(BATCH_RECORDS,
+		    sizeof(struct slot));
+	x->cur = &x->batch[0];
+	dmo_io_on_wait(batch_on_wait, x);
+}
+
+static void
+pool_stop(struct clean *x)
+{
+	struct slot *s;
+	size_t i;
+	int t;
+
+	if (x->pool == NULL)
+		return;
+	dmo_pool_free(x->pool);
+	x->pool = NULL;
+	for (t = 1; t < x->threads; t++)
+		dmo_clean_free(x->engines[t]);
+	free(x->engines);
+	free(x->crew);
+	for (t = 0; t < 2; t++) {
+		for (i = 0; i < BATCH_RECORDS; i++) {
+			s = &x->batch[t].slots[i];
+			dmo_record_release(&s->rec);
+			dmo_record_release(&s->res);
+			dmo_buf_release(&s->why);
+			dmo_buf_release(&s->chg);
+			dmo_buf_release(&s->frame);
+			free(s->err);
+		}
+		free(x->batch[t].slots);
+	}
+}
+
+/* Add the record just read to the batch (see above). */
+static void
+batch_add(struct clean *x)
+{
+	struct batch *b = x->cur;
+	struct slot *s = &b->slots[b->n];
+	struct dmo_record t;
+
+	if (s->rec.shape != x->rec.shape) {
+		dmo_record_copy(&s->rec, &x->rec);
+		s->rec.shape = x->rec.shape;	/* the same names */
+	}
+	t = s->rec;
+	s->rec = x->rec;
+	x->rec = t;
+	/*
+	 * Its frame is the reader's, gone by the time it is written; the
+	 * one the reader gets back may point at the slot's (-B).
+	 */
+	s->rec.frame = NULL;
+	x->rec.frame = NULL;
+	/* Records read, settled or not, are counted in this order. */
+	s->recno = x->run.in + x->pending + 1;
+	x->pending++;
+	b->n++;
+	b->bytes += s->rec.data.len;
+	if (b->n == BATCH_RECORDS || b->bytes >= BATCH_BYTES)
+		batch_ship(x);
 }
 
 static const char *
@@ -462,6 +798,14 @@ clean_one(struct clean *x, const char *path)
 		return;
 	}
 	while ((rc = dmo_reader_next(r, &x->rec, &err)) != DMO_READ_EOF) {
+		if (rc == DMO_READ_RECORD && x->pool != NULL && !x->held) {
+			dmo_run_tick(&x->run);
+			if (x->join)
+				keep_names(x);
+			batch_add(x);
+			continue;
+		}
+		batch_flush(x);
 		if (rc == DMO_READ_BAD && x->join &&
 		    strcmp(read_code(&err), "RAGGED") == 0 &&
 		    try_join(x, r, &err))
@@ -490,6 +834,8 @@ clean_one(struct clean *x, const char *path)
 		} else
 			dmo_run_error(&x->run, &err);
 	}
+	/* Its records name the reader's source: settled before it goes. */
+	batch_flush(x);
 	reject_held(x);
 	free(x->hspans);
 	x->hspans = NULL;
@@ -560,6 +906,7 @@ main(int argc, char *argv[])
 	struct dmo_write_opts wopts = { 0 };
 	struct dmo_err err;
 	int binary = 0, ch, fmt, window = 0, approx = 0;
+	unsigned long long ull;
 	size_t i, nfill = 0;
 	const char *schema_path = NULL;
 
@@ -569,6 +916,7 @@ main(int argc, char *argv[])
 	x.ropts.warn = dmo_run_warn;
 	x.copts.text.trim = x.copts.text.squeeze = x.copts.text.nfc = -1;
 	x.copts.text.casemap = -1;
+	x.threads = dmo_pool_cpus(64);
 	while ((ch = getopt_long(argc, argv, "BC:DeEf:hk:n:s:StvV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
@@ -670,6 +1018,15 @@ main(int argc, char *argv[])
 				    "not reject, pad, truncate or join: %s",
 				    dmo_quote(optarg, strlen(optarg)));
 			break;
+		case OPT_THREADS:
+			if (dmo_parse_ull(optarg, &ull) != 0 || ull < 1 ||
+			    ull > DMO_THREADS_MAX)
+				dmo_usage_error(&x.run, "option '--threads': "
+				    "not a number from 1 to %d: %s",
+				    DMO_THREADS_MAX,
+				    dmo_quote(optarg, strlen(optarg)));
+			x.threads = (int)ull;
+			break;
 		case DMO_OPT_INVALID_UTF8:
 			if (strcmp(optarg, "keep") == 0)
 				x.ropts.utf8 = DMO_UTF8_KEEP;
@@ -711,16 +1068,22 @@ main(int argc, char *argv[])
 	x.out = dmo_out_new(STDOUT_FILENO, "<stdout>");
 	wopts.format = dmo_wire_format(binary);
 	wopts.header = 1;
+	x.encode = wopts.format == DMO_FMT_BINARY;
 	if ((x.w = dmo_writer_new(x.out, &wopts, &err)) == NULL)
 		dmo_run_write_failed(&x.run, &err);
 	dmo_record_init(&x.rec);
 	dmo_record_init(&x.res);
 	dmo_record_init(&x.jrec);
 	x.jfield = -1;
+	/* --fill-down carries values from record to record: one thread. */
+	if (x.threads > 1 && x.copts.filldown == NULL &&
+	    !x.copts.filldown_all)
+		pool_start(&x);
 	if (argc == 0)
 		clean_one(&x, "-");
 	for (; argc > 0; argc--, argv++)
 		clean_one(&x, *argv);
+	pool_stop(&x);
 	if (dmo_writer_finish(x.w, &err) != 0)
 		dmo_run_write_failed(&x.run, &err);
 	x.run.bytes_out = x.out->bytes;

@@ -1735,6 +1735,24 @@ one_field(struct dmo_clean *c, const struct dmo_record *in,
 	return 0;
 }
 
+/* Whether out's names are already the plan's output names. */
+static int
+has_onames(const struct plan *p, const struct dmo_record *out)
+{
+	size_t i, l;
+	const char *a;
+
+	if (out->n != p->on || out->nnames != p->on)
+		return 0;
+	for (i = 0; i < p->on; i++) {
+		a = dmo_record_name(out, i, &l);
+		if (l != p->ospans[i].len ||
+		    memcmp(a, p->onames.p + p->ospans[i].off, l) != 0)
+			return 0;
+	}
+	return 1;
+}
+
 int
 dmo_clean_record(struct dmo_clean *c, const struct dmo_record *in,
     struct dmo_record *out, int *changed, dmo_clean_change_fn fn, void *arg,
@@ -1753,11 +1771,30 @@ dmo_clean_record(struct dmo_clean *c, const struct dmo_record *in,
 	if (setmode && (p->oshape == 0 || out->shape != p->oshape)) {
 		struct dmo_err e;
 
-		if (dmo_record_set_names(out, &p->onames, p->ospans, p->on,
-		    &e) == 0)
-			p->oshape = out->shape;
-		else
+		/*
+		 * Another out than last time (dmo-clean --threads cleans
+		 * into one record per batch slot, in turns with other
+		 * engines): once its names are onames, it and the plan
+		 * take one shape for them, so writers see one shape, not
+		 * one per slot or engine.
+		 */
+		if (p->oshape != 0 && out->shape != 0 &&
+		    has_onames(p, out)) {
+			/*
+			 * Both numbers stand for these names: the older
+			 * wins, so engines and slots end up with one.
+			 */
+			if (out->shape < p->oshape)
+				p->oshape = out->shape;
+			else
+				out->shape = p->oshape;
+		} else if (dmo_record_set_names(out, &p->onames, p->ospans,
+		    p->on, &e) != 0)
 			setmode = 0;	/* names clash: appended, rejected */
+		else if (p->oshape != 0)
+			out->shape = p->oshape;
+		else
+			p->oshape = out->shape;
 	}
 	if (setmode && in->data.p != NULL && in->n == p->n &&
 	    out->nnames == p->on && p->defs_ok) {

@@ -1,5 +1,6 @@
 /* coerce.c - text to typed values, locale-independent, and the checks. */
 /* SPDX-License-Identifier: BSD-2-Clause */
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 #ifdef __SSE2__
@@ -192,14 +193,15 @@ dmo_coerce_bool(const char *p, size_t n, const char *const *tlist,
 /* Bytes of an e-mail address: 1 local part, 2 domain label, 3 both. */
 static unsigned char email_class[256];
 
+static pthread_once_t email_once = PTHREAD_ONCE_INIT;
+
+/* Once (pthread_once): cleaning threads may validate addresses at once. */
 static void
 email_init(void)
 {
 	const char *s;
 	int c;
 
-	if (email_class['a'] != 0)
-		return;
 	for (c = 0; c < 256; c++)
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 		    (c >= '0' && c <= '9') || c >= 0x80)
@@ -330,7 +332,7 @@ dmo_format_email(const char *p, size_t n)
 	if (n >= 16 && n <= 64 && (rc = email_masks(p, n, 0)) >= 0)
 		return rc;
 #endif
-	email_init();
+	pthread_once(&email_once, email_init);
 	if (n == 0 || p[0] == '.')
 		return 0;
 	for (i = 0; i < n; i++) {

@@ -67,13 +67,15 @@ dmo_err_sys(struct dmo_err *e, int code, const struct dmo_loc *loc,
 /*
  * Quote a value for a message.  Printable ASCII and valid UTF-8 appear as
  * they are; '"', '\\' and other bytes are escaped as in C, so a message
- * is always one line of text.
+ * is always one line of text.  The result lasts for three more calls in
+ * the same thread.
  */
 const char *
 dmo_quote(const char *p, size_t len)
 {
-	static char bufs[4][200];	/* 40 chars of up to 4 bytes, quotes, "..." */
-	static int next;
+	/* 40 chars of up to 4 bytes, quotes, "...": a set a thread. */
+	static _Thread_local char bufs[4][200];
+	static _Thread_local int next;
 	char *out = bufs[next++ & 3], *o = out;
 	size_t i = 0, room = 40;
 

@@ -213,6 +213,16 @@ int	 dmo_writer_control(struct dmo_writer *, const struct dmo_control *,
 	    struct dmo_err *);
 /* Finish the stream (binary: the trailer with the count) and flush. */
 int	 dmo_writer_finish(struct dmo_writer *, struct dmo_err *);
+
+/*
+ * Encode rec's values as the payload of a binary record frame, into b
+ * (its content replaced), and point rec->frame at it: a binary writer
+ * then copies the payload as it copies a record from the binary reader.
+ * For a thread that readies records that another thread writes
+ * (dmo-clean --threads).  Returns 0, or -1 when the record is too large
+ * for a frame (rec->frame is left NULL; the writer will say why).
+ */
+int	 dmo_frame_encode(struct dmo_record *rec, struct dmo_buf *b);
 void	 dmo_writer_free(struct dmo_writer *);
 unsigned long long dmo_writer_count(const struct dmo_writer *);
 

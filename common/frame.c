@@ -1311,6 +1311,24 @@ bound(const struct dmo_record *rec)
 	return total;
 }
 
+int
+dmo_frame_encode(struct dmo_record *rec, struct dmo_buf *b)
+{
+	uint64_t total = bound(rec);
+	unsigned char *p;
+
+	rec->frame = NULL;
+	if (total > FRAME_MAXLEN && (total = measure(rec)) > FRAME_MAXLEN)
+		return -1;
+	b->len = 0;
+	dmo_buf_grow(b, (size_t)total + COPY_SLACK);
+	p = encode_values((unsigned char *)b->p, rec);
+	b->len = (size_t)(p - (unsigned char *)b->p);
+	rec->frame = b->p;
+	rec->framelen = b->len;
+	return 0;
+}
+
 static int
 too_large(const struct dmo_record *rec, uint64_t total, struct dmo_err *err)
 {
@@ -1327,10 +1345,19 @@ frame_writer_write(struct dmo_writer *w, const struct dmo_record *rec,
 	unsigned char *p, *start;
 	uint64_t total;
 
-	/* The frame is at most this: room for it is reserved, one pass. */
-	total = bound(rec);
-	if (total > FRAME_MAXLEN && (total = measure(rec)) > FRAME_MAXLEN)
-		return too_large(rec, total, err);
+	/*
+	 * The frame is at most this: room for it is reserved, one pass.  A
+	 * record with a frame to copy (below) has its size, under the
+	 * limit: its values need not be summed.
+	 */
+	if (rec->frame != NULL)
+		total = rec->framelen;
+	else {
+		total = bound(rec);
+		if (total > FRAME_MAXLEN &&
+		    (total = measure(rec)) > FRAME_MAXLEN)
+			return too_large(rec, total, err);
+	}
 	if (!st->open)
 		write_header(w, st);
 	if (!st->have_schema || rec->shape != st->shape || rec->shape == 0) {

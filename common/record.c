@@ -1,12 +1,14 @@
 /* record.c - the record: an ordered list of named, typed values. */
 /* SPDX-License-Identifier: BSD-2-Clause */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "exitcode.h"
 #include "record.h"
 
-static unsigned long next_shape;
+/* Atomic: threads that clean records (dmo-clean --threads) finish them. */
+static _Atomic unsigned long next_shape;
 
 void
 dmo_record_init(struct dmo_record *r)
@@ -174,7 +176,8 @@ dmo_record_finish(struct dmo_record *r, enum dmo_dup policy,
 	}
 	if (!r->changed && r->shape != 0)
 		return 0;
-	r->shape = ++next_shape;
+	r->shape = atomic_fetch_add_explicit(&next_shape, 1,
+	    memory_order_relaxed) + 1;
 	if ((d = dedupe(r, policy)) >= 0) {
 		dmo_err_set(err, DMO_EXIT_DATA, &r->loc,
 		    "duplicate field name '%s'", r->names.p + r->name[d].off);

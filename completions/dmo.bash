@@ -65,6 +65,8 @@ _dmo_value()
 		COMPREPLY=($(compgen -W 'reject first last' -- "$cur")) ;;
 	dmo-clean:--invalid-utf8)
 		COMPREPLY=($(compgen -W 'reject replace keep' -- "$cur")) ;;
+	dmo-clean:--threads)
+		COMPREPLY=($(compgen -W '1 2 4 8' -- "$cur")) ;;
 	*:--invalid-utf8)
 		COMPREPLY=($(compgen -W 'reject replace' -- "$cur")) ;;
 	*:--delimiter)
