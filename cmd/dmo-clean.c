@@ -906,7 +906,6 @@ main(int argc, char *argv[])
 	struct dmo_write_opts wopts = { 0 };
 	struct dmo_err err;
 	int binary = 0, ch, fmt, window = 0, approx = 0;
-	unsigned long long ull;
 	size_t i, nfill = 0;
 	const char *schema_path = NULL;
 
@@ -1019,13 +1018,7 @@ main(int argc, char *argv[])
 				    dmo_quote(optarg, strlen(optarg)));
 			break;
 		case OPT_THREADS:
-			if (dmo_parse_ull(optarg, &ull) != 0 || ull < 1 ||
-			    ull > DMO_THREADS_MAX)
-				dmo_usage_error(&x.run, "option '--threads': "
-				    "not a number from 1 to %d: %s",
-				    DMO_THREADS_MAX,
-				    dmo_quote(optarg, strlen(optarg)));
-			x.threads = (int)ull;
+			x.threads = dmo_run_threads_option(&x.run, optarg);
 			break;
 		case DMO_OPT_INVALID_UTF8:
 			if (strcmp(optarg, "keep") == 0)

@@ -5,8 +5,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +15,7 @@
 #include "crypto.h"
 #include "keyset.h"
 #include "policy.h"
+#include "pool.h"
 #include "seal.h"
 #include "stream.h"
 #include "value.h"
@@ -133,17 +132,6 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-#define DMO_THREADS_MAX	256
-
-/* The default thread count: the CPUs online, at most 64. */
-static int
-online_cpus(void)
-{
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-
-	return n < 1 ? 1 : n > 64 ? 64 : (int)n;
-}
-
 /* A field rule from the command line, in the order given. */
 struct rule {
 	char		*glob;
@@ -175,38 +163,39 @@ struct hand {
 	size_t			 chgcap;
 };
 
-/* A record of the batch (see batch_flush) and what became of it. */
+/* A record of a batch (see batch_flush) and what became of it. */
 struct slot {
 	struct dmo_record	 rec;
 	uint64_t		 nonce;		/* the first of its window */
 	int			 failed;
 	size_t			 bad;		/* the field at fault */
 	struct dmo_err		 err;
+	struct dmo_buf		 frame;		/* its binary frame, -B */
 };
 
-struct pool;
-
-struct worker {
-	struct pool		*pool;
-	struct hand		 hand;
-	pthread_t		 tid;
-};
-
-struct pool {
-	struct enc		*E;
-	int			 n;		/* threads, this one included */
-	struct worker		*w;		/* w[1..n): the helpers */
+/* Records gathered to be sealed together. */
+struct batch {
 	struct slot		*slots;
-	size_t			 nslots;
-	size_t			 bytes;		/* of values in the batch */
-	atomic_size_t		 next;		/* the next record to take */
-	pthread_mutex_t		 mu;
-	pthread_cond_t		 go;
-	pthread_cond_t		 done;
-	unsigned long		 round;
-	int			 busy;		/* helpers still at it */
-	int			 quit;
+	size_t			 n;
+	size_t			 bytes;		/* of values */
 };
+
+/*
+ * What the pool's threads read while they seal, apart on cache lines
+ * of its own and not written during a run: the main thread writes
+ * struct enc for every record, and a line it shares with what the
+ * other threads read would go back and forth between CPUs.
+ */
+struct crew {
+	const struct enc	*E;		/* its plan: not changed meanwhile */
+	struct hand		**hands;	/* [thread] */
+	struct slot		*slots;		/* of the batch in the pool */
+	unsigned		 nonces;	/* a record's window */
+	int			 encode;	/* -B, nothing dropped: frames */
+};
+
+#define CREW_SIZE	128	/* two cache lines: one and its pair */
+_Static_assert(sizeof(struct crew) <= CREW_SIZE, "struct crew fits");
 
 struct enc {
 	struct dmo_run		 run;
@@ -226,7 +215,15 @@ struct enc {
 	struct dmo_keyset	*ks;
 	struct hand		 hand;		/* this thread's */
 	int			 threads;
-	struct pool		*pool;
+	struct dmo_pool		*pool;		/* --threads: see batch_flush */
+	struct hand		**hands;	/* [thread]: 0 is &hand */
+	struct crew		*crew;
+	struct batch		 batch[2];
+	struct batch		*cur;		/* being read */
+	struct batch		*fly;		/* being sealed, or NULL */
+	int			 sealing;	/* the pool is at fly */
+	size_t			 pending;	/* records read, not written */
+	int			 encode;	/* -B output */
 	struct dmo_writer	*w;
 	struct dmo_out		*out;
 	struct dmo_record	 rec;
@@ -239,9 +236,24 @@ struct enc {
 	unsigned		 nonces;	/* fields that may need one */
 };
 
+/*
+ * Wait for the pool to finish the batch it seals, if any: this thread
+ * then has its sealer back and may end the run (see batch_flush).
+ */
+static void
+pool_idle(struct enc *E)
+{
+	if (E->sealing) {
+		dmo_pool_wait(E->pool);
+		E->sealing = 0;
+		dmo_sealer_no_window(E->hand.sealer);
+	}
+}
+
 static void __attribute__((noreturn))
 die(struct enc *E, const struct dmo_err *err)
 {
+	pool_idle(E);
 	dmo_report(err);
 	dmo_run_status(&E->run, err->code ? err->code : DMO_EXIT_IO);
 	dmo_keyset_free(E->ks);
@@ -634,6 +646,7 @@ reject(struct enc *E, struct dmo_record *r, struct dmo_err *err, size_t i,
 {
 	char why[sizeof(err->msg)];
 
+	pool_idle(E);
 	memcpy(why, err->msg, sizeof(why));
 	dmo_err_set(err, err->code, &r->loc, "field '%.100s': %.300s: %s",
 	    dmo_record_name(r, i, NULL), why, dmo_quote(v, vlen));
@@ -815,6 +828,7 @@ emit(struct enc *E, struct dmo_record *r)
 	else if (rc == -1) {
 		if (err.loc.file == NULL)
 			err.loc = r->loc;
+		pool_idle(E);
 		dmo_run_reject(&E->run, &err, r, NULL, 0);
 	} else
 		write_failed(E, &err);
@@ -839,108 +853,84 @@ process(struct enc *E)
 /*
  * Parallel sealing (--threads).  Records whose shape has fields to
  * protect are gathered into a batch (BATCH_RECORDS, or BATCH_BYTES of
- * values); the batch is computed by every thread at once, each taking
- * CHUNK records at a time, and then written in order by this thread,
+ * values).  A full batch is handed to the pool, whose helper threads
+ * seal it, CHUNK records at a time, while this thread writes the batch
+ * before it and reads the next; then this thread seals what is left of
+ * the batch in the pool, and writes it.  Batches are written in order,
  * rejects included, so the output is what one thread writes.  Nonces
- * stay in record order: before the batch runs this thread reserves the
- * batch's nonces of the run's data key (seal.h) and gives each record a
- * window of its own, one nonce per field that may be sealed randomised.
- * Helper threads use helper sealers, which share the data key.
+ * stay in record order: as a batch is handed over this thread reserves
+ * the batch's nonces of the run's data key (seal.h) and gives each
+ * record a window of its own, one nonce per field that may be sealed
+ * randomised.  Helper threads use helper sealers, which share the data
+ * key.  With -B the pool encodes the sealed records' frames as well,
+ * so that this thread's writer only copies them (format.h).
  *
- * Records are not copied into the batch: the record just read is
- * swapped with the batch slot's, so the reader gets back a record with
- * the same names and shape (the binary reader's fast path needs that;
- * a slot of another shape is made alike by one copy first).
+ * Records are not copied into a batch: the record just read is swapped
+ * with the batch slot's, so the reader gets back a record with the same
+ * names and shape (the binary reader's fast path needs that; a slot of
+ * another shape is made alike by one copy first).
  *
- * The batch is written before anything that must keep its place: a
- * control frame, a bad record, a record of a shape with nothing to
- * protect (it goes through as is), the end of a file, and whenever the
- * input is about to block (dmo_io_on_wait), so records still reach the
- * next program without waiting for a full batch.
+ * Both batches are written before anything that must keep its place: a
+ * control frame, a bad record, a record of another shape (its plan is
+ * another: the pool reads the plan), the end of a file, and whenever
+ * the input is about to block (dmo_io_on_wait), so records still reach
+ * the next program without waiting for a full batch.  Before this
+ * thread reports a reject or dies it waits for the pool: a reject may
+ * end the run (--max-rejects), and the keys must outlive the sealing.
  */
-#define BATCH_RECORDS	4096
-#define BATCH_BYTES	((size_t)4 << 20)
+#define BATCH_RECORDS	2048	/* fewer hand-overs; two stay in the caches */
+#define BATCH_BYTES	((size_t)2 << 20)
 #define CHUNK		32
 #define SLOT_KEEP	((size_t)4 << 10)	/* bigger buffers are freed */
 
+/* Seal slots [begin, end) of the batch in the pool (a pool function). */
 static void
-work(struct pool *P, struct hand *h)
+seal_slots(void *arg, int t, size_t begin, size_t end)
 {
-	const struct enc *E = P->E;
+	const struct crew *w = arg;
+	struct hand *h = w->hands[t];
 	struct slot *s;
-	size_t i, end;
+	size_t i;
 
-	for (;;) {
-		i = atomic_fetch_add(&P->next, CHUNK);
-		if (i >= P->nslots)
-			return;
-		end = i + CHUNK < P->nslots ? i + CHUNK : P->nslots;
-		for (; i < end; i++) {
-			s = &P->slots[i];
-			dmo_sealer_window(h->sealer, s->nonce, E->nonces);
-			s->failed = compute(E, h, &s->rec, &s->bad,
-			    &s->err) != 0;
-		}
+	for (i = begin; i < end; i++) {
+		s = &w->slots[i];
+		dmo_sealer_window(h->sealer, s->nonce, w->nonces);
+		s->failed = compute(w->E, h, &s->rec, &s->bad, &s->err) != 0;
+		if (!s->failed && w->encode)
+			(void)dmo_frame_encode(&s->rec, &s->frame);
 	}
 }
 
-static void *
-worker_main(void *arg)
+/* Wipe and free what a slot holds beyond SLOT_KEEP. */
+static void
+slot_trim(struct slot *s)
 {
-	struct worker *w = arg;
-	struct pool *P = w->pool;
-	unsigned long seen = 0;
-
-	pthread_mutex_lock(&P->mu);
-	for (;;) {
-		while (P->round == seen && !P->quit)
-			pthread_cond_wait(&P->go, &P->mu);
-		if (P->quit)
-			break;
-		seen = P->round;
-		pthread_mutex_unlock(&P->mu);
-		work(P, &w->hand);
-		pthread_mutex_lock(&P->mu);
-		if (--P->busy == 0)
-			pthread_cond_signal(&P->done);
+	if (s->rec.data.cap > SLOT_KEEP) {
+		dmo_crypto_wipe(s->rec.data.p, s->rec.data.cap);
+		dmo_record_release(&s->rec);
+		dmo_record_init(&s->rec);
 	}
-	pthread_mutex_unlock(&P->mu);
-	return NULL;
+	if (s->frame.cap > SLOT_KEEP) {
+		dmo_crypto_wipe(s->frame.p, s->frame.cap);
+		dmo_buf_release(&s->frame);
+	}
+	/* Its frame is gone with the batch, or soon overwritten. */
+	s->rec.frame = NULL;
 }
 
-/* Compute the batch in every thread, then write it in order. */
+/* Write batch b, sealed, in order; it is then empty. */
 static void
-batch_run(struct enc *E)
+batch_write(struct enc *E, struct batch *b)
 {
-	struct pool *P = E->pool;
-	struct dmo_err err;
 	struct slot *s;
-	uint64_t first = 0;
-	size_t i, vlen;
-	int k;
+	size_t i, n = b->n, vlen;
 
-	if (E->nonces > 0 && dmo_sealer_reserve(E->hand.sealer,
-	    (uint64_t)E->nonces * P->nslots, &first, &err) != 0)
-		die(E, &err);
-	for (i = 0; i < P->nslots; i++)
-		P->slots[i].nonce = first + (uint64_t)i * E->nonces;
-	for (k = 1; k < P->n; k++)
-		if (dmo_sealer_sync(P->w[k].hand.sealer, &err) != 0)
-			die(E, &err);
-	atomic_store(&P->next, 0);
-	pthread_mutex_lock(&P->mu);
-	P->busy = P->n - 1;
-	P->round++;
-	pthread_cond_broadcast(&P->go);
-	pthread_mutex_unlock(&P->mu);
-	work(P, &E->hand);
-	pthread_mutex_lock(&P->mu);
-	while (P->busy > 0)
-		pthread_cond_wait(&P->done, &P->mu);
-	pthread_mutex_unlock(&P->mu);
-	dmo_sealer_no_window(E->hand.sealer);
-	for (i = 0; i < P->nslots; i++) {
-		s = &P->slots[i];
+	/* Empty first: a reject may end the run (--max-rejects). */
+	b->n = 0;
+	b->bytes = 0;
+	for (i = 0; i < n; i++) {
+		s = &b->slots[i];
+		E->pending--;
 		if (s->failed) {
 			const char *v = dmo_record_value(&s->rec, s->bad,
 			    &vlen);
@@ -948,32 +938,80 @@ batch_run(struct enc *E)
 			reject(E, &s->rec, &s->err, s->bad, v, vlen);
 		} else
 			emit(E, &s->rec);
-		if (s->rec.data.cap > SLOT_KEEP) {
-			dmo_crypto_wipe(s->rec.data.p, s->rec.data.cap);
-			dmo_record_release(&s->rec);
-			dmo_record_init(&s->rec);
-		}
+		slot_trim(s);
 	}
-	P->nslots = 0;
-	P->bytes = 0;
 }
 
-/* Write the batch, if there is one (called once a record: inline). */
+/* Finish sealing the batch in the pool, if any, and write it. */
+static void
+batch_land(struct enc *E)
+{
+	struct batch *b = E->fly;
+
+	if (b == NULL)
+		return;
+	pool_idle(E);
+	E->fly = NULL;
+	batch_write(E, b);
+}
+
+/*
+ * The batch being read is full: hand it to the pool, write the one
+ * before (the pool sealed it meanwhile), and read into that one.
+ */
+static void
+batch_ship(struct enc *E)
+{
+	struct batch *b = E->fly;
+	struct dmo_err err;
+	uint64_t first = 0;
+	size_t i;
+	int t;
+
+	pool_idle(E);
+	/* Every sealer is idle: nonces are handed out in input order. */
+	if (E->nonces > 0 && dmo_sealer_reserve(E->hand.sealer,
+	    (uint64_t)E->nonces * E->cur->n, &first, &err) != 0)
+		die(E, &err);
+	for (i = 0; i < E->cur->n; i++)
+		E->cur->slots[i].nonce = first + (uint64_t)i * E->nonces;
+	for (t = 1; t < E->threads; t++)
+		if (dmo_sealer_sync(E->hands[t]->sealer, &err) != 0)
+			die(E, &err);
+	E->fly = E->cur;
+	E->crew->slots = E->fly->slots;
+	E->crew->nonces = E->nonces;
+	E->crew->encode = E->encode && !E->any_drop;
+	dmo_pool_start(E->pool, E->fly->n, CHUNK, seal_slots, E->crew);
+	E->sealing = 1;
+	if (b != NULL)
+		batch_write(E, b);
+	else
+		b = E->fly == &E->batch[0] ? &E->batch[1] : &E->batch[0];
+	E->cur = b;
+}
+
+/* Write every record read (called once a record: inline). */
 static inline void
 batch_flush(struct enc *E)
 {
-	if (E->pool != NULL && E->pool->nslots > 0)
-		batch_run(E);
+	if (E->pending > 0) {
+		batch_land(E);
+		if (E->cur->n > 0) {
+			batch_ship(E);
+			batch_land(E);
+		}
+	}
 }
 
-/* The input is about to block: write what the batch holds. */
+/* The input is about to block: write what the batches hold. */
 static void
 batch_on_wait(void *arg)
 {
 	struct enc *E = arg;
 	struct dmo_err err;
 
-	if (E->pool == NULL || E->pool->nslots == 0)
+	if (E->pending == 0)
 		return;
 	batch_flush(E);
 	if (dmo_out_flush(E->out, &err) != 0)
@@ -983,33 +1021,29 @@ batch_on_wait(void *arg)
 static void
 pool_start(struct enc *E)
 {
-	struct pool *P = dmo_xcalloc(1, sizeof(*P));
 	struct dmo_err err;
-	int k;
+	void *mem;
+	int t;
 
-	P->E = E;
-	P->n = E->threads;
-	P->w = dmo_xcalloc((size_t)P->n, sizeof(*P->w));
-	P->slots = dmo_xcalloc(BATCH_RECORDS, sizeof(*P->slots));
-	pthread_mutex_init(&P->mu, NULL);
-	pthread_cond_init(&P->go, NULL);
-	pthread_cond_init(&P->done, NULL);
-	atomic_init(&P->next, 0);
-	E->pool = P;
-	for (k = 1; k < P->n; k++) {
-		P->w[k].pool = P;
-		if ((P->w[k].hand.sealer = dmo_sealer_helper(E->hand.sealer,
+	E->pool = dmo_pool_new(E->threads);
+	E->threads = dmo_pool_threads(E->pool);
+	E->hands = dmo_xcalloc((size_t)E->threads, sizeof(*E->hands));
+	E->hands[0] = &E->hand;
+	for (t = 1; t < E->threads; t++) {
+		E->hands[t] = dmo_xcalloc(1, sizeof(**E->hands));
+		if ((E->hands[t]->sealer = dmo_sealer_helper(E->hand.sealer,
 		    &err)) == NULL)
 			die(E, &err);
-		if (pthread_create(&P->w[k].tid, NULL, worker_main,
-		    &P->w[k]) != 0) {
-			/* Fewer threads, same output. */
-			dmo_sealer_free(P->w[k].hand.sealer);
-			P->w[k].hand.sealer = NULL;
-			P->n = k;
-			break;
-		}
 	}
+	if (posix_memalign(&mem, CREW_SIZE, CREW_SIZE) != 0)
+		mem = dmo_xmalloc(CREW_SIZE);	/* apart or not, it works */
+	E->crew = memset(mem, 0, CREW_SIZE);
+	E->crew->E = E;
+	E->crew->hands = E->hands;
+	for (t = 0; t < 2; t++)
+		E->batch[t].slots = dmo_xcalloc(BATCH_RECORDS,
+		    sizeof(struct slot));
+	E->cur = &E->batch[0];
 	dmo_io_on_wait(batch_on_wait, E);
 }
 
@@ -1028,47 +1062,46 @@ hand_release(struct hand *h)
 static void
 pool_stop(struct enc *E)
 {
-	struct pool *P = E->pool;
+	struct slot *s;
 	size_t i;
-	int k;
+	int t;
 
-	if (P == NULL)
+	if (E->pool == NULL)
 		return;
-	pthread_mutex_lock(&P->mu);
-	P->quit = 1;
-	pthread_cond_broadcast(&P->go);
-	pthread_mutex_unlock(&P->mu);
-	for (k = 1; k < P->n; k++) {
-		pthread_join(P->w[k].tid, NULL);
-		dmo_sealer_free(P->w[k].hand.sealer);
-		hand_release(&P->w[k].hand);
-	}
-	for (i = 0; i < BATCH_RECORDS; i++) {
-		dmo_crypto_wipe(P->slots[i].rec.data.p,
-		    P->slots[i].rec.data.cap);
-		dmo_record_release(&P->slots[i].rec);
-	}
-	pthread_mutex_destroy(&P->mu);
-	pthread_cond_destroy(&P->go);
-	pthread_cond_destroy(&P->done);
-	free(P->slots);
-	free(P->w);
-	free(P);
+	pool_idle(E);
+	dmo_pool_free(E->pool);
 	E->pool = NULL;
+	for (t = 1; t < E->threads; t++) {
+		dmo_sealer_free(E->hands[t]->sealer);
+		hand_release(E->hands[t]);
+		free(E->hands[t]);
+	}
+	free(E->hands);
+	free(E->crew);
+	for (t = 0; t < 2; t++) {
+		for (i = 0; i < BATCH_RECORDS; i++) {
+			s = &E->batch[t].slots[i];
+			dmo_crypto_wipe(s->rec.data.p, s->rec.data.cap);
+			dmo_record_release(&s->rec);
+			dmo_crypto_wipe(s->frame.p, s->frame.cap);
+			dmo_buf_release(&s->frame);
+		}
+		free(E->batch[t].slots);
+	}
 }
 
 /* Add the record just read to the batch (see above). */
 static void
 batch_add(struct enc *E)
 {
-	struct pool *P;
-	struct dmo_record t;
+	struct batch *b;
 	struct slot *s;
+	struct dmo_record t;
 
 	if (E->pool == NULL)
 		pool_start(E);
-	P = E->pool;
-	s = &P->slots[P->nslots++];
+	b = E->cur;
+	s = &b->slots[b->n];
 	if (s->rec.shape != E->rec.shape) {
 		dmo_record_copy(&s->rec, &E->rec);
 		s->rec.shape = E->rec.shape;	/* the same names */
@@ -1076,11 +1109,17 @@ batch_add(struct enc *E)
 	t = s->rec;
 	s->rec = E->rec;
 	E->rec = t;
-	/* Its frame is the reader's, gone by the time it is written. */
+	/*
+	 * Its frame is the reader's, gone by the time it is written; the
+	 * one the reader gets back may point at the slot's (-B).
+	 */
 	s->rec.frame = NULL;
-	P->bytes += s->rec.data.len;
-	if (P->nslots == BATCH_RECORDS || P->bytes >= BATCH_BYTES)
-		batch_flush(E);
+	E->rec.frame = NULL;
+	E->pending++;
+	b->n++;
+	b->bytes += s->rec.data.len;
+	if (b->n == BATCH_RECORDS || b->bytes >= BATCH_BYTES)
+		batch_ship(E);
 }
 
 static void
@@ -1164,7 +1203,7 @@ main(int argc, char *argv[])
 	E.key_fd = E.pass_fd = -1;
 	E.mask_keep = 4;
 	strcpy(E.mask_char, "*");
-	E.threads = online_cpus();
+	E.threads = dmo_pool_cpus(64);
 	while ((ch = getopt_long(argc, argv, "Bc:D:d:e:hk:m:p:r:vV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
@@ -1266,13 +1305,7 @@ main(int argc, char *argv[])
 			stream = optarg;
 			break;
 		case OPT_THREADS:
-			if (dmo_parse_ull(optarg, &ull) != 0 || ull < 1 ||
-			    ull > DMO_THREADS_MAX)
-				dmo_usage_error(&E.run, "option '--threads': "
-				    "not a number from 1 to %d: %s",
-				    DMO_THREADS_MAX,
-				    dmo_quote(optarg, strlen(optarg)));
-			E.threads = (int)ull;
+			E.threads = dmo_run_threads_option(&E.run, optarg);
 			break;
 		case OPT_WORK_FACTOR:
 			if (dmo_parse_ull(optarg, &ull) != 0 ||
@@ -1328,6 +1361,7 @@ main(int argc, char *argv[])
 	E.out = dmo_out_new(STDOUT_FILENO, "<stdout>");
 	wopts.format = dmo_wire_format(binary);
 	wopts.header = 1;
+	E.encode = wopts.format == DMO_FMT_BINARY;
 	if ((E.w = dmo_writer_new(E.out, &wopts, &err)) == NULL)
 		write_failed(&E, &err);
 	dmo_record_init(&E.rec);

@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "json.h"
+#include "pool.h"
 #include "progress.h"
 #include "value.h"
 
@@ -403,6 +404,17 @@ dmo_run_read_option(struct dmo_run *run, struct dmo_read_opts *ro, int ch,
 		return 1;
 	}
 	return 0;
+}
+
+int
+dmo_run_threads_option(const struct dmo_run *run, const char *arg)
+{
+	unsigned long long n;
+
+	if (dmo_parse_ull(arg, &n) != 0 || n < 1 || n > DMO_THREADS_MAX)
+		dmo_usage_error(run, "option '--threads': not a number from 1 "
+		    "to %d: %s", DMO_THREADS_MAX, dmo_quote(arg, strlen(arg)));
+	return (int)n;
 }
 
 int

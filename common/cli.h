@@ -125,6 +125,12 @@ void	 dmo_run_init(struct dmo_run *, const char *synopsis, const char *help);
  */
 int	 dmo_run_option(struct dmo_run *, int ch, const char *arg);
 
+/*
+ * The value of a --threads option: a number from 1 to DMO_THREADS_MAX
+ * (pool.h).  Anything else is a usage error (exit 2).
+ */
+int	 dmo_run_threads_option(const struct dmo_run *, const char *arg);
+
 /* Print the usage line and the Try line to stderr and exit 2. */
 void	 dmo_usage_error(const struct dmo_run *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3), noreturn));

@@ -546,6 +546,34 @@ mixed() {
 	[ "$(uniq -d nonces3 | wc -l)" -eq 0 ]
 }
 
+@test "dmo-encrypt: --threads -B writes the bytes one thread writes, over many batches, and stops the same on a write error" {
+	# Deterministic actions only, so that the bytes can be compared:
+	# with -B the pool encodes the frames (not for a shape with a
+	# dropped field); 9000 records make batches sealed while others are
+	# written, and a write error comes with a batch in the pool.
+	mixed 9000 >in.ndjson
+	for t in 1 3; do
+		run -4 --separate-stderr dmo-encrypt --threads $t -B -k k.key \
+		    -d name,email -p id -m card --drop other -D c \
+		    --rejects rej --max-rejects 100% in.ndjson
+		mv rej rej$t
+		printf '%s\n' "$stderr" >err$t
+		dmo-encrypt --threads $t -B -k k.key -d name,email -p id \
+		    -m card --drop other -D c --rejects /dev/null \
+		    --max-rejects 100% in.ndjson >out$t 2>/dev/null || true
+		run -3 --separate-stderr bash -c '"$@" >/dev/full' sh \
+		    dmo-encrypt --threads $t -B -k k.key -d name,email -p id \
+		    -m card --drop other in.ndjson
+		printf '%s\n' "$stderr" >full$t
+	done
+	cmp out1 out3
+	cmp rej1 rej3
+	cmp err1 err3
+	cmp full1 full3
+	[ "$(dmo-load <out3 | wc -l)" -eq 7728 ]
+	[ "$(wc -l <rej3)" -eq 1272 ]
+}
+
 @test "dmo-encrypt: --threads keeps binary control frames and passes a record on before the input ends" {
 	kinds >in.ndjson
 	DMO_WIRE=binary dmo-extract in.ndjson |
