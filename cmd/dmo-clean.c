@@ -915,7 +915,7 @@ main(int argc, char *argv[])
 	x.ropts.warn = dmo_run_warn;
 	x.copts.text.trim = x.copts.text.squeeze = x.copts.text.nfc = -1;
 	x.copts.text.casemap = -1;
-	x.threads = dmo_pool_cpus(64);
+	x.threads = dmo_pool_cpus(DMO_THREADS_DEFAULT_MAX);
 	while ((ch = getopt_long(argc, argv, "BC:DeEf:hk:n:s:StvV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {

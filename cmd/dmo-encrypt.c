@@ -1203,7 +1203,7 @@ main(int argc, char *argv[])
 	E.key_fd = E.pass_fd = -1;
 	E.mask_keep = 4;
 	strcpy(E.mask_char, "*");
-	E.threads = dmo_pool_cpus(64);
+	E.threads = dmo_pool_cpus(DMO_THREADS_DEFAULT_MAX);
 	while ((ch = getopt_long(argc, argv, "Bc:D:d:e:hk:m:p:r:vV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {

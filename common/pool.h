@@ -5,8 +5,9 @@
 
 #include <stddef.h>
 
-/* The most threads a --threads option accepts. */
-#define DMO_THREADS_MAX	256
+/* The most threads a --threads option accepts, and its default's cap. */
+#define DMO_THREADS_MAX		256
+#define DMO_THREADS_DEFAULT_MAX	64
 
 /*
  * A pool of n threads: n - 1 helper threads and the caller of
