@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "datetime.h"
+#include "decimal.h"
 #include "exitcode.h"
 #include "hll.h"
 #include "json.h"
@@ -803,19 +804,50 @@ buf_set(struct dmo_buf *b, const char *s, size_t n)
 	dmo_buf_add(b, s, n);
 }
 
-/* A number lexeme s and its double x (number_value). */
-static void
-add_number(struct pfield *f, const char *s, size_t n, double x)
+/*
+ * -1, 0 or 1 as the number lexeme a is below, equal to or above the one
+ * in b, exactly: for two numbers whose doubles are equal, which happens
+ * past 17 significant digits ("1.00000000000000000001") and past the
+ * double range ("1e999").  0 when either is not a decimal.
+ */
+static int
+lexeme_cmp(const char *a, size_t an, const struct dmo_buf *b)
 {
-	if (!f->has_num || x < f->nmin) {
+	struct dmo_dec da = DMO_DEC_INIT, db = DMO_DEC_INIT;
+	int c = 0;
+
+	if (an == b->len && memcmp(a, b->p, an) == 0)
+		return 0;
+	if (dmo_dec_parse(&da, a, an) == 0 &&
+	    dmo_dec_parse(&db, b->p, b->len) == 0)
+		c = dmo_dec_cmp(&da, &db);
+	dmo_dec_release(&da);
+	dmo_dec_release(&db);
+	return c;
+}
+
+/* The number lexeme s, of double x, as a candidate for min and max. */
+static void
+offer_minmax(struct pfield *f, const char *s, size_t n, double x)
+{
+	if (!f->has_num || x < f->nmin ||
+	    (x == f->nmin && lexeme_cmp(s, n, &f->nmin_lex) < 0)) {
 		f->nmin = x;
 		buf_set(&f->nmin_lex, s, n);
 	}
-	if (!f->has_num || x > f->nmax) {
+	if (!f->has_num || x > f->nmax ||
+	    (x == f->nmax && lexeme_cmp(s, n, &f->nmax_lex) > 0)) {
 		f->nmax = x;
 		buf_set(&f->nmax_lex, s, n);
 	}
 	f->has_num = 1;
+}
+
+/* A number lexeme s and its double x (number_value). */
+static void
+add_number(struct pfield *f, const char *s, size_t n, double x)
+{
+	offer_minmax(f, s, n, x);
 	if (!isfinite(x))
 		return;
 	if (f->nnum > 0) {
@@ -1110,15 +1142,8 @@ merge_field(struct pfield *d, const struct pfield *s)
 	}
 	dmo_topk_merge(d->patterns, s->patterns);
 	if (s->has_num) {
-		if (!d->has_num || s->nmin < d->nmin) {
-			d->nmin = s->nmin;
-			buf_set(&d->nmin_lex, s->nmin_lex.p, s->nmin_lex.len);
-		}
-		if (!d->has_num || s->nmax > d->nmax) {
-			d->nmax = s->nmax;
-			buf_set(&d->nmax_lex, s->nmax_lex.p, s->nmax_lex.len);
-		}
-		d->has_num = 1;
+		offer_minmax(d, s->nmin_lex.p, s->nmin_lex.len, s->nmin);
+		offer_minmax(d, s->nmax_lex.p, s->nmax_lex.len, s->nmax);
 	}
 	if (s->nnum > 0) {
 		/* Chan et al.: the pairwise update of the moments. */

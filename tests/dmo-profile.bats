@@ -73,6 +73,27 @@ PY
 	golden dmo-profile/lexemes
 }
 
+# Past 17 significant digits, and past the range of a double, numbers
+# that differ have equal doubles: min and max are still exact, in one
+# pass and when states are merged.
+@test "profile: min and max exact where doubles are equal" {
+	printf 'x\n1.00000000000000000002\n1.00000000000000000001\n1.000000000000000000030\n' >"$T/a.csv"
+	printf 'x\n1e999\n-3e999\n2e999\n-1e999\n' >"$T/b.csv"
+	run -0 dmo-profile -f json "$T/a.csv"
+	[ "$(printf '%s' "$output" | grep -o '"m[ai][nx]": [0-9.]*')" = '"min": 1.00000000000000000001
+"max": 1.000000000000000000030' ]
+	run -0 dmo-profile -f json "$T/b.csv"
+	[ "$(printf '%s' "$output" | grep -o '"m[ai][nx]": "[-0-9e]*"')" = '"min": "-3e999"
+"max": "2e999"' ]
+	printf 'x\n1.00000000000000000003\n' >"$T/c.csv"
+	printf 'x\n1.00000000000000000001\n' >"$T/d.csv"
+	dmo-profile --state "$T/c.state" "$T/c.csv" >/dev/null
+	dmo-profile --state "$T/d.state" "$T/d.csv" >/dev/null
+	run -0 dmo-profile -m -f json "$T/c.state" "$T/d.state"
+	[ "$(printf '%s' "$output" | grep -o '"m[ai][nx]": [0-9.]*')" = '"min": 1.00000000000000000001
+"max": 1.00000000000000000003' ]
+}
+
 @test "profile: inputs, bytes and field set changes" {
 	dmo-profile -f json ab1.csv ab2.csv ba.csv >"$T/out"
 	golden dmo-profile/fieldsets
