@@ -15,6 +15,7 @@
 #include "kll.h"
 #include "profile.h"
 #include "topk.h"
+#include "unicode.h"
 #include "value.h"
 
 #define PATTERN_MAX	32	/* characters of a pattern before "..." */
@@ -360,17 +361,6 @@ remap(struct dmo_profile *p, const struct dmo_record *r)
 }
 
 /* Values. */
-
-/* Characters of UTF-8 text: the bytes that do not continue one. */
-static size_t
-utf8_chars(const char *s, size_t n)
-{
-	size_t i, c = 0;
-
-	for (i = 0; i < n; i++)
-		c += ((unsigned char)s[i] & 0xc0) != 0x80;
-	return c;
-}
 
 /*
  * The class of each byte in a pattern: '9' digits, 'A' letters (any
@@ -2724,10 +2714,11 @@ minmax_text(const struct pfield *f, enum dmo_ptype t, int max)
 	return r;
 }
 
+/* Columns on a terminal: a CJK character takes two. */
 static size_t
 text_width(const char *s)
 {
-	return utf8_chars(s, strlen(s));
+	return dmo_uni_width(s, strlen(s));
 }
 
 void

@@ -176,6 +176,32 @@ dmo_uni_length(const char *p, size_t n)
 	return k;
 }
 
+size_t
+dmo_uni_width(const char *p, size_t n)
+{
+	const utf8proc_uint8_t *u = (const utf8proc_uint8_t *)p;
+	utf8proc_int32_t cp;
+	utf8proc_ssize_t len;
+	size_t i = 0, w = 0;
+
+	while (i < n) {
+		if (u[i] < 0x80) {
+			w += u[i] >= 0x20 && u[i] != 0x7f;
+			i++;
+			continue;
+		}
+		len = utf8proc_iterate(u + i, (utf8proc_ssize_t)(n - i), &cp);
+		if (len <= 0) {
+			w++;
+			i++;
+			continue;
+		}
+		w += (size_t)utf8proc_charwidth(cp);
+		i += (size_t)len;
+	}
+	return w;
+}
+
 const char *
 dmo_uni_version(void)
 {

@@ -23,6 +23,14 @@ int	 dmo_uni_fold(const char *p, size_t n, struct dmo_buf *out);
 /* Code points in valid UTF-8 (what JSON Schema's lengths count). */
 size_t	 dmo_uni_length(const char *p, size_t n);
 
+/*
+ * Terminal columns of p[0..n): wide characters (CJK, most emoji) take
+ * two, combining marks and other zero-width characters none, as
+ * utf8proc's East Asian Width tables say.  A byte that does not start
+ * valid UTF-8 counts as one column.
+ */
+size_t	 dmo_uni_width(const char *p, size_t n);
+
 /* The version of utf8proc's Unicode tables, e.g. "15.0.0". */
 const char *dmo_uni_version(void);
 

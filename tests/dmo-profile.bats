@@ -194,6 +194,13 @@ PY
 	[ ! -s "$T/err" ]
 }
 
+@test "profile: the table lines up wide and combining characters" {
+	printf 'city,n\n東京,1\nAe\xcc\x88,22\nParis,3\n' >"$T/cjk.csv"
+	run -0 dmo-profile -f table "$T/cjk.csv"
+	[ "${lines[1]}" = "field  type     count  nulls  empty  distinct  min  max   mean     stddev   top" ]
+	[ "${lines[2]}" = "$(printf 'city   string       3      0      0         3  Ae\xcc\x88   東京                    Ae\xcc\x88 (1)')" ]
+}
+
 @test "profile: --every with tables heads each snapshot" {
 	run -0 dmo-profile -f table --every 1 ab1.csv
 	assert_line --index 0 'snapshot after 1 records'

@@ -320,6 +320,12 @@ test_text(void)
 	dmo_uni_fold(S("Straße"), &b);
 	CHECK_MEM(b.p, b.len, "strasse", 7, "fold: ß folds to ss");
 	CHECK_EQ(dmo_uni_length(S("zoë")), 3, "length: code points");
+	CHECK_EQ(dmo_uni_width(S("zoë")), 3, "width: one column each");
+	CHECK_EQ(dmo_uni_width(S("東京")), 4, "width: CJK takes two");
+	CHECK_EQ(dmo_uni_width(S("e\xcc\x81")), 1, "width: combining: none");
+	CHECK_EQ(dmo_uni_width(S("a\xff\xe6" "b")), 4,
+	    "width: a bad byte is one column");
+	CHECK_EQ(dmo_uni_width(S("")), 0, "width: empty");
 	dmo_buf_release(&b);
 }
 
