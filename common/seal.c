@@ -6,6 +6,7 @@
 #include "base64.h"
 #include "crypto.h"
 #include "exitcode.h"
+#include "hash.h"
 #include "seal.h"
 #include "value.h"
 
@@ -34,7 +35,7 @@
 #define CACHE_MAX	256
 
 struct cache_slot {
-	size_t		 hash;
+	uint64_t	 hash;
 	unsigned long	 used;		/* tick of the last use; 0: empty */
 	int		 type;
 	size_t		 nlen;
@@ -418,29 +419,42 @@ slot_reserve(struct cache_slot *c, size_t n)
 	c->mem = dmo_xmalloc(c->cap);
 }
 
+int dmo_seal_cache_collide;
+
+/*
+ * The cache lookup runs for every deterministic value, nearly always a
+ * hit: dmo_hash64 (hash.h) reads the value and the name 8 or 16 bytes
+ * a step, and an entry is compared by its whole 64-bit hash and lengths
+ * before its bytes, inline (dmo_record_name_eq) rather than by two calls
+ * to memcmp.  dmo_seal_cache_collide (the tests) gives every value the
+ * same hash, so that only the bytes tell entries apart.
+ */
 int
 dmo_seal(struct dmo_sealer *s, enum dmo_seal_mode mode, const char *name,
     size_t nlen, enum dmo_type t, const char *v, size_t vlen,
     struct dmo_buf *out, struct dmo_err *err)
 {
 	struct cache_slot *set, *c, *victim;
-	size_t h, i, start = out->len;
+	size_t i, start = out->len;
+	uint64_t h;
 
 	if (mode != DMO_SEAL_DETERM || vlen > CACHE_MAX || nlen > CACHE_MAX)
 		return seal_one(s, mode, name, nlen, t, v, vlen, out, err);
 	if (s->cache == NULL)
 		s->cache = dmo_xcalloc(CACHE_SETS * CACHE_WAYS,
 		    sizeof(*s->cache));
-	h = dmo_hash(v, vlen) ^ dmo_hash(name, nlen) * 31 ^ (size_t)t;
+	h = dmo_hash64(v, vlen) ^ dmo_hash64(name, nlen) * 31 ^ (uint64_t)t;
+	if (dmo_seal_cache_collide)
+		h = 0;
 	set = &s->cache[(h & (CACHE_SETS - 1)) * CACHE_WAYS];
 	victim = set;
 	s->tick++;
 	for (i = 0; i < CACHE_WAYS; i++) {
 		c = &set[i];
-		if (c->used != 0 && c->hash == h && c->type == (int)t &&
-		    c->nlen == nlen && c->vlen == vlen &&
-		    memcmp(c->mem, name, nlen) == 0 &&
-		    memcmp(c->mem + nlen, v, vlen) == 0) {
+		if (c->hash == h && c->vlen == vlen && c->nlen == nlen &&
+		    c->type == (int)t && c->used != 0 &&
+		    dmo_record_name_eq(c->mem, name, nlen) &&
+		    dmo_record_name_eq(c->mem + nlen, v, vlen)) {
 			c->used = s->tick;
 			dmo_buf_add(out, c->mem + nlen + vlen, c->tlen);
 			return 0;

@@ -93,6 +93,9 @@ int	 dmo_seal(struct dmo_sealer *, enum dmo_seal_mode, const char *name,
 	    size_t nlen, enum dmo_type, const char *v, size_t vlen,
 	    struct dmo_buf *out, struct dmo_err *);
 
+/* For the tests: every deterministic value hashes alike in the cache. */
+extern int dmo_seal_cache_collide;
+
 /*
  * Decrypt a ciphertext text of either mode made for field name: the
  * value's bytes are appended to out, its type and mode returned.  -1
