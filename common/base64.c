@@ -47,12 +47,6 @@ dmo_base64_encode(struct dmo_buf *b, const void *src, size_t n)
 	b->len += encode(std_digits, 1, src, n, b->p + b->len);
 }
 
-size_t
-dmo_b64url_len(size_t n)
-{
-	return n / 3 * 4 + (n % 3 == 0 ? 0 : n % 3 + 1);
-}
-
 /*
  * base64url digit x (0..63) as a constant expression, and the table of
  * digit pairs it builds: each 12 bits of input become two characters in
@@ -122,8 +116,9 @@ int dmo_base64_simd = 2;
  * second shuffle maps each digit's range (A-Z, a-z, 0-9, '-', '_') to
  * the offset that makes it its character.  A ciphertext of a short
  * value is some 80 bytes: the pair table costs about 330 instructions
- * for it, these some 80.  The loops stop while 16 (SSSE3) or 28 (AVX2)
- * bytes remain readable, and the pair table does the rest.  Each is
+ * for it, these some 100.  The SSSE3 loop stops while 16 bytes remain
+ * readable and the pair table does the rest; the AVX2 code encodes
+ * its tail from a copy (url_avx2).  Each is
  * used only where the CPU has it (__builtin_cpu_supports), and the
  * tests compare all three with encode() at every length.
  */
@@ -162,9 +157,9 @@ url_ssse3(const unsigned char *p, size_t n, char *out)
 	return done;
 }
 
-/* The same on two lanes of 12 bytes: 24 to 32 a step while 28 remain. */
-__attribute__((target("avx2"))) static size_t
-url_avx2(const unsigned char *p, size_t n, char *out)
+/* The same on two lanes of 12 bytes: the first 24 bytes at p[0..28). */
+__attribute__((target("avx2"))) static inline __m256i
+mula_avx2(const unsigned char *p)
 {
 	const __m256i spread = _mm256_setr_epi8(1, 0, 2, 1, 4, 3, 5, 4,
 	    7, 6, 8, 7, 10, 9, 11, 10, 1, 0, 2, 1, 4, 3, 5, 4,
@@ -176,26 +171,49 @@ url_avx2(const unsigned char *p, size_t n, char *out)
 	    '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52,
 	    '0' - 52, '0' - 52, '-' - 62, '_' - 63, 'A', 0, 0);
 	__m256i in, t0, t1, t2, t3, ix, r;
-	size_t done;
 
-	for (done = 0; n - done >= 28; done += 24, out += 32) {
-		in = _mm256_inserti128_si256(_mm256_castsi128_si256(
-		    _mm_loadu_si128((const __m128i *)(const void *)
-		    (p + done))), _mm_loadu_si128((const __m128i *)
-		    (const void *)(p + done + 12)), 1);
-		in = _mm256_shuffle_epi8(in, spread);
-		t0 = _mm256_and_si256(in, _mm256_set1_epi32(0x0fc0fc00));
-		t1 = _mm256_mulhi_epu16(t0, _mm256_set1_epi32(0x04000040));
-		t2 = _mm256_and_si256(in, _mm256_set1_epi32(0x003f03f0));
-		t3 = _mm256_mullo_epi16(t2, _mm256_set1_epi32(0x01000010));
-		ix = _mm256_or_si256(t1, t3);
-		r = _mm256_subs_epu8(ix, _mm256_set1_epi8(51));
-		r = _mm256_or_si256(r, _mm256_and_si256(_mm256_cmpgt_epi8(
-		    _mm256_set1_epi8(26), ix), _mm256_set1_epi8(13)));
-		_mm256_storeu_si256((__m256i *)(void *)out, _mm256_add_epi8(
-		    _mm256_shuffle_epi8(shift, r), ix));
+	in = _mm256_inserti128_si256(_mm256_castsi128_si256(
+	    _mm_loadu_si128((const __m128i *)(const void *)p)),
+	    _mm_loadu_si128((const __m128i *)(const void *)(p + 12)), 1);
+	in = _mm256_shuffle_epi8(in, spread);
+	t0 = _mm256_and_si256(in, _mm256_set1_epi32(0x0fc0fc00));
+	t1 = _mm256_mulhi_epu16(t0, _mm256_set1_epi32(0x04000040));
+	t2 = _mm256_and_si256(in, _mm256_set1_epi32(0x003f03f0));
+	t3 = _mm256_mullo_epi16(t2, _mm256_set1_epi32(0x01000010));
+	ix = _mm256_or_si256(t1, t3);
+	r = _mm256_subs_epu8(ix, _mm256_set1_epi8(51));
+	r = _mm256_or_si256(r, _mm256_and_si256(_mm256_cmpgt_epi8(
+	    _mm256_set1_epi8(26), ix), _mm256_set1_epi8(13)));
+	return _mm256_add_epi8(_mm256_shuffle_epi8(shift, r), ix);
+}
+
+/*
+ * 24 bytes to 32 digits a step while 28 can be read; then one SSSE3
+ * step if more than 24 remain, and the last 24 or fewer through a
+ * zeroed copy: the digits of a short group read as zero bits are the
+ * ones the portable encoder writes, and only those are copied out.
+ */
+__attribute__((target("avx2"))) static void
+url_avx2(const unsigned char *p, size_t n, char *out)
+{
+	unsigned char in[32];
+	char o[32];
+
+	for (; n >= 28; n -= 24, p += 24, out += 32)
+		_mm256_storeu_si256((__m256i *)(void *)out, mula_avx2(p));
+	if (n > 24) {
+		_mm_storeu_si128((__m128i *)(void *)out, mula_ssse3(
+		    _mm_loadu_si128((const __m128i *)(const void *)p)));
+		n -= 12;
+		p += 12;
+		out += 16;
 	}
-	return done;
+	if (n == 0)
+		return;
+	memset(in, 0, sizeof(in));
+	memcpy(in, p, n);
+	_mm256_storeu_si256((__m256i *)(void *)o, mula_avx2(in));
+	memcpy(out, o, dmo_b64url_len(n));
 }
 #endif
 
@@ -205,17 +223,19 @@ dmo_b64url_encode(const void *in, size_t n, char *out)
 	const unsigned char *p = in;
 
 #if defined(__x86_64__) && defined(__GNUC__)
-	size_t done = 0;
+	size_t done;
 
-	if (dmo_base64_simd >= 2 && n >= 28 &&
-	    __builtin_cpu_supports("avx2"))
-		done = url_avx2(p, n, out);
-	if (dmo_base64_simd >= 1 && n - done >= 16 &&
-	    __builtin_cpu_supports("ssse3"))
-		done += url_ssse3(p + done, n - done, out + done / 3 * 4);
-	p += done;
-	n -= done;
-	out += done / 3 * 4;
+	if (dmo_base64_simd >= 2 && __builtin_cpu_supports("avx2")) {
+		url_avx2(p, n, out);
+		return;
+	}
+	if (dmo_base64_simd >= 1 && n >= 16 &&
+	    __builtin_cpu_supports("ssse3")) {
+		done = url_ssse3(p, n, out);
+		p += done;
+		n -= done;
+		out += done / 3 * 4;
+	}
 #endif
 	url_scalar(p, n, out);
 }

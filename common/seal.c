@@ -82,17 +82,28 @@ dmo_nonce_init(struct dmo_nonce *n)
 	n->next = 0;
 }
 
-/* Nonce number c: 4 zero bytes, then c as 64 bits big-endian. */
+/*
+ * Nonce number c: 4 zero bytes, then c as 64 bits big-endian, as one
+ * byte swap and store where the compiler has one (once a value).
+ */
 static void
 nonce_put(uint8_t iv[12], uint64_t c)
 {
-	int i;
-
 	memset(iv, 0, 4);
-	for (i = 11; i >= 4; i--) {
-		iv[i] = (uint8_t)c;
-		c >>= 8;
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	c = __builtin_bswap64(c);
+	memcpy(iv + 4, &c, 8);
+#else
+	{
+		int i;
+
+		for (i = 11; i >= 4; i--) {
+			iv[i] = (uint8_t)c;
+			c >>= 8;
+		}
 	}
+#endif
 }
 
 int
@@ -302,9 +313,10 @@ make_aad(struct dmo_sealer *s, int mode, const uint8_t kid[KID],
 	struct dmo_buf *a = &s->aad[mode == DMO_SEAL_RANDOM];
 	uint8_t n4[4];
 
+	/* Compared inline: a call to memcmp costs more than a short name. */
 	if (a->len == 5 + KID + 4 + nlen + 4 + s->ctxlen &&
-	    memcmp(a->p + 5, kid, KID) == 0 &&
-	    memcmp(a->p + 5 + KID + 4, name, nlen) == 0)
+	    dmo_load32(a->p + 5) == dmo_load32(kid) &&
+	    dmo_record_name_eq(a->p + 5 + KID + 4, name, nlen))
 		return a;
 	a->len = 0;
 	dmo_buf_add(a, mode == DMO_SEAL_RANDOM ? "dmo1r" : "dmo1d", 5);
