@@ -474,14 +474,21 @@ dmo_seal(struct dmo_sealer *s, enum dmo_seal_mode mode, const char *name,
 		if (c->used < victim->used)
 			victim = c;
 	}
-	if (seal_one(s, mode, name, nlen, t, v, vlen, out, err) != 0)
-		return -1;
+	/*
+	 * The entry takes the name and value first, and they are sealed
+	 * from there: v may lie in out, which sealing may move.
+	 */
 	c = victim;
-	c->tlen = out->len - start;
-	slot_reserve(c, nlen + vlen + c->tlen);
+	c->used = 0;
+	slot_reserve(c, nlen + vlen + PREFIX_LEN +
+	    dmo_b64url_len(KID + DMO_SIV_TAG + 1 + vlen));
 	memcpy(c->mem, name, nlen);
 	if (vlen > 0)
 		memcpy(c->mem + nlen, v, vlen);
+	if (seal_one(s, mode, c->mem, nlen, t, c->mem + nlen, vlen, out,
+	    err) != 0)
+		return -1;
+	c->tlen = out->len - start;
 	memcpy(c->mem + nlen + vlen, out->p + start, c->tlen);
 	c->hash = h;
 	c->nlen = nlen;

@@ -88,7 +88,8 @@ enum dmo_seal_mode {
 };
 
 /* Encrypt a value for field name under the primary key; the text is
- * appended to out.  0 or -1. */
+ * appended to out.  0 or -1.  v may lie in out's bytes (a record's
+ * value sealed into its own data). */
 int	 dmo_seal(struct dmo_sealer *, enum dmo_seal_mode, const char *name,
 	    size_t nlen, enum dmo_type, const char *v, size_t vlen,
 	    struct dmo_buf *out, struct dmo_err *);

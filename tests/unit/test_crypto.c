@@ -582,6 +582,64 @@ test_cache(int collide)
 	dmo_buf_release(&want);
 }
 
+/*
+ * A value sealed into the buffer that holds it (seal.h allows it, and
+ * dmo-encrypt seals a record's values into its own data): the buffer
+ * moves as it grows, and the text must still be that of the value.
+ * Each mode; deterministic on a miss and on a hit of the cache.
+ */
+static void
+test_alias(void)
+{
+	struct dmo_keyset ks;
+	struct dmo_key k;
+	struct dmo_err err;
+	struct dmo_buf in = DMO_BUF_INIT, want = DMO_BUF_INIT,
+	    back = DMO_BUF_INIT;
+	struct dmo_sealer *s;
+	enum dmo_type t;
+	enum dmo_seal_mode mode, m;
+	char v[60];
+	int i, round, ok = 1;
+
+	memset(&k, 0, sizeof(k));
+	k.id = 0x01010101;
+	strcpy(k.idhex, "01010101");
+	for (i = 0; i < 32; i++)
+		k.secret[i] = (uint8_t)(i + 100);
+	ks.keys = &k;
+	ks.n = 1;
+	ks.log2n = 0;
+	s = dmo_sealer_new(&ks, "", &err);
+	for (i = 0; i < (int)sizeof(v); i++)
+		v[i] = (char)('A' + i % 26);
+	for (round = 0; round < 3; round++) {
+		mode = round == 0 ? DMO_SEAL_RANDOM : DMO_SEAL_DETERM;
+		/* 60 bytes in a buffer of 64: sealing must move it. */
+		dmo_buf_release(&in);
+		dmo_buf_add(&in, v, sizeof(v));
+		want.len = back.len = 0;
+		if (dmo_seal(s, mode, S("f"), DMO_STRING, in.p, sizeof(v), &in,
+		    &err) != 0 ||
+		    dmo_seal_open(s, S("f"), in.p + sizeof(v),
+		    in.len - sizeof(v), &t, &m, &back, &err) != 0 ||
+		    m != mode || t != DMO_STRING || back.len != sizeof(v) ||
+		    memcmp(back.p, v, sizeof(v)) != 0 ||
+		    memcmp(in.p, v, sizeof(v)) != 0)
+			ok = 0;
+		if (mode == DMO_SEAL_DETERM && (dmo_seal(s, mode, S("f"),
+		    DMO_STRING, v, sizeof(v), &want, &err) != 0 ||
+		    want.len != in.len - sizeof(v) ||
+		    memcmp(want.p, in.p + sizeof(v), want.len) != 0))
+			ok = 0;
+	}
+	CHECK(ok, "seal: a value sealed into its own buffer, each mode");
+	dmo_sealer_free(s);
+	dmo_buf_release(&in);
+	dmo_buf_release(&want);
+	dmo_buf_release(&back);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -605,5 +663,6 @@ main(int argc, char **argv)
 	test_helpers();
 	test_cache(0);
 	test_cache(1);
+	test_alias();
 	return done();
 }
