@@ -435,27 +435,31 @@ int dmo_seal_cache_collide;
 
 /*
  * The cache lookup runs for every deterministic value, nearly always a
- * hit: dmo_hash64 (hash.h) reads the value and the name 8 or 16 bytes
- * a step, and an entry is compared by its whole 64-bit hash and lengths
- * before its bytes, inline (dmo_record_name_eq) rather than by two calls
- * to memcmp.  dmo_seal_cache_collide (the tests) gives every value the
- * same hash, so that only the bytes tell entries apart.
+ * hit: dmo_hash64 (hash.h) reads the value 8 or 16 bytes a step, the
+ * field name's first 8 bytes and length are mixed in (names differing
+ * later only share a set), and an entry is compared by its whole 64-bit
+ * hash and lengths before its bytes, inline (dmo_record_name_eq) rather
+ * than by two calls to memcmp.  dmo_seal_cache_collide (the tests)
+ * gives every value the same hash, so that only the bytes tell entries
+ * apart.  Out of line, so that dmo_seal costs a randomised value only
+ * a test and a jump.
  */
-int
-dmo_seal(struct dmo_sealer *s, enum dmo_seal_mode mode, const char *name,
-    size_t nlen, enum dmo_type t, const char *v, size_t vlen,
-    struct dmo_buf *out, struct dmo_err *err)
+static int __attribute__((noinline))
+seal_cached(struct dmo_sealer *s, const char *name, size_t nlen,
+    enum dmo_type t, const char *v, size_t vlen, struct dmo_buf *out,
+    struct dmo_err *err)
 {
+	const enum dmo_seal_mode mode = DMO_SEAL_DETERM;
 	struct cache_slot *set, *c, *victim;
 	size_t i, start = out->len;
 	uint64_t h;
 
-	if (mode != DMO_SEAL_DETERM || vlen > CACHE_MAX || nlen > CACHE_MAX)
-		return seal_one(s, mode, name, nlen, t, v, vlen, out, err);
 	if (s->cache == NULL)
 		s->cache = dmo_xcalloc(CACHE_SETS * CACHE_WAYS,
 		    sizeof(*s->cache));
-	h = dmo_hash64(v, vlen) ^ dmo_hash64(name, nlen) * 31 ^ (uint64_t)t;
+	h = dmo_hash64(v, vlen) ^ dmo_hash_mum(dmo_hash_load_small(
+	    (const unsigned char *)name, nlen < 8 ? nlen : 8) ^ nlen,
+	    0x9e3779b97f4a7c15ULL) ^ (uint64_t)t;
 	if (dmo_seal_cache_collide)
 		h = 0;
 	set = &s->cache[(h & (CACHE_SETS - 1)) * CACHE_WAYS];
@@ -496,6 +500,16 @@ dmo_seal(struct dmo_sealer *s, enum dmo_seal_mode mode, const char *name,
 	c->type = (int)t;
 	c->used = s->tick;
 	return 0;
+}
+
+int
+dmo_seal(struct dmo_sealer *s, enum dmo_seal_mode mode, const char *name,
+    size_t nlen, enum dmo_type t, const char *v, size_t vlen,
+    struct dmo_buf *out, struct dmo_err *err)
+{
+	if (mode == DMO_SEAL_DETERM && vlen <= CACHE_MAX && nlen <= CACHE_MAX)
+		return seal_cached(s, name, nlen, t, v, vlen, out, err);
+	return seal_one(s, mode, name, nlen, t, v, vlen, out, err);
 }
 
 static int
