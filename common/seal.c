@@ -304,20 +304,16 @@ siv_of(struct dmo_sealer *s, const struct dmo_key *k, struct dmo_err *err)
 /*
  * The associated data of a value (see seal.h).  It depends on the mode,
  * key and field only, so the last one of each mode is kept and reused
- * while they stay the same (the usual case: a field per mode).
+ * while they stay the same (the usual case: a field per mode): that
+ * test is inline, compared without calls to memcmp, and aad_build makes
+ * a new one out of line.
  */
-static const struct dmo_buf *
-make_aad(struct dmo_sealer *s, int mode, const uint8_t kid[KID],
-    const char *name, size_t nlen)
+static const struct dmo_buf * __attribute__((noinline))
+aad_build(struct dmo_sealer *s, struct dmo_buf *a, int mode,
+    const uint8_t kid[KID], const char *name, size_t nlen)
 {
-	struct dmo_buf *a = &s->aad[mode == DMO_SEAL_RANDOM];
 	uint8_t n4[4];
 
-	/* Compared inline: a call to memcmp costs more than a short name. */
-	if (a->len == 5 + KID + 4 + nlen + 4 + s->ctxlen &&
-	    dmo_load32(a->p + 5) == dmo_load32(kid) &&
-	    dmo_record_name_eq(a->p + 5 + KID + 4, name, nlen))
-		return a;
 	a->len = 0;
 	dmo_buf_add(a, mode == DMO_SEAL_RANDOM ? "dmo1r" : "dmo1d", 5);
 	dmo_buf_add(a, kid, KID);
@@ -328,6 +324,19 @@ make_aad(struct dmo_sealer *s, int mode, const uint8_t kid[KID],
 	dmo_buf_add(a, n4, 4);
 	dmo_buf_add(a, s->ctx, s->ctxlen);
 	return a;
+}
+
+static inline const struct dmo_buf *
+make_aad(struct dmo_sealer *s, int mode, const uint8_t kid[KID],
+    const char *name, size_t nlen)
+{
+	struct dmo_buf *a = &s->aad[mode == DMO_SEAL_RANDOM];
+
+	if (a->len == 5 + KID + 4 + nlen + 4 + s->ctxlen &&
+	    dmo_load32(a->p + 5) == dmo_load32(kid) &&
+	    dmo_record_name_eq(a->p + 5 + KID + 4, name, nlen))
+		return a;
+	return aad_build(s, a, mode, kid, name, nlen);
 }
 
 static const char type_byte[] = {
