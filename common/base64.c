@@ -117,8 +117,8 @@ int dmo_base64_simd = 2;
  * the offset that makes it its character.  A ciphertext of a short
  * value is some 80 bytes: the pair table costs about 330 instructions
  * for it, these some 100.  The SSSE3 loop stops while 16 bytes remain
- * readable and the pair table does the rest; the AVX2 code encodes
- * its tail from a copy (url_avx2).  Each is
+ * readable and the pair table does the rest; the AVX2 code reads
+ * exactly its input (url_avx2).  Each is
  * used only where the CPU has it (__builtin_cpu_supports), and the
  * tests compare all three with encode() at every length.
  */
@@ -157,13 +157,17 @@ url_ssse3(const unsigned char *p, size_t n, char *out)
 	return done;
 }
 
-/* The same on two lanes of 12 bytes: the first 24 bytes at p[0..28). */
+/*
+ * The same on two lanes of 12 bytes: the 24 bytes at p[0..24).  The
+ * second lane is loaded from p + 8 and shuffled from 4 bytes further
+ * on, so that nothing past the 24 bytes is read.
+ */
 __attribute__((target("avx2"))) static inline __m256i
 mula_avx2(const unsigned char *p)
 {
 	const __m256i spread = _mm256_setr_epi8(1, 0, 2, 1, 4, 3, 5, 4,
-	    7, 6, 8, 7, 10, 9, 11, 10, 1, 0, 2, 1, 4, 3, 5, 4,
-	    7, 6, 8, 7, 10, 9, 11, 10);
+	    7, 6, 8, 7, 10, 9, 11, 10, 5, 4, 6, 5, 8, 7, 9, 8,
+	    11, 10, 12, 11, 14, 13, 15, 14);
 	const __m256i shift = _mm256_setr_epi8('a' - 26, '0' - 52, '0' - 52,
 	    '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52,
 	    '0' - 52, '0' - 52, '-' - 62, '_' - 63, 'A', 0, 0,
@@ -174,7 +178,7 @@ mula_avx2(const unsigned char *p)
 
 	in = _mm256_inserti128_si256(_mm256_castsi128_si256(
 	    _mm_loadu_si128((const __m128i *)(const void *)p)),
-	    _mm_loadu_si128((const __m128i *)(const void *)(p + 12)), 1);
+	    _mm_loadu_si128((const __m128i *)(const void *)(p + 8)), 1);
 	in = _mm256_shuffle_epi8(in, spread);
 	t0 = _mm256_and_si256(in, _mm256_set1_epi32(0x0fc0fc00));
 	t1 = _mm256_mulhi_epu16(t0, _mm256_set1_epi32(0x04000040));
@@ -188,25 +192,41 @@ mula_avx2(const unsigned char *p)
 }
 
 /*
- * 24 bytes to 32 digits a step while 28 can be read; then one SSSE3
- * step if more than 24 remain, and the last 24 or fewer through a
- * zeroed copy: the digits of a short group read as zero bits are the
- * ones the portable encoder writes, and only those are copied out.
+ * 24 bytes to 32 digits a step.  Then, when there were 24 bytes or
+ * more, one step over the last 24 bytes of whole groups, overlapping
+ * what is done (it writes the same digits again), and the pair table
+ * for the last one or two bytes; under 24 bytes, one step over a zeroed
+ * copy: the digits of a short group read as zero bits are the ones the
+ * portable encoder writes, and only those are copied out.
  */
 __attribute__((target("avx2"))) static void
 url_avx2(const unsigned char *p, size_t n, char *out)
 {
-	unsigned char in[32];
+	unsigned char in[24];
 	char o[32];
+	size_t whole;
 
-	for (; n >= 28; n -= 24, p += 24, out += 32)
-		_mm256_storeu_si256((__m256i *)(void *)out, mula_avx2(p));
-	if (n > 24) {
-		_mm_storeu_si128((__m128i *)(void *)out, mula_ssse3(
-		    _mm_loadu_si128((const __m128i *)(const void *)p)));
-		n -= 12;
-		p += 12;
-		out += 16;
+	if (n >= 24) {
+		for (; n >= 24; n -= 24, p += 24, out += 32)
+			_mm256_storeu_si256((__m256i *)(void *)out,
+			    mula_avx2(p));
+		whole = n / 3 * 3;
+		if (whole > 0)
+			_mm256_storeu_si256((__m256i *)(void *)
+			    (out + whole / 3 * 4 - 32),
+			    mula_avx2(p + whole - 24));
+		/* One or two bytes left: two or three digits. */
+		p += whole;
+		out += whole / 3 * 4;
+		if (n - whole > 0) {
+			uint32_t v = (uint32_t)p[0] << 16 |
+			    (n - whole == 2 ? (uint32_t)p[1] << 8 : 0);
+
+			memcpy(out, url_pairs[v >> 12], 2);
+			if (n - whole == 2)
+				out[2] = url_pairs[v & 0xfff][0];
+		}
+		return;
 	}
 	if (n == 0)
 		return;
