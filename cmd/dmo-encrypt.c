@@ -145,13 +145,17 @@ struct field_plan {
 	int		 forbidden;	/* decryption the role may not do */
 };
 
-/* A value computed for field i: bytes in scratch. */
+/*
+ * A value computed for field i: bytes in scratch, or (inrec) bytes
+ * appended to the record's own data, with their NUL.
+ */
 struct change {
 	size_t		 i;
 	enum dmo_type	 type;
 	size_t		 off;
 	size_t		 len;
 	int		 drop;
+	int		 inrec;
 };
 
 /* What a thread needs to compute new values: its sealer and buffers. */
@@ -161,6 +165,11 @@ struct hand {
 	struct dmo_buf		 tmp;
 	struct change		*chg;
 	size_t			 chgcap;
+	/* The fields of shape act_shape that are not passed, in order. */
+	size_t			*act;
+	size_t			 nact;
+	unsigned long		 act_shape;
+	int			 act_valid;
 };
 
 /* A record of a batch (see batch_flush) and what became of it. */
@@ -656,11 +665,13 @@ reject(struct enc *E, struct dmo_record *r, struct dmo_err *err, size_t i,
 }
 
 /*
- * Compute the new value of field i of r into h->scratch.  0, 1 (no
- * change), -1.  E is only read: worker threads call this too.
+ * Compute the new value of field i of r into h->scratch, or for the
+ * sealing actions (most values of most runs) into r->data after its
+ * values, where dmo_record_set_built takes them without a copy.  0, 1
+ * (no change), -1.  E is only read: worker threads call this too.
  */
 static int
-apply(const struct enc *E, struct hand *h, const struct dmo_record *r,
+apply(const struct enc *E, struct hand *h, struct dmo_record *r,
     size_t i, struct change *c, struct dmo_err *err)
 {
 	const struct field_plan *p = &E->plan[i];
@@ -674,16 +685,22 @@ apply(const struct enc *E, struct hand *h, const struct dmo_record *r,
 	c->off = h->scratch.len;
 	c->type = DMO_STRING;
 	c->drop = 0;
+	c->inrec = 0;
 	switch (p->act) {
 	case DMO_ACT_PASS:
 		return 1;
 	case DMO_ACT_ENCRYPT:
 	case DMO_ACT_DETERM:
+		/* v lies in r->data: dmo_seal allows that (seal.h). */
+		c->inrec = 1;
+		c->off = r->data.len;
 		if (dmo_seal(h->sealer, p->act == DMO_ACT_ENCRYPT ?
 		    DMO_SEAL_RANDOM : DMO_SEAL_DETERM, name, nlen, t, v, vlen,
-		    &h->scratch, err) != 0)
+		    &r->data, err) != 0)
 			return -1;
-		break;
+		c->len = r->data.len - c->off;
+		dmo_buf_addc(&r->data, '\0');
+		return 0;
 	case DMO_ACT_PSEUDO:
 		if (t == DMO_NULL)
 			return 1;
@@ -745,6 +762,28 @@ apply(const struct enc *E, struct hand *h, const struct dmo_record *r,
 }
 
 /*
+ * The fields of the current shape that are not passed, kept by each
+ * hand until the shape changes: a record's loop then visits only them.
+ * E->shape and E->plan do not change while threads compute.
+ */
+static void
+hand_plan(const struct enc *E, struct hand *h, size_t n)
+{
+	size_t i;
+
+	if (h->act_valid && h->act_shape == E->shape)
+		return;
+	free(h->act);
+	h->act = dmo_xcalloc(n > 0 ? n : 1, sizeof(*h->act));
+	h->nact = 0;
+	for (i = 0; i < n; i++)
+		if (E->plan[i].act != DMO_ACT_PASS)
+			h->act[h->nact++] = i;
+	h->act_shape = E->shape;
+	h->act_valid = 1;
+}
+
+/*
  * The new values of r by the plan, set in r (dropped fields keep their
  * value; emit leaves them out).  0, or -1 with err set and *bad the
  * field at fault, r unchanged.  Worker threads call this too.
@@ -753,7 +792,8 @@ static int
 compute(const struct enc *E, struct hand *h, struct dmo_record *r,
     size_t *bad, struct dmo_err *err)
 {
-	size_t i, n = dmo_record_count(r), nchg = 0;
+	size_t i, k, n = dmo_record_count(r), nchg = 0, end = r->data.len;
+	struct change *c;
 	int rc, decrypted = 0;
 
 	if (n > h->chgcap) {
@@ -761,13 +801,15 @@ compute(const struct enc *E, struct hand *h, struct dmo_record *r,
 		h->chg = dmo_xcalloc(n, sizeof(*h->chg));
 		h->chgcap = n;
 	}
+	hand_plan(E, h, n);
 	h->scratch.len = 0;
-	for (i = 0; i < n; i++) {
-		if (E->plan[i].act == DMO_ACT_PASS)
-			continue;
+	for (k = 0; k < h->nact; k++) {
+		i = h->act[k];
 		rc = apply(E, h, r, i, &h->chg[nchg], err);
 		if (rc < 0) {
 			dmo_crypto_wipe(h->scratch.p, h->scratch.len);
+			/* Values sealed into r->data: r is left as it was. */
+			r->data.len = end;
 			*bad = i;
 			return -1;
 		}
@@ -777,10 +819,12 @@ compute(const struct enc *E, struct hand *h, struct dmo_record *r,
 			nchg++;
 		}
 	}
-	for (i = 0; i < nchg; i++)
-		if (!h->chg[i].drop)
-			dmo_record_set(r, h->chg[i].i, h->chg[i].type,
-			    h->scratch.p + h->chg[i].off, h->chg[i].len);
+	for (c = h->chg; c < h->chg + nchg; c++)
+		if (c->inrec)
+			dmo_record_set_built(r, c->i, c->type, c->off, c->len);
+		else if (!c->drop)
+			dmo_record_set(r, c->i, c->type, h->scratch.p + c->off,
+			    c->len);
 	/* The record holds the plaintext now; no second copy lingers. */
 	if (decrypted)
 		dmo_crypto_wipe(h->scratch.p, h->scratch.len);
@@ -1057,6 +1101,9 @@ hand_release(struct hand *h)
 	free(h->chg);
 	h->chg = NULL;
 	h->chgcap = 0;
+	free(h->act);
+	h->act = NULL;
+	h->act_valid = 0;
 }
 
 static void

@@ -124,6 +124,21 @@ void	 dmo_record_reset_values(struct dmo_record *);
 void	 dmo_record_set(struct dmo_record *, size_t i, enum dmo_type,
 	    const char *v, size_t vlen);
 
+/*
+ * Value i becomes data[off..off + vlen): bytes the caller appended to
+ * r->data, followed by their NUL, after the values that r holds.  As
+ * dmo_record_set without copying them (dmo-encrypt seals values there).
+ */
+static inline void
+dmo_record_set_built(struct dmo_record *r, size_t i, enum dmo_type type,
+    size_t off, size_t vlen)
+{
+	r->frame = NULL;
+	r->val[i].type = type;
+	r->val[i].off = off;
+	r->val[i].len = vlen;
+}
+
 /* Deep copy src into dst (dst keeps its allocations). */
 void	 dmo_record_copy(struct dmo_record *dst, const struct dmo_record *src);
 

@@ -6,6 +6,7 @@
 #include "base64.h"
 #include "crypto.h"
 #include "exitcode.h"
+#include "hash.h"
 #include "seal.h"
 #include "value.h"
 
@@ -34,7 +35,7 @@
 #define CACHE_MAX	256
 
 struct cache_slot {
-	size_t		 hash;
+	uint64_t	 hash;
 	unsigned long	 used;		/* tick of the last use; 0: empty */
 	int		 type;
 	size_t		 nlen;
@@ -81,17 +82,28 @@ dmo_nonce_init(struct dmo_nonce *n)
 	n->next = 0;
 }
 
-/* Nonce number c: 4 zero bytes, then c as 64 bits big-endian. */
+/*
+ * Nonce number c: 4 zero bytes, then c as 64 bits big-endian, as one
+ * byte swap and store where the compiler has one (once a value).
+ */
 static void
 nonce_put(uint8_t iv[12], uint64_t c)
 {
-	int i;
-
 	memset(iv, 0, 4);
-	for (i = 11; i >= 4; i--) {
-		iv[i] = (uint8_t)c;
-		c >>= 8;
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	c = __builtin_bswap64(c);
+	memcpy(iv + 4, &c, 8);
+#else
+	{
+		int i;
+
+		for (i = 11; i >= 4; i--) {
+			iv[i] = (uint8_t)c;
+			c >>= 8;
+		}
 	}
+#endif
 }
 
 int
@@ -292,19 +304,16 @@ siv_of(struct dmo_sealer *s, const struct dmo_key *k, struct dmo_err *err)
 /*
  * The associated data of a value (see seal.h).  It depends on the mode,
  * key and field only, so the last one of each mode is kept and reused
- * while they stay the same (the usual case: a field per mode).
+ * while they stay the same (the usual case: a field per mode): that
+ * test is inline, compared without calls to memcmp, and aad_build makes
+ * a new one out of line.
  */
-static const struct dmo_buf *
-make_aad(struct dmo_sealer *s, int mode, const uint8_t kid[KID],
-    const char *name, size_t nlen)
+static const struct dmo_buf * __attribute__((noinline))
+aad_build(struct dmo_sealer *s, struct dmo_buf *a, int mode,
+    const uint8_t kid[KID], const char *name, size_t nlen)
 {
-	struct dmo_buf *a = &s->aad[mode == DMO_SEAL_RANDOM];
 	uint8_t n4[4];
 
-	if (a->len == 5 + KID + 4 + nlen + 4 + s->ctxlen &&
-	    memcmp(a->p + 5, kid, KID) == 0 &&
-	    memcmp(a->p + 5 + KID + 4, name, nlen) == 0)
-		return a;
 	a->len = 0;
 	dmo_buf_add(a, mode == DMO_SEAL_RANDOM ? "dmo1r" : "dmo1d", 5);
 	dmo_buf_add(a, kid, KID);
@@ -315,6 +324,19 @@ make_aad(struct dmo_sealer *s, int mode, const uint8_t kid[KID],
 	dmo_buf_add(a, n4, 4);
 	dmo_buf_add(a, s->ctx, s->ctxlen);
 	return a;
+}
+
+static inline const struct dmo_buf *
+make_aad(struct dmo_sealer *s, int mode, const uint8_t kid[KID],
+    const char *name, size_t nlen)
+{
+	struct dmo_buf *a = &s->aad[mode == DMO_SEAL_RANDOM];
+
+	if (a->len == 5 + KID + 4 + nlen + 4 + s->ctxlen &&
+	    dmo_load32(a->p + 5) == dmo_load32(kid) &&
+	    dmo_record_name_eq(a->p + 5 + KID + 4, name, nlen))
+		return a;
+	return aad_build(s, a, mode, kid, name, nlen);
 }
 
 static const char type_byte[] = {
@@ -418,29 +440,46 @@ slot_reserve(struct cache_slot *c, size_t n)
 	c->mem = dmo_xmalloc(c->cap);
 }
 
-int
-dmo_seal(struct dmo_sealer *s, enum dmo_seal_mode mode, const char *name,
-    size_t nlen, enum dmo_type t, const char *v, size_t vlen,
-    struct dmo_buf *out, struct dmo_err *err)
-{
-	struct cache_slot *set, *c, *victim;
-	size_t h, i, start = out->len;
+int dmo_seal_cache_collide;
 
-	if (mode != DMO_SEAL_DETERM || vlen > CACHE_MAX || nlen > CACHE_MAX)
-		return seal_one(s, mode, name, nlen, t, v, vlen, out, err);
+/*
+ * The cache lookup runs for every deterministic value, nearly always a
+ * hit: dmo_hash64 (hash.h) reads the value 8 or 16 bytes a step, the
+ * field name's first 8 bytes and length are mixed in (names differing
+ * later only share a set), and an entry is compared by its whole 64-bit
+ * hash and lengths before its bytes, inline (dmo_record_name_eq) rather
+ * than by two calls to memcmp.  dmo_seal_cache_collide (the tests)
+ * gives every value the same hash, so that only the bytes tell entries
+ * apart.  Out of line, so that dmo_seal costs a randomised value only
+ * a test and a jump.
+ */
+static int __attribute__((noinline))
+seal_cached(struct dmo_sealer *s, const char *name, size_t nlen,
+    enum dmo_type t, const char *v, size_t vlen, struct dmo_buf *out,
+    struct dmo_err *err)
+{
+	const enum dmo_seal_mode mode = DMO_SEAL_DETERM;
+	struct cache_slot *set, *c, *victim;
+	size_t i, start = out->len;
+	uint64_t h;
+
 	if (s->cache == NULL)
 		s->cache = dmo_xcalloc(CACHE_SETS * CACHE_WAYS,
 		    sizeof(*s->cache));
-	h = dmo_hash(v, vlen) ^ dmo_hash(name, nlen) * 31 ^ (size_t)t;
+	h = dmo_hash64(v, vlen) ^ dmo_hash_mum(dmo_hash_load_small(
+	    (const unsigned char *)name, nlen < 8 ? nlen : 8) ^ nlen,
+	    0x9e3779b97f4a7c15ULL) ^ (uint64_t)t;
+	if (dmo_seal_cache_collide)
+		h = 0;
 	set = &s->cache[(h & (CACHE_SETS - 1)) * CACHE_WAYS];
 	victim = set;
 	s->tick++;
 	for (i = 0; i < CACHE_WAYS; i++) {
 		c = &set[i];
-		if (c->used != 0 && c->hash == h && c->type == (int)t &&
-		    c->nlen == nlen && c->vlen == vlen &&
-		    memcmp(c->mem, name, nlen) == 0 &&
-		    memcmp(c->mem + nlen, v, vlen) == 0) {
+		if (c->hash == h && c->vlen == vlen && c->nlen == nlen &&
+		    c->type == (int)t && c->used != 0 &&
+		    dmo_record_name_eq(c->mem, name, nlen) &&
+		    dmo_record_name_eq(c->mem + nlen, v, vlen)) {
 			c->used = s->tick;
 			dmo_buf_add(out, c->mem + nlen + vlen, c->tlen);
 			return 0;
@@ -448,14 +487,21 @@ dmo_seal(struct dmo_sealer *s, enum dmo_seal_mode mode, const char *name,
 		if (c->used < victim->used)
 			victim = c;
 	}
-	if (seal_one(s, mode, name, nlen, t, v, vlen, out, err) != 0)
-		return -1;
+	/*
+	 * The entry takes the name and value first, and they are sealed
+	 * from there: v may lie in out, which sealing may move.
+	 */
 	c = victim;
-	c->tlen = out->len - start;
-	slot_reserve(c, nlen + vlen + c->tlen);
+	c->used = 0;
+	slot_reserve(c, nlen + vlen + PREFIX_LEN +
+	    dmo_b64url_len(KID + DMO_SIV_TAG + 1 + vlen));
 	memcpy(c->mem, name, nlen);
 	if (vlen > 0)
 		memcpy(c->mem + nlen, v, vlen);
+	if (seal_one(s, mode, c->mem, nlen, t, c->mem + nlen, vlen, out,
+	    err) != 0)
+		return -1;
+	c->tlen = out->len - start;
 	memcpy(c->mem + nlen + vlen, out->p + start, c->tlen);
 	c->hash = h;
 	c->nlen = nlen;
@@ -463,6 +509,16 @@ dmo_seal(struct dmo_sealer *s, enum dmo_seal_mode mode, const char *name,
 	c->type = (int)t;
 	c->used = s->tick;
 	return 0;
+}
+
+int
+dmo_seal(struct dmo_sealer *s, enum dmo_seal_mode mode, const char *name,
+    size_t nlen, enum dmo_type t, const char *v, size_t vlen,
+    struct dmo_buf *out, struct dmo_err *err)
+{
+	if (mode == DMO_SEAL_DETERM && vlen <= CACHE_MAX && nlen <= CACHE_MAX)
+		return seal_cached(s, name, nlen, t, v, vlen, out, err);
+	return seal_one(s, mode, name, nlen, t, v, vlen, out, err);
 }
 
 static int

@@ -88,10 +88,14 @@ enum dmo_seal_mode {
 };
 
 /* Encrypt a value for field name under the primary key; the text is
- * appended to out.  0 or -1. */
+ * appended to out.  0 or -1.  v may lie in out's bytes (a record's
+ * value sealed into its own data). */
 int	 dmo_seal(struct dmo_sealer *, enum dmo_seal_mode, const char *name,
 	    size_t nlen, enum dmo_type, const char *v, size_t vlen,
 	    struct dmo_buf *out, struct dmo_err *);
+
+/* For the tests: every deterministic value hashes alike in the cache. */
+extern int dmo_seal_cache_collide;
 
 /*
  * Decrypt a ciphertext text of either mode made for field name: the

@@ -598,3 +598,19 @@ mixed() {
 	usage_error "option '--threads': not a number from 1 to 256: \"257\"" --threads 257 -k k.key -e x
 	usage_error "option '--threads': not a number from 1 to 256: \"x\"" --threads x -k k.key -e x
 }
+
+@test "dmo-encrypt: a rejected record goes to the rejects as read, though fields before the bad one were sealed" {
+	# email and name are sealed into the record's own data before c
+	# fails to open: the reject must hold the values read, not those.
+	printf '%s\n' '{"id":1,"name":"n1","email":"e1@x.example","c":"dmo1r:AAAA","z":"end"}' \
+	    '{"id":2,"name":"n2","email":"e2@x.example","z":"end"}' >in.ndjson
+	for t in 1 3; do
+		for b in "" -B; do
+			run -4 --separate-stderr dmo-encrypt --threads $t $b \
+			    -k k.key -e email -d name -D c --rejects rej$t$b \
+			    --max-rejects 100% in.ndjson
+			assert_equal "$(jq -c .record rej$t$b)" \
+			    "$(head -1 in.ndjson)"
+		done
+	done
+}

@@ -505,6 +505,141 @@ test_helpers(void)
 	dmo_buf_release(&two);
 }
 
+/*
+ * The deterministic cache of seal.c against sealing without it: every
+ * text equals what a fresh sealer makes of that value alone.  The values
+ * are more than a set holds (eviction), of one length and other bytes,
+ * the same bytes under another field or type, empty, with NUL bytes,
+ * and of 252 to 259 bytes (the cache keeps up to 256); each is sealed
+ * three times, in two orders.
+ * With collide, every value hashes alike: one set, told apart by bytes.
+ */
+static void
+test_cache(int collide)
+{
+	static const char *const names[] = { "f", "g", "", "ff" };
+	static const enum dmo_type types[] = { DMO_STRING, DMO_NUMBER };
+	struct dmo_keyset ks;
+	struct dmo_key k;
+	struct dmo_err err;
+	struct dmo_buf got = DMO_BUF_INIT, want = DMO_BUF_INIT;
+	struct dmo_sealer *s, *fresh;
+	char v[320], label[80];
+	size_t vlen, nlen;
+	int i, j, round, ok = 1;
+
+	memset(&k, 0, sizeof(k));
+	k.id = 0x0a0b0c0d;
+	strcpy(k.idhex, "0a0b0c0d");
+	for (i = 0; i < 32; i++)
+		k.secret[i] = (uint8_t)(i * 7);
+	ks.keys = &k;
+	ks.n = 1;
+	ks.log2n = 0;
+	dmo_seal_cache_collide = collide;
+	s = dmo_sealer_new(&ks, "ctx", &err);
+	for (round = 0; round < 3; round++)
+		for (j = 0; j < 48; j++) {
+			i = round == 1 ? 47 - j : j;
+			/*
+			 * 8 short values of 6 bytes but one empty, each
+			 * under 2 names and 2 types; then pairs of long
+			 * ones of 252 to 259 bytes, the same length and
+			 * other bytes.
+			 */
+			if (i < 32) {
+				vlen = i % 16 / 2 == 0 ? 0 : 6;
+				memcpy(v, "x\0y", 3);
+				v[3] = v[5] = (char)('a' + i % 16 / 2);
+				v[4] = '\0';
+			} else {
+				vlen = 252 + (size_t)(i - 32) / 2;
+				memset(v, 'z', vlen);
+				v[vlen / 2] = (char)(i % 2);
+			}
+			nlen = strlen(names[i / 16 % 4]);
+			got.len = want.len = 0;
+			fresh = dmo_sealer_new(&ks, "ctx", &err);
+			if (dmo_seal(s, DMO_SEAL_DETERM, names[i / 16 % 4],
+			    nlen, types[i % 2], v, vlen, &got, &err) != 0 ||
+			    dmo_seal(fresh, DMO_SEAL_DETERM, names[i / 16 % 4],
+			    nlen, types[i % 2], v, vlen, &want, &err) != 0 ||
+			    got.len != want.len ||
+			    memcmp(got.p, want.p, got.len) != 0) {
+				if (ok)
+					printf("# round %d value %d\n", round,
+					    i);
+				ok = 0;
+			}
+			dmo_sealer_free(fresh);
+		}
+	dmo_sealer_free(s);
+	dmo_seal_cache_collide = 0;
+	snprintf(label, sizeof(label), "cache: %s, what a fresh sealer makes",
+	    collide ? "all values colliding" : "hashed");
+	CHECK(ok, label);
+	dmo_buf_release(&got);
+	dmo_buf_release(&want);
+}
+
+/*
+ * A value sealed into the buffer that holds it (seal.h allows it, and
+ * dmo-encrypt seals a record's values into its own data): the buffer
+ * moves as it grows, and the text must still be that of the value.
+ * Each mode; deterministic on a miss and on a hit of the cache.
+ */
+static void
+test_alias(void)
+{
+	struct dmo_keyset ks;
+	struct dmo_key k;
+	struct dmo_err err;
+	struct dmo_buf in = DMO_BUF_INIT, want = DMO_BUF_INIT,
+	    back = DMO_BUF_INIT;
+	struct dmo_sealer *s;
+	enum dmo_type t;
+	enum dmo_seal_mode mode, m;
+	char v[60];
+	int i, round, ok = 1;
+
+	memset(&k, 0, sizeof(k));
+	k.id = 0x01010101;
+	strcpy(k.idhex, "01010101");
+	for (i = 0; i < 32; i++)
+		k.secret[i] = (uint8_t)(i + 100);
+	ks.keys = &k;
+	ks.n = 1;
+	ks.log2n = 0;
+	s = dmo_sealer_new(&ks, "", &err);
+	for (i = 0; i < (int)sizeof(v); i++)
+		v[i] = (char)('A' + i % 26);
+	for (round = 0; round < 3; round++) {
+		mode = round == 0 ? DMO_SEAL_RANDOM : DMO_SEAL_DETERM;
+		/* 60 bytes in a buffer of 64: sealing must move it. */
+		dmo_buf_release(&in);
+		dmo_buf_add(&in, v, sizeof(v));
+		want.len = back.len = 0;
+		if (dmo_seal(s, mode, S("f"), DMO_STRING, in.p, sizeof(v), &in,
+		    &err) != 0 ||
+		    dmo_seal_open(s, S("f"), in.p + sizeof(v),
+		    in.len - sizeof(v), &t, &m, &back, &err) != 0 ||
+		    m != mode || t != DMO_STRING || back.len != sizeof(v) ||
+		    memcmp(back.p, v, sizeof(v)) != 0 ||
+		    memcmp(in.p, v, sizeof(v)) != 0)
+			ok = 0;
+		if (mode == DMO_SEAL_DETERM && (dmo_seal(s, mode, S("f"),
+		    DMO_STRING, v, sizeof(v), &want, &err) != 0 ||
+		    want.len != in.len - sizeof(v) ||
+		    memcmp(want.p, in.p + sizeof(v), want.len) != 0))
+			ok = 0;
+	}
+	CHECK(ok, "seal: a value sealed into its own buffer, each mode");
+	dmo_sealer_free(s);
+	dmo_buf_release(&in);
+	dmo_buf_release(&want);
+	dmo_buf_release(&back);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -526,5 +661,8 @@ main(int argc, char **argv)
 	test_b64();
 	test_nonces();
 	test_helpers();
+	test_cache(0);
+	test_cache(1);
+	test_alias();
 	return done();
 }
