@@ -182,11 +182,39 @@ struct slot {
 	struct dmo_buf		 frame;		/* its binary frame, -B */
 };
 
+/*
+ * A binary record frame of a batch, read but not decoded (see
+ * frame_add), and what became of it.
+ */
+struct fslot {
+	size_t			 off;		/* its payload in the arena */
+	size_t			 len;
+	unsigned long long	 foff;		/* dmo_frame_ref */
+	unsigned long long	 recno;
+	uint64_t		 nonce;		/* the first of its window */
+	size_t			 out;		/* its sealed frame in outs */
+	size_t			 outlen;
+	int			 done;		/* else this thread redoes it */
+};
+
 /* Records gathered to be sealed together. */
 struct batch {
 	struct slot		*slots;
 	size_t			 n;
 	size_t			 bytes;		/* of values */
+	size_t			 slots_hi;	/* slots ever used */
+	int			 frames;	/* it holds fslots, not slots */
+	struct fslot		*fs;
+	struct dmo_buf		 arena;		/* the frames' payloads */
+	size_t			 arena_hi;	/* the most it held */
+	struct dmo_buf		*outs;		/* [chunk]: sealed frames */
+};
+
+/* What a pool thread decodes frames into: its own, and kept warm. */
+struct deck {
+	struct dmo_record	 rec;
+	struct dmo_buf		 stack;
+	char			 pad[64];	/* apart from the next */
 };
 
 /*
@@ -201,6 +229,12 @@ struct crew {
 	struct slot		*slots;		/* of the batch in the pool */
 	unsigned		 nonces;	/* a record's window */
 	int			 encode;	/* -B, nothing dropped: frames */
+	/* A batch of frames (frame_add): */
+	struct fslot		*fs;
+	const char		*arena;
+	struct dmo_buf		*outs;
+	const struct dmo_record	*names;	/* the frames' schema */
+	struct deck		*decks;		/* [thread] */
 };
 
 #define CREW_SIZE	128	/* two cache lines: one and its pair */
@@ -233,6 +267,12 @@ struct enc {
 	int			 sealing;	/* the pool is at fly */
 	size_t			 pending;	/* records read, not written */
 	int			 encode;	/* -B output */
+	int			 frames;	/* the plan takes frame_add */
+	int			 try_frames;	/* read with next_frame */
+	int			 discard;	/* a frame ended its source */
+	struct dmo_reader	*r;		/* being read */
+	struct dmo_record	 fnames;	/* the frames' names (crew) */
+	struct dmo_record	 frec;		/* ... for the writer */
 	struct dmo_writer	*w;
 	struct dmo_out		*out;
 	struct dmo_record	 rec;
@@ -604,6 +644,9 @@ plan_shape(struct enc *E, const struct dmo_record *r)
 			E->nonces++;
 	}
 	E->shape = r->shape;
+	E->frames = E->threads > 1 && E->encode && E->hand.sealer != NULL &&
+	    E->active && !E->any_drop;
+	E->try_frames = E->frames;
 }
 
 /*
@@ -878,8 +921,8 @@ emit(struct enc *E, struct dmo_record *r)
 		write_failed(E, &err);
 }
 
-/* One record, in this thread. */
-static void
+/* One record, in this thread (inlined in the loop of encrypt_one). */
+static inline __attribute__((always_inline)) void
 process(struct enc *E)
 {
 	struct dmo_err err;
@@ -945,6 +988,134 @@ seal_slots(void *arg, int t, size_t begin, size_t end)
 	}
 }
 
+/*
+ * Binary input, binary output (the common case between dmo programs):
+ * this thread does not decode the records of a batch.  It only cuts
+ * the input into record frames (dmo_reader_next_frame) and copies their
+ * payloads one after another into the batch's arena; a pool thread
+ * decodes each into a record of its own (the same one for every record,
+ * so it stays in that thread's caches), seals it and encodes its frame
+ * after the others of its chunk in outs[chunk]; this thread copies the
+ * frames out in order.  So a record's bytes cross between CPUs twice,
+ * in two long runs, and no buffer is written by one thread and then
+ * rewritten by the other.  A frame that the pool could not do whole (a
+ * bad value, a value that fails to seal, a record too large for a
+ * frame) is redone here in order, from its payload, as one thread does
+ * it: decoded as dmo_reader_next would have, sealed in its own window.
+ */
+
+/* Seal frames [begin, end) of the batch in the pool (a pool function). */
+static void
+seal_frames(void *arg, int t, size_t begin, size_t end)
+{
+	const struct crew *w = arg;
+	struct hand *h = w->hands[t];
+	struct deck *d = &w->decks[t];
+	struct dmo_buf *o = &w->outs[begin / CHUNK];
+	struct fslot *s;
+	struct dmo_err err;
+	size_t i, bad;
+
+	o->len = 0;
+	if (d->rec.shape != w->names->shape) {
+		dmo_record_copy(&d->rec, w->names);
+		d->rec.shape = w->names->shape;
+	}
+	for (i = begin; i < end; i++) {
+		s = &w->fs[i];
+		s->done = 0;
+		if (dmo_frame_decode(w->arena + s->off, s->len, &d->rec,
+		    &d->stack) != 0)
+			continue;
+		dmo_sealer_window(h->sealer, s->nonce, w->nonces);
+		if (compute(w->E, h, &d->rec, &bad, &err) != 0)
+			continue;
+		s->out = o->len;
+		if (dmo_frame_append(&d->rec, o) != 0)
+			continue;
+		s->outlen = o->len - s->out;
+		s->done = 1;
+	}
+}
+
+/*
+ * Make room for n more bytes in the arena of b; its old bytes are
+ * wiped, as far as they were used (wiping untouched pages faults them
+ * in).
+ */
+static void
+arena_grow(struct batch *b, size_t n)
+{
+	struct dmo_buf nb = DMO_BUF_INIT;
+	struct dmo_buf *a = &b->arena;
+
+	if (a->cap - a->len > n)
+		return;
+	dmo_buf_grow(&nb, 2 * (a->len + n) > ((size_t)64 << 10) ?
+	    2 * (a->len + n) : (size_t)64 << 10);
+	if (a->len > 0)
+		memcpy(nb.p, a->p, a->len);
+	nb.len = a->len;
+	dmo_crypto_wipe(a->p, b->arena_hi);
+	dmo_buf_release(a);
+	*a = nb;
+}
+
+/* Redo frame s of b here, in order (see above). */
+static void
+frame_redo(struct enc *E, struct batch *b, const struct fslot *s)
+{
+	struct dmo_frame_ref f;
+	struct dmo_err err;
+	int rc;
+
+	f.payload = b->arena.p + s->off;
+	f.len = s->len;
+	f.foff = s->foff;
+	f.recno = s->recno;
+	rc = dmo_reader_decode_frame(E->r, &f, &E->rec, &err);
+	if (rc == DMO_READ_RECORD) {
+		E->run.in++;
+		dmo_sealer_window(E->hand.sealer, s->nonce, E->nonces);
+		process(E);
+		dmo_sealer_no_window(E->hand.sealer);
+	} else if (rc == DMO_READ_BAD)
+		dmo_run_reject_read(&E->run, E->r, &err);
+	else {
+		/* Its source ends here: the frames after it were not read. */
+		dmo_run_error(&E->run, &err);
+		E->discard = 1;
+	}
+}
+
+/* Write batch b of frames, sealed, in order; it is then empty. */
+static void
+frames_write(struct enc *E, struct batch *b)
+{
+	struct fslot *s;
+	size_t i, n = b->n;
+
+	b->n = 0;
+	b->bytes = 0;
+	for (i = 0; i < n; i++) {
+		s = &b->fs[i];
+		E->pending--;
+		if (E->discard)
+			continue;
+		if (!s->done) {
+			frame_redo(E, b, s);
+			continue;
+		}
+		E->run.in++;
+		E->frec.frame = b->outs[i / CHUNK].p + s->out;
+		E->frec.framelen = s->outlen;
+		emit(E, &E->frec);
+	}
+	b->arena.len = 0;
+	if (E->pending == 0)
+		E->discard = 0;
+}
+
 /* Wipe and free what a slot holds beyond SLOT_KEEP. */
 static void
 slot_trim(struct slot *s)
@@ -969,6 +1140,10 @@ batch_write(struct enc *E, struct batch *b)
 	struct slot *s;
 	size_t i, n = b->n, vlen;
 
+	if (b->frames) {
+		frames_write(E, b);
+		return;
+	}
 	/* Empty first: a reject may end the run (--max-rejects). */
 	b->n = 0;
 	b->bytes = 0;
@@ -1018,7 +1193,10 @@ batch_ship(struct enc *E)
 	    (uint64_t)E->nonces * E->cur->n, &first, &err) != 0)
 		die(E, &err);
 	for (i = 0; i < E->cur->n; i++)
-		E->cur->slots[i].nonce = first + (uint64_t)i * E->nonces;
+		if (E->cur->frames)
+			E->cur->fs[i].nonce = first + (uint64_t)i * E->nonces;
+		else
+			E->cur->slots[i].nonce = first + (uint64_t)i * E->nonces;
 	for (t = 1; t < E->threads; t++)
 		if (dmo_sealer_sync(E->hands[t]->sealer, &err) != 0)
 			die(E, &err);
@@ -1026,7 +1204,14 @@ batch_ship(struct enc *E)
 	E->crew->slots = E->fly->slots;
 	E->crew->nonces = E->nonces;
 	E->crew->encode = E->encode && !E->any_drop;
-	dmo_pool_start(E->pool, E->fly->n, CHUNK, seal_slots, E->crew);
+	if (E->fly->frames) {
+		E->crew->fs = E->fly->fs;
+		E->crew->arena = E->fly->arena.p;
+		E->crew->outs = E->fly->outs;
+		E->crew->names = &E->fnames;
+	}
+	dmo_pool_start(E->pool, E->fly->n, CHUNK, E->fly->frames ?
+	    seal_frames : seal_slots, E->crew);
 	E->sealing = 1;
 	if (b != NULL)
 		batch_write(E, b);
@@ -1084,9 +1269,21 @@ pool_start(struct enc *E)
 	E->crew = memset(mem, 0, CREW_SIZE);
 	E->crew->E = E;
 	E->crew->hands = E->hands;
-	for (t = 0; t < 2; t++)
+	for (t = 0; t < 2; t++) {
 		E->batch[t].slots = dmo_xcalloc(BATCH_RECORDS,
 		    sizeof(struct slot));
+		E->batch[t].fs = dmo_xcalloc(BATCH_RECORDS,
+		    sizeof(struct fslot));
+		E->batch[t].outs = dmo_xcalloc(BATCH_RECORDS / CHUNK,
+		    sizeof(struct dmo_buf));
+	}
+	if (posix_memalign(&mem, 64, (size_t)E->threads *
+	    sizeof(struct deck)) != 0)
+		mem = dmo_xmalloc((size_t)E->threads * sizeof(struct deck));
+	E->crew->decks = memset(mem, 0, (size_t)E->threads *
+	    sizeof(struct deck));
+	for (t = 0; t < E->threads; t++)
+		dmo_record_init(&E->crew->decks[t].rec);
 	E->cur = &E->batch[0];
 	dmo_io_on_wait(batch_on_wait, E);
 }
@@ -1124,9 +1321,18 @@ pool_stop(struct enc *E)
 		free(E->hands[t]);
 	}
 	free(E->hands);
+	for (t = 0; t < E->threads; t++) {
+		struct deck *d = &E->crew->decks[t];
+
+		dmo_crypto_wipe(d->rec.data.p, d->rec.data.cap);
+		dmo_record_release(&d->rec);
+		dmo_buf_release(&d->stack);
+	}
+	free(E->crew->decks);
 	free(E->crew);
 	for (t = 0; t < 2; t++) {
-		for (i = 0; i < BATCH_RECORDS; i++) {
+		/* Not those never used: reading them would fault them in. */
+		for (i = 0; i < E->batch[t].slots_hi; i++) {
 			s = &E->batch[t].slots[i];
 			dmo_crypto_wipe(s->rec.data.p, s->rec.data.cap);
 			dmo_record_release(&s->rec);
@@ -1134,6 +1340,16 @@ pool_stop(struct enc *E)
 			dmo_buf_release(&s->frame);
 		}
 		free(E->batch[t].slots);
+		free(E->batch[t].fs);
+		dmo_crypto_wipe(E->batch[t].arena.p, E->batch[t].arena_hi);
+		dmo_buf_release(&E->batch[t].arena);
+		for (i = 0; i < BATCH_RECORDS / CHUNK; i++) {
+			struct dmo_buf *o = &E->batch[t].outs[i];
+
+			dmo_crypto_wipe(o->p, o->cap);
+			dmo_buf_release(o);
+		}
+		free(E->batch[t].outs);
 	}
 }
 
@@ -1147,7 +1363,10 @@ batch_add(struct enc *E)
 
 	if (E->pool == NULL)
 		pool_start(E);
+	if (E->cur->n > 0 && E->cur->frames)
+		batch_flush(E);
 	b = E->cur;
+	b->frames = 0;
 	s = &b->slots[b->n];
 	if (s->rec.shape != E->rec.shape) {
 		dmo_record_copy(&s->rec, &E->rec);
@@ -1164,9 +1383,83 @@ batch_add(struct enc *E)
 	E->rec.frame = NULL;
 	E->pending++;
 	b->n++;
+	if (b->n > b->slots_hi)
+		b->slots_hi = b->n;
 	b->bytes += s->rec.data.len;
 	if (b->n == BATCH_RECORDS || b->bytes >= BATCH_BYTES)
 		batch_ship(E);
+}
+
+/* Add the frame just read to the batch (see seal_frames). */
+static void
+frame_add(struct enc *E, const struct dmo_frame_ref *f)
+{
+	struct batch *b;
+	struct fslot *s;
+
+	if (E->pool == NULL)
+		pool_start(E);
+	if (E->cur->n > 0 && !E->cur->frames)
+		batch_flush(E);
+	b = E->cur;
+	b->frames = 1;
+	s = &b->fs[b->n];
+	s->off = b->arena.len;
+	s->len = f->len;
+	s->foff = f->foff;
+	s->recno = f->recno;
+	arena_grow(b, f->len);
+	memcpy(b->arena.p + b->arena.len, f->payload, f->len);
+	b->arena.len += f->len;
+	if (b->arena.len > b->arena_hi)
+		b->arena_hi = b->arena.len;
+	E->pending++;
+	b->n++;
+	b->bytes += f->len;
+	if (b->n == BATCH_RECORDS || b->bytes >= BATCH_BYTES)
+		batch_ship(E);
+}
+
+/*
+ * The next record, or with frame_add in view (binary input, a plan
+ * that takes it) the next record frame undecoded.  A frame that the
+ * plan of its names does not take is decoded here and goes as a record.
+ */
+static int
+next_input(struct enc *E, struct dmo_reader *r, struct dmo_err *err)
+{
+	struct dmo_frame_ref f;
+	const struct dmo_record *names;
+	int rc;
+
+	if (!E->try_frames)
+		return dmo_reader_next(r, &E->rec, err);
+	for (;;) {
+		rc = dmo_reader_next_frame(r, E->pending > 0, &E->rec, &f,
+		    err);
+		if (rc == DMO_READ_SYNC) {
+			batch_flush(E);
+			continue;
+		}
+		if (rc != DMO_READ_FRAME)
+			return rc;
+		dmo_run_tick(&E->run);
+		names = dmo_reader_schema(r);
+		if (names->shape != E->shape || E->plan == NULL) {
+			batch_flush(E);
+			plan_shape(E, names);
+			dmo_record_copy(&E->fnames, names);
+			E->fnames.shape = names->shape;
+			dmo_record_copy(&E->frec, names);
+			E->frec.shape = names->shape;
+		}
+		if (E->frames) {
+			frame_add(E, &f);
+			continue;
+		}
+		batch_flush(E);
+		return dmo_reader_decode_frame(r, &f, &E->rec, err);
+	}
 }
 
 static void
@@ -1180,7 +1473,8 @@ encrypt_one(struct enc *E, const char *path)
 		dmo_run_error(&E->run, &err);
 		return;
 	}
-	while ((rc = dmo_reader_next(r, &E->rec, &err)) != DMO_READ_EOF) {
+	E->r = r;
+	while ((rc = next_input(E, r, &err)) != DMO_READ_EOF) {
 		dmo_run_tick(&E->run);
 		if (rc == DMO_READ_RECORD) {
 			E->run.in++;
@@ -1188,7 +1482,8 @@ encrypt_one(struct enc *E, const char *path)
 				batch_flush(E);
 				plan_shape(E, &E->rec);
 			}
-			if (E->threads > 1 && E->active && E->hand.sealer != NULL)
+			if (E->threads > 1 && E->active && E->hand.sealer != NULL &&
+			    !E->frames)
 				batch_add(E);
 			else {
 				batch_flush(E);
@@ -1210,6 +1505,7 @@ encrypt_one(struct enc *E, const char *path)
 	batch_flush(E);
 	E->run.bytes_in += dmo_reader_bytes(r);
 	dmo_reader_free(r);
+	E->r = NULL;
 }
 
 static int
@@ -1409,10 +1705,14 @@ main(int argc, char *argv[])
 	wopts.format = dmo_wire_format(binary);
 	wopts.header = 1;
 	E.encode = wopts.format == DMO_FMT_BINARY;
+	/* Until a plan says otherwise (plan_shape). */
+	E.try_frames = E.threads > 1 && E.encode && E.hand.sealer != NULL;
 	if ((E.w = dmo_writer_new(E.out, &wopts, &err)) == NULL)
 		write_failed(&E, &err);
 	dmo_record_init(&E.rec);
 	dmo_record_init(&E.outrec);
+	dmo_record_init(&E.fnames);
+	dmo_record_init(&E.frec);
 	if (argc == 0)
 		encrypt_one(&E, "-");
 	for (; argc > 0; argc--, argv++)
@@ -1425,6 +1725,8 @@ main(int argc, char *argv[])
 	pool_stop(&E);
 	dmo_record_release(&E.rec);
 	dmo_record_release(&E.outrec);
+	dmo_record_release(&E.fnames);
+	dmo_record_release(&E.frec);
 	dmo_sealer_free(E.hand.sealer);
 	hand_release(&E.hand);
 	dmo_keyset_free(E.ks);

@@ -175,6 +175,49 @@ int	 dmo_reader_next(struct dmo_reader *, struct dmo_record *,
 int	 dmo_reader_next_write(struct dmo_reader *, struct dmo_writer *,
 	    struct dmo_record *, struct dmo_err *);
 
+/*
+ * Binary record frames read by one thread and decoded by others (a
+ * filter with threads, dmo-encrypt).  dmo_reader_next_frame is
+ * dmo_reader_next, except that a whole record frame under a schema is
+ * not decoded: it returns DMO_READ_FRAME with the frame in *f (its
+ * payload valid until the next call) and counts it as read.  The names
+ * its values go with are dmo_reader_schema's, a record of nulls whose
+ * shape stands for them, valid until the next call.  pending says that
+ * the caller holds frames not yet decoded with dmo_reader_decode_frame:
+ * then anything else (a schema or control frame, damage, the end of the
+ * source) returns DMO_READ_SYNC, nothing read, for the caller to decode
+ * what it holds first and call again.
+ *
+ * dmo_frame_decode decodes the payload into rec, which holds the
+ * schema's names (a dmo_record_copy of dmo_reader_schema), as
+ * dmo_reader_next would: 0, or -1 for anything but good values, for
+ * dmo_reader_decode_frame to say what is wrong.  It touches no reader:
+ * any thread may call it, each with its own rec and stack (scratch).
+ *
+ * dmo_reader_decode_frame decodes f, with a payload that is a copy of
+ * the one handed out, exactly as dmo_reader_next would have: in input
+ * order, before the next call with pending 0.  A DMO_READ_FATAL frame
+ * ends its source; the caller drops the frames it holds after it.
+ */
+#define DMO_READ_FRAME		4
+#define DMO_READ_SYNC		5
+
+struct dmo_frame_ref {
+	const char		*payload;
+	size_t			 len;
+	unsigned long long	 foff;		/* its stream offset */
+	unsigned long long	 recno;		/* in its source */
+};
+
+int	 dmo_reader_next_frame(struct dmo_reader *, int pending,
+	    struct dmo_record *, struct dmo_frame_ref *, struct dmo_err *);
+const struct dmo_record *dmo_reader_schema(const struct dmo_reader *);
+int	 dmo_frame_decode(const char *payload, size_t len,
+	    struct dmo_record *rec, struct dmo_buf *stack);
+int	 dmo_reader_decode_frame(struct dmo_reader *,
+	    const struct dmo_frame_ref *, struct dmo_record *,
+	    struct dmo_err *);
+
 const char *dmo_reader_raw(const struct dmo_reader *, size_t *len);
 const struct dmo_control *dmo_reader_control(const struct dmo_reader *);
 /* The source currently read, e.g. "data.zip/2024.csv". */
@@ -223,6 +266,8 @@ int	 dmo_writer_finish(struct dmo_writer *, struct dmo_err *);
  * for a frame (rec->frame is left NULL; the writer will say why).
  */
 int	 dmo_frame_encode(struct dmo_record *rec, struct dmo_buf *b);
+/* The same, appended to b; rec->frame is not set.  0 or -1. */
+int	 dmo_frame_append(const struct dmo_record *rec, struct dmo_buf *b);
 void	 dmo_writer_free(struct dmo_writer *);
 unsigned long long dmo_writer_count(const struct dmo_writer *);
 

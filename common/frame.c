@@ -430,6 +430,8 @@ struct frame_reader {
 	uint32_t	*hash;		/* duplicate-name check */
 	size_t		 hashcap;
 	struct dmo_err	 dead;		/* the fatal error, again */
+	struct dmo_record schema_rec;	/* dmo_reader_schema */
+	int		 told;		/* dead, said by dmo_reader_decode_frame */
 };
 
 static int
@@ -457,6 +459,7 @@ frame_reader_fini(struct dmo_reader *r)
 		return;
 	names_release(&st->schema);
 	dmo_buf_release(&st->stack);
+	dmo_record_release(&st->schema_rec);
 	free(st->hash);
 	free(st);
 	r->state = NULL;
@@ -633,6 +636,25 @@ schema_dup(struct frame_reader *st)
 	return -1;
 }
 
+/*
+ * The schema as a record of nulls (dmo_reader_schema): the same names
+ * again keep its shape.
+ */
+static void
+schema_record(struct frame_reader *st)
+{
+	struct dmo_err e;
+	size_t i, nlen;
+	const char *name;
+
+	dmo_record_reset(&st->schema_rec);
+	for (i = 0; i < st->schema.n; i++) {
+		name = names_get(&st->schema, i, &nlen);
+		dmo_record_add(&st->schema_rec, name, nlen, DMO_NULL, "", 0);
+	}
+	(void)dmo_record_finish(&st->schema_rec, DMO_DUP_FIRST, &e);
+}
+
 /* The stream offset of a byte in the payload of the frame at foff. */
 #define AT(x)	(foff + FRAME_HDR + (unsigned long long)((x) - payload))
 
@@ -698,6 +720,7 @@ read_schema(struct dmo_reader *r, struct frame_reader *st,
 		    foff, showname(dn, dl));
 	}
 	st->have_schema = 1;
+	schema_record(st);
 	return 0;
 varint:
 	if (rc == VARINT_SHORT)
@@ -792,14 +815,15 @@ fieldname(const struct frame_reader *st, size_t i)
  *
  * Returns 0, or -1 at anything else (a bad or invalid UTF-8 value,
  * damage), for the general code to go over the frame again and say
- * what is wrong.
+ * what is wrong.  Inlined in both its callers: a call per record costs
+ * the reader a few percent.
  */
-static int
-decode_fast(struct frame_reader *st, struct dmo_record *rec,
+static inline __attribute__((always_inline)) int
+decode_fast(size_t nf, struct dmo_buf *stack, struct dmo_record *rec,
     const unsigned char *payload, const unsigned char *end)
 {
 	struct dmo_val *val = rec->val;
-	struct dmo_val *vend = st->schema.n > 0 ? val + st->schema.n : val;
+	struct dmo_val *vend = nf > 0 ? val + nf : val;
 	size_t len = (size_t)(end - payload), where;
 	unsigned char *dp = (unsigned char *)rec->data.p, *q, *e;
 	int allok;
@@ -850,7 +874,7 @@ decode_fast(struct frame_reader *st, struct dmo_record *rec,
 				return -1;
 		} else if (!allok && utf8_ok(q, vlen) != vlen)
 			return -1;
-		if (tag >= DMO_ARRAY && json_check(&st->stack,
+		if (tag >= DMO_ARRAY && json_check(stack,
 		    (const char *)q, vlen, tag == DMO_ARRAY ? '[' : '{',
 		    &where) < 0)
 			return -1;
@@ -862,26 +886,25 @@ decode_fast(struct frame_reader *st, struct dmo_record *rec,
 		return -1;
 	*e = '\0';
 	rec->data.len = len + 1;
-	rec->n = st->schema.n;
+	rec->n = nf;
 	return 0;
 }
 
-static int
-read_record(struct dmo_reader *r, struct frame_reader *st,
+/*
+ * Decode the record frame at foff, record number recno of its source
+ * (counted already), into rec.  Inlined in both its callers, as
+ * decode_fast.
+ */
+static inline __attribute__((always_inline)) int
+decode_record(struct dmo_reader *r, struct frame_reader *st,
     struct dmo_record *rec, const unsigned char *payload, size_t len,
-    unsigned long long foff, struct dmo_err *err)
+    unsigned long long foff, unsigned long long recno, struct dmo_err *err)
 {
 	const unsigned char *q = payload, *end = payload + len, *v, *lenat;
 	size_t i, nf = st->schema.n, ok, off, where;
 	uint64_t vlen;
 	int bad = 0, fast, rc, tag;
 
-	st->nstream++;
-	st->nrec++;
-	r->recno = st->nrec;
-	if (!st->have_schema)
-		return fatal(r, err, DMO_EXIT_DATA,
-		    "record frame at byte %llu before any schema frame", foff);
 	/*
 	 * A shape number stands for one list of names (record.h): if rec
 	 * still has the shape it got from this schema, its names are the
@@ -891,12 +914,12 @@ read_record(struct dmo_reader *r, struct frame_reader *st,
 	    !rec->changed && rec->nnames == nf;
 	dmo_record_reset(rec);
 	rec->loc.file = r->source;
-	rec->loc.line = (unsigned long)st->nrec;
+	rec->loc.line = (unsigned long)recno;
 	rec->loc.col = 0;
-	rec->recno = st->nrec;
+	rec->recno = recno;
 	/* Values take at most the payload's bytes, plus a NUL each. */
 	dmo_buf_grow(&rec->data, len + nf);
-	if (fast && decode_fast(st, rec, payload, end) == 0) {
+	if (fast && decode_fast(nf, &st->stack, rec, payload, end) == 0) {
 		/* Every value is as in the frame: the frame can be reused. */
 		rec->frame = (const char *)payload;
 		rec->framelen = len;
@@ -990,8 +1013,22 @@ read_record(struct dmo_reader *r, struct frame_reader *st,
 		st->built = NULL;	/* its names may be cut short */
 	r->raw.len = 0;
 	dmo_buf_printf(&r->raw, "binary record %llu at byte %llu (%zu bytes)",
-	    st->nrec, foff, len + FRAME_HDR);
+	    recno, foff, len + FRAME_HDR);
 	return DMO_READ_BAD;
+}
+
+static int
+read_record(struct dmo_reader *r, struct frame_reader *st,
+    struct dmo_record *rec, const unsigned char *payload, size_t len,
+    unsigned long long foff, struct dmo_err *err)
+{
+	st->nstream++;
+	st->nrec++;
+	r->recno = st->nrec;
+	if (!st->have_schema)
+		return fatal(r, err, DMO_EXIT_DATA,
+		    "record frame at byte %llu before any schema frame", foff);
+	return decode_record(r, st, rec, payload, len, foff, st->nrec, err);
 }
 
 static int
@@ -1035,6 +1072,12 @@ frame_reader_next(struct dmo_reader *r, struct dmo_record *rec,
 
 	for (;;) {
 		if (st->phase == PH_DEAD) {
+			/*
+			 * Said by dmo_reader_decode_frame: the source is done
+			 * for, as after a fatal return of dmo_reader_next.
+			 */
+			if (st->told)
+				return DMO_READ_EOF;
 			*err = st->dead;
 			return DMO_READ_FATAL;
 		}
@@ -1108,6 +1151,93 @@ frame_reader_next(struct dmo_reader *r, struct dmo_record *rec,
 		r->ctl.len = len;
 		return DMO_READ_CONTROL;
 	}
+}
+
+/*
+ * Record frames handed out undecoded (format.h): only a whole record
+ * frame under a schema, the common case; anything else (a schema,
+ * trailer or control frame, damage, the end, another format) goes
+ * through dmo_reader_next once the caller holds no frame, since it may
+ * change what those decode to or end the source they came from.
+ */
+int
+dmo_reader_next_frame(struct dmo_reader *r, int pending,
+    struct dmo_record *rec, struct dmo_frame_ref *f, struct dmo_err *err)
+{
+	struct frame_reader *st;
+	struct dmo_in *in;
+	const unsigned char *p;
+	size_t avail, len;
+
+	if (r->http != NULL || !r->started || r->ops != &dmo_frame_reader_ops)
+		goto general;
+	st = r->state;
+	if (st->phase != PH_FRAMES || !st->have_schema)
+		goto other;
+	in = r->in;
+	if (need(in, FRAME_HDR, &avail, err) != 1 || st->phase != PH_FRAMES)
+		goto other;	/* said again by the general path */
+	p = (const unsigned char *)in->buf + in->pos;
+	len = le32_get(p + 1);
+	if (p[0] != T_RECORD || len > st->max)
+		goto other;
+	if (need(in, FRAME_HDR + len, &avail, err) != 1 ||
+	    st->phase != PH_FRAMES)
+		goto other;
+	f->payload = in->buf + in->pos + FRAME_HDR;
+	f->len = len;
+	f->foff = st->off;
+	in->pos += FRAME_HDR + len;
+	st->off += FRAME_HDR + len;
+	st->nstream++;
+	st->nrec++;
+	r->recno = st->nrec;
+	f->recno = st->nrec;
+	return DMO_READ_FRAME;
+other:
+	if (pending)
+		return DMO_READ_SYNC;
+general:
+	return dmo_reader_next(r, rec, err);
+}
+
+const struct dmo_record *
+dmo_reader_schema(const struct dmo_reader *r)
+{
+	const struct frame_reader *st = r->state;
+
+	return &st->schema_rec;
+}
+
+int
+dmo_reader_decode_frame(struct dmo_reader *r, const struct dmo_frame_ref *f,
+    struct dmo_record *rec, struct dmo_err *err)
+{
+	struct frame_reader *st = r->state;
+	int rc;
+
+	dmo_err_clear(err);
+	rc = decode_record(r, st, rec, (const unsigned char *)f->payload,
+	    f->len, f->foff, f->recno, err);
+	if (rc == DMO_READ_FATAL)
+		st->told = 1;
+	return rc;
+}
+
+int
+dmo_frame_decode(const char *payload, size_t len, struct dmo_record *rec,
+    struct dmo_buf *stack)
+{
+	size_t nf = rec->nnames;
+
+	if (rec->valcap < nf || rec->changed)
+		return -1;
+	rec->n = 0;
+	rec->data.len = 0;
+	rec->frame = NULL;
+	dmo_buf_grow(&rec->data, len + nf);
+	return decode_fast(nf, stack, rec, (const unsigned char *)payload,
+	    (const unsigned char *)payload + len);
 }
 
 const struct dmo_reader_ops dmo_frame_reader_ops = {
@@ -1326,6 +1456,20 @@ dmo_frame_encode(struct dmo_record *rec, struct dmo_buf *b)
 	b->len = (size_t)(p - (unsigned char *)b->p);
 	rec->frame = b->p;
 	rec->framelen = b->len;
+	return 0;
+}
+
+int
+dmo_frame_append(const struct dmo_record *rec, struct dmo_buf *b)
+{
+	uint64_t total = bound(rec);
+	unsigned char *p;
+
+	if (total > FRAME_MAXLEN && (total = measure(rec)) > FRAME_MAXLEN)
+		return -1;
+	dmo_buf_grow(b, (size_t)total + COPY_SLACK);
+	p = encode_values((unsigned char *)b->p + b->len, rec);
+	b->len = (size_t)(p - (unsigned char *)b->p);
 	return 0;
 }
 

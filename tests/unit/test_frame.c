@@ -1388,6 +1388,212 @@ test_passthrough(void)
 	dmo_record_release(&rec);
 }
 
+/*
+ * Frames handed out undecoded (dmo_reader_next_frame) and decoded
+ * later, in another record (dmo_frame_decode) or as the reader would
+ * (dmo_reader_decode_frame), give what dmo_reader_next gives, record by
+ * record: values, bad records with their messages, control frames, the
+ * fatal frame that ends the source and nothing after it.
+ */
+static void
+log_rec(struct dmo_buf *log, const struct dmo_record *rec)
+{
+	size_t i, len;
+	const char *v;
+
+	dmo_buf_printf(log, "R%zu", dmo_record_count(rec));
+	for (i = 0; i < dmo_record_count(rec); i++) {
+		v = dmo_record_value(rec, i, &len);
+		dmo_buf_printf(log, " %d:%zu:", (int)dmo_record_type(rec, i),
+		    len);
+		dmo_buf_add(log, v, len);
+	}
+	dmo_buf_addc(log, '\n');
+}
+
+static void
+log_rc(struct dmo_buf *log, struct dmo_reader *r, int rc,
+    const struct dmo_record *rec, const struct dmo_err *err)
+{
+	char msg[600];
+	size_t rawlen;
+	const char *raw;
+
+	if (rc == DMO_READ_RECORD)
+		log_rec(log, rec);
+	else if (rc == DMO_READ_BAD) {
+		dmo_err_format(err, msg, sizeof(msg));
+		raw = dmo_reader_raw(r, &rawlen);
+		dmo_buf_printf(log, "B %s [%.*s]\n", msg, (int)rawlen, raw);
+	} else if (rc == DMO_READ_CONTROL)
+		dmo_buf_printf(log, "C %c\n", dmo_reader_control(r)->type);
+	else {
+		dmo_err_format(err, msg, sizeof(msg));
+		dmo_buf_printf(log, "%d %s\n", rc, msg);
+	}
+}
+
+static void
+seq_general(const char *path, struct dmo_buf *log)
+{
+	struct dmo_reader *r = ropen(path, DMO_FMT_BINARY, DMO_UTF8_REJECT, 0);
+	struct dmo_record rec;
+	struct dmo_err err;
+	int rc, guard = 0;
+
+	dmo_record_init(&rec);
+	while ((rc = dmo_reader_next(r, &rec, &err)) != DMO_READ_EOF &&
+	    guard++ < 1000)
+		log_rc(log, r, rc, &rec, &err);
+	dmo_record_release(&rec);
+	dmo_reader_free(r);
+}
+
+#define HOLD	3
+
+static void
+seq_frames(const char *path, struct dmo_buf *log, int *fast_agree)
+{
+	struct dmo_reader *r = ropen(path, DMO_FMT_BINARY, DMO_UTF8_REJECT, 0);
+	struct dmo_record rec, mine;
+	struct dmo_frame_ref held[HOLD], f;
+	struct dmo_buf stack = DMO_BUF_INIT;
+	struct dmo_err err;
+	size_t n = 0, i;
+	int rc, rc2, fast, guard = 0, dead;
+
+	dmo_record_init(&rec);
+	dmo_record_init(&mine);
+	for (;;) {
+		rc = guard++ < 1000 ? dmo_reader_next_frame(r, n > 0, &rec,
+		    &f, &err) : DMO_READ_EOF;
+		if (rc == DMO_READ_FRAME) {
+			held[n] = f;
+			held[n].payload = dmo_xmemdup(f.payload, f.len);
+			if (++n < HOLD)
+				continue;
+		}
+		/* Decode what is held, in order, as a caller of the API. */
+		dead = 0;
+		for (i = 0; i < n; i++) {
+			if (!dead) {
+				const struct dmo_record *names =
+				    dmo_reader_schema(r);
+
+				dmo_record_copy(&mine, names);
+				mine.shape = names->shape;
+				fast = dmo_frame_decode(held[i].payload,
+				    held[i].len, &mine, &stack);
+				rc2 = dmo_reader_decode_frame(r, &held[i],
+				    &rec, &err);
+				log_rc(log, r, rc2, &rec, &err);
+				if (fast == 0) {
+					struct dmo_buf a = DMO_BUF_INIT;
+					struct dmo_buf b = DMO_BUF_INIT;
+
+					log_rec(&a, &mine);
+					log_rec(&b, &rec);
+					if (rc2 != DMO_READ_RECORD ||
+					    a.len != b.len ||
+					    memcmp(a.p, b.p, a.len) != 0)
+						*fast_agree = 0;
+					dmo_buf_release(&a);
+					dmo_buf_release(&b);
+				}
+				dead = rc2 == DMO_READ_FATAL;
+			}
+			free((char *)held[i].payload);
+		}
+		n = 0;
+		if (rc == DMO_READ_EOF)
+			break;
+		if (rc != DMO_READ_FRAME && rc != DMO_READ_SYNC)
+			log_rc(log, r, rc, &rec, &err);
+	}
+	dmo_buf_release(&stack);
+	dmo_record_release(&rec);
+	dmo_record_release(&mine);
+	dmo_reader_free(r);
+}
+
+static void
+test_frames_agree(void)
+{
+	static const struct {
+		const char	*name;
+		const char	*p;
+		size_t		 len;
+	} recs[] = {
+		{ "strings", S("\x04\x01x\x04\x00") },
+		{ "null and true", S("\x00\x02") },
+		{ "NUL bytes", S("\x04\x03" "a\0b" "\x04\x01\0") },
+		{ "number", S("\x03\x04" "12.3" "\x03\x01" "0") },
+		{ "nested", S("\x05\x07[1,\"x\"]\x06\x02{}") },
+		{ "invalid UTF-8", S("\x04\x02" "\xc3(" "\x04\x00") },
+		{ "bad number", S("\x03\x02" "01" "\x00") },
+		{ "bad JSON", S("\x05\x03" "[1," "\x00") },
+		{ "long value", NULL, 0 },
+		{ "long invalid", NULL, 1 },
+		{ "strings again", S("\x04\x01y\x04\x01z") },
+	};
+	struct dmo_buf b = DMO_BUF_INIT, g = DMO_BUF_INIT, m = DMO_BUF_INIT;
+	struct dmo_buf v = DMO_BUF_INIT;
+	const char *path = th_path("agree.dmo");
+	size_t i, k;
+	int fast_agree = 1, kind;
+
+	for (kind = 0; kind < 4; kind++) {
+		start_ab(&b);
+		for (k = 0; k < 3; k++)
+			for (i = 0; i < sizeof(recs) / sizeof(recs[0]); i++) {
+				if (recs[i].p == NULL) {
+					v.len = 0;
+					dmo_buf_add(&v, "\x04\xc8\x01", 3);
+					while (v.len < 203)
+						dmo_buf_addc(&v, 'w');
+					if (recs[i].len)
+						v.p[202] = '\xff';
+					dmo_buf_add(&v, "\x01", 1);
+					add_frame(&b, 'R', v.p, v.len);
+				} else
+					add_frame(&b, 'R', recs[i].p,
+					    recs[i].len);
+				if (kind == 1 && k == 1 && i == 4)
+					add_frame(&b, 'c', "abc", 3);
+				if (kind == 1 && k == 1 && i == 6)
+					add_frame(&b, 'S',
+					    "\x02\x01" "b" "\x01" "a", 5);
+			}
+		if (kind == 2)	/* a value missing: fatal */
+			add_frame(&b, 'R', "\x04\x01x", 3);
+		for (i = 0; i < 4; i++)
+			add_frame(&b, 'R', "\x02\x01", 2);
+		if (kind != 3)
+			add_frame(&b, 'E', kind == 2 ? "\x22" : "\x25", 1);
+		else
+			b.len -= 1;	/* cut short */
+		th_put_file(path, b.p, b.len);
+		g.len = m.len = 0;
+		seq_general(path, &g);
+		seq_frames(path, &m, &fast_agree);
+		CHECK(g.len > 0 && g.len == m.len &&
+		    memcmp(g.p, m.p, g.len) == 0, kind == 0 ?
+		    "frames decoded later: as dmo_reader_next" : kind == 1 ?
+		    "frames decoded later: control and schema frames" :
+		    kind == 2 ? "frames decoded later: a fatal frame" :
+		    "frames decoded later: a stream cut short");
+		if (g.len != m.len || memcmp(g.p, m.p, g.len) != 0) {
+			th_show("general", g.p, g.len);
+			th_show("frames", m.p, m.len);
+		}
+	}
+	CHECK(fast_agree, "dmo_frame_decode agrees with the reader");
+	dmo_buf_release(&b);
+	dmo_buf_release(&g);
+	dmo_buf_release(&m);
+	dmo_buf_release(&v);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -1407,6 +1613,7 @@ main(int argc, char *argv[])
 	test_reuse();
 	test_shared_values();
 	test_passthrough();
+	test_frames_agree();
 	if (argc == 3 && strcmp(argv[1], "--seeds") == 0)
 		write_seeds(argv[2]);
 	return done();
