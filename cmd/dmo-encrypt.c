@@ -652,44 +652,48 @@ plan_shape(struct enc *E, const struct dmo_record *r)
 /*
  * Mask text: every character (or, with --mask-digits, every digit) but
  * the last mask_keep is replaced by the mask character.  A value with no
- * more than mask_keep of them is masked whole: nothing is shown.
+ * more than mask_keep of them is masked whole: nothing is shown.  A
+ * character is a byte that does not continue one with the bytes that
+ * continue it, so the characters masked are always the first ones, and
+ * what is kept is copied in one piece; digits are masked in place, the
+ * text between them copied a run at a time.
  */
 static void
 mask(const struct enc *E, const char *v, size_t len, struct dmo_buf *out)
 {
-	size_t i, clen, total = 0, seen = 0, mlen = strlen(E->mask_char);
-	int unit, hide;
+	const unsigned char *u = (const unsigned char *)v;
+	size_t i, k, run, total = 0, hide, mlen = strlen(E->mask_char);
 
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)v[i];
-
-		if (E->mask_digits ? (c >= '0' && c <= '9') :
-		    (c & 0xc0) != 0x80)
+	for (i = 0; i < len; i++)
+		if (E->mask_digits ? (u[i] >= '0' && u[i] <= '9') :
+		    (u[i] & 0xc0) != 0x80)
 			total++;
+	hide = total <= E->mask_keep ? total : total - E->mask_keep;
+	dmo_buf_grow(out, len + hide * mlen);
+	if (E->mask_digits) {
+		for (i = run = 0, k = hide; i < len && k > 0; i++)
+			if (u[i] >= '0' && u[i] <= '9') {
+				dmo_buf_add(out, v + run, i - run);
+				dmo_buf_add(out, E->mask_char, mlen);
+				run = i + 1;
+				k--;
+			}
+		dmo_buf_add(out, v + run, len - run);
+		return;
 	}
-	for (i = 0; i < len; i += clen) {
-		unsigned char c = (unsigned char)v[i];
-
-		clen = 1;
-		if (E->mask_digits)
-			unit = c >= '0' && c <= '9';
-		else {
-			while (i + clen < len &&
-			    ((unsigned char)v[i + clen] & 0xc0) == 0x80)
-				clen++;
-			unit = (c & 0xc0) != 0x80;
-		}
-		if (unit) {
-			seen++;
-			hide = total <= E->mask_keep ||
-			    seen <= total - E->mask_keep;
-		} else
-			hide = 0;
-		if (hide)
-			dmo_buf_add(out, E->mask_char, mlen);
+	/* Bytes that continue no character, at the start, are kept. */
+	for (i = 0; i < len && (u[i] & 0xc0) == 0x80; i++)
+		continue;
+	dmo_buf_add(out, v, i);
+	for (k = 0; k < hide; k++) {
+		for (i++; i < len && (u[i] & 0xc0) == 0x80; i++)
+			continue;
+		if (mlen == 1)
+			out->p[out->len++] = E->mask_char[0];
 		else
-			dmo_buf_add(out, v + i, clen);
+			dmo_buf_add(out, E->mask_char, mlen);
 	}
+	dmo_buf_add(out, v + i, len - i);
 }
 
 static void

@@ -375,6 +375,15 @@ EOF
 	assert_output '{"card":"####-####-####-##34","phone":"+## ## #### ##58","name":"Zoë Müller","pin":"123","n":12345,"z":null,"gone":1}'
 	run -0 dmo-encrypt -m name --mask-char '•' --mask-keep 0 in.ndjson
 	assert_line --partial '"name":"••••••••••"'
+	# Wide characters are one each; a value no longer than the kept
+	# part is masked whole; digits between other text, and true.
+	printf '{"a":"日本語テキスト","b":"héllo","c":"","d":"a1b2c3d4","e":true}\n' >in.ndjson
+	run -0 dmo-encrypt -m a,b,c,e --mask-char '•' --mask-keep 3 in.ndjson
+	assert_output '{"a":"••••キスト","b":"••llo","c":"","d":"a1b2c3d4","e":"•rue"}'
+	run -0 dmo-encrypt -m b,d --mask-keep 9 in.ndjson
+	assert_output '{"a":"日本語テキスト","b":"*****","c":"","d":"********","e":true}'
+	run -0 dmo-encrypt -m d --mask-digits --mask-keep 1 in.ndjson
+	assert_output '{"a":"日本語テキスト","b":"héllo","c":"","d":"a*b*c*d4","e":true}'
 }
 
 @test "dmo-encrypt: fields by glob; the first option naming a field wins" {
