@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "dedupe.h"
 #include "exitcode.h"
+#include "hash.h"
 
 #define RUN_MAGIC	"DMODDUP1"
 #define INDEX_EVERY	64
@@ -88,13 +89,7 @@ dmo_dedupe_hash(const void *key, size_t len)
 
 	for (i = 0; i < len; i++)
 		h = (h ^ p[i]) * 1099511628211ULL;
-	/* SplitMix64's finaliser spreads FNV's low bits. */
-	h ^= h >> 30;
-	h *= 0xbf58476d1ce4e5b9ULL;
-	h ^= h >> 27;
-	h *= 0x94d049bb133111ebULL;
-	h ^= h >> 31;
-	return h;
+	return dmo_hash_splitmix64(h);
 }
 
 /* --- Bloom filters --------------------------------------------------- */

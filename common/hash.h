@@ -28,6 +28,22 @@ dmo_hash_fmix64(uint64_t k)
 	return k;
 }
 
+/*
+ * SplitMix64's finaliser: spreads a word whose low bits are weak (an
+ * FNV product) over all 64.  dedupe.c and http.c finish their own
+ * hashes with it; their values must not change (keys already written).
+ */
+static inline uint64_t
+dmo_hash_splitmix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return x;
+}
+
 /* The 128-bit product folded to 64 bits (as wyhash): every bit mixed. */
 __extension__ typedef unsigned __int128 dmo_hash_u128;
 

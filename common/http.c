@@ -21,6 +21,7 @@
 #include "cli.h"
 #include "exitcode.h"
 #include "formatimpl.h"
+#include "hash.h"
 #include "http.h"
 #include "io.h"
 
@@ -1675,16 +1676,6 @@ dmo_http_sink_free(struct dmo_http_sink *s)
 }
 
 /* Two FNV-1a-style lanes with a strong finaliser (not cryptographic). */
-static uint64_t
-mix64(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	x ^= x >> 31;
-	return x;
-}
 
 static void
 lanes(uint64_t h[2], const void *p, size_t n)
@@ -1710,8 +1701,8 @@ dmo_http_batch_key(const char *url, unsigned long long seq, const char *body,
 	snprintf(s, sizeof(s), "%llu", seq);
 	lanes(h, s, strlen(s) + 1);
 	lanes(h, body, len);
-	h[0] = mix64(h[0] ^ len);
-	h[1] = mix64(h[1] ^ h[0]);
+	h[0] = dmo_hash_splitmix64(h[0] ^ len);
+	h[1] = dmo_hash_splitmix64(h[1] ^ h[0]);
 	snprintf(key, 33, "%016llx%016llx", (unsigned long long)h[0],
 	    (unsigned long long)h[1]);
 }
