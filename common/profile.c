@@ -800,7 +800,7 @@ buf_set(struct dmo_buf *b, const char *s, size_t n)
  * past 17 significant digits ("1.00000000000000000001") and past the
  * double range ("1e999").  0 when either is not a decimal.
  */
-static int
+static __attribute__((noinline)) int
 lexeme_cmp(const char *a, size_t an, const struct dmo_buf *b)
 {
 	struct dmo_dec da = DMO_DEC_INIT, db = DMO_DEC_INIT;
@@ -817,7 +817,7 @@ lexeme_cmp(const char *a, size_t an, const struct dmo_buf *b)
 }
 
 /* The number lexeme s, of double x, as a candidate for min and max. */
-static void
+static inline void
 offer_minmax(struct pfield *f, const char *s, size_t n, double x)
 {
 	if (!f->has_num || x < f->nmin ||
