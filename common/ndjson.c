@@ -141,7 +141,7 @@ escape_one(char **op, const char *p, size_t i, size_t n, unsigned char c,
 	char *o = *op;
 
 	if (c >= 0x80) {
-		size_t cl = dmo_utf8_seq((const unsigned char *)p + i, n - i);
+		long cl = dmo_utf8_seq((const unsigned char *)p + i, n - i);
 
 		if (cl > 0) {
 			/* Byte by byte: cheaper than memcpy of 2 to 4. */
@@ -152,7 +152,7 @@ escape_one(char **op, const char *p, size_t i, size_t n, unsigned char c,
 			if (cl > 3)
 				o[3] = p[i + 3];
 			*op = o + cl;
-			return cl;
+			return (size_t)cl;
 		}
 		if (strict)
 			return 0;
@@ -983,7 +983,7 @@ parse_object(struct parser *ps)
 			 * over in parse_string, which decides it.
 			 */
 			char *o;
-			size_t k;
+			long k;
 
 			dmo_buf_grow(&rec->data, (size_t)(end - p) + 8);
 			o = rec->data.p + off;

@@ -49,7 +49,8 @@ size_t
 dmo_utf8_check_fast(const char *p, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)p;
-	size_t i = 0, k;
+	size_t i = 0;
+	long k;
 
 	for (;;) {
 		i = skip_ascii(s, i, n);
@@ -57,9 +58,9 @@ dmo_utf8_check_fast(const char *p, size_t n)
 			return n;
 		/* A run of sequences (a word in Greek, a CJK text). */
 		do {
-			if ((k = dmo_utf8_seq(s + i, n - i)) == 0)
+			if ((k = dmo_utf8_seq(s + i, n - i)) < 0)
 				return i;
-			i += k;
+			i += (size_t)k;
 		} while (i < n && s[i] >= 0x80);
 	}
 }

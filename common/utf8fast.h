@@ -17,18 +17,20 @@
 size_t	 dmo_utf8_check_fast(const char *p, size_t n);
 
 /*
- * The well-formed sequences (Unicode, table 3-7), as value.c's seq():
- * the length of the valid sequence at s[0] (s[0] >= 0x80), or 0 when it
- * is invalid.
+ * The well-formed sequences (Unicode, table 3-7): the lead byte decides
+ * the length and the range of the second byte; later bytes are 80..BF.
+ * For s[0] >= 0x80: the length of the valid sequence at s[0], or minus
+ * the length of its maximal subpart (at least 1 byte) when it is
+ * invalid, which is what one U+FFFD replaces (dmo_utf8_replace).
  */
-static inline size_t
+static inline long
 dmo_utf8_seq(const unsigned char *s, size_t n)
 {
 	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
 	size_t len, i;
 
 	if (c < 0xc2)
-		return 0;	/* continuation byte, or overlong C0/C1 */
+		return -1;	/* continuation byte, or overlong C0/C1 */
 	if (c < 0xe0)
 		len = 2;
 	else if (c < 0xf0) {
@@ -44,13 +46,19 @@ dmo_utf8_seq(const unsigned char *s, size_t n)
 		else if (c == 0xf4)
 			hi = 0x8f;	/* past U+10FFFF */
 	} else
-		return 0;
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < len; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return len;
+		return -1;
+	if (n >= len && s[1] >= lo && s[1] <= hi) {
+		for (i = 2; i < len; i++)
+			if (s[i] < 0x80 || s[i] > 0xbf)
+				return -(long)i;
+		return (long)len;
+	}
+	/* A bad second byte, or cut short by the end of the text. */
+	if (n < 2 || s[1] < lo || s[1] > hi)
+		return -1;
+	for (i = 2; i < n && s[i] >= 0x80 && s[i] <= 0xbf; i++)
+		continue;
+	return -(long)i;
 }
 
 #endif

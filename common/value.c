@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "utf8fast.h"
 #include "value.h"
 
 /*
@@ -68,46 +69,6 @@ dmo_infer(const char *p, size_t n)
 	return DMO_STRING;
 }
 
-/*
- * The well-formed sequences (Unicode, table 3-7): the lead byte decides
- * the length and the range of the second byte; later bytes are 80..BF.
- * seq() returns the length of the valid sequence at s[0], or minus the
- * length of its maximal subpart (at least 1 byte) when it is invalid.
- */
-static inline long
-seq(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
-	size_t len, i;
-
-	if (c < 0x80)
-		return 1;
-	if (c < 0xc2)
-		return -1;	/* continuation byte, or overlong C0/C1 */
-	if (c < 0xe0)
-		len = 2;
-	else if (c < 0xf0) {
-		len = 3;
-		if (c == 0xe0)
-			lo = 0xa0;	/* overlong */
-		else if (c == 0xed)
-			hi = 0x9f;	/* surrogates */
-	} else if (c < 0xf5) {
-		len = 4;
-		if (c == 0xf0)
-			lo = 0x90;	/* overlong */
-		else if (c == 0xf4)
-			hi = 0x8f;	/* past U+10FFFF */
-	} else
-		return -1;
-	if (n < 2 || s[1] < lo || s[1] > hi)
-		return -1;
-	for (i = 2; i < len; i++)
-		if (i >= n || s[i] < 0x80 || s[i] > 0xbf)
-			return -(long)i;
-	return (long)len;
-}
-
 #define HIGHBITS	UINT64_C(0x8080808080808080)
 
 size_t
@@ -131,7 +92,7 @@ dmo_utf8_check(const char *p, size_t n)
 			i++;
 		if (i == n)
 			return n;
-		k = seq(s + i, n - i);
+		k = dmo_utf8_seq(s + i, n - i);
 		if (k < 0)
 			return i;
 		i += (size_t)k;
@@ -151,7 +112,7 @@ dmo_utf8_replace(struct dmo_buf *b, const char *p, size_t n)
 			i++;
 			continue;
 		}
-		k = seq(s + i, n - i);
+		k = dmo_utf8_seq(s + i, n - i);
 		if (k > 0) {
 			i += (size_t)k;
 			continue;
